@@ -1,0 +1,9 @@
+"""The workspaces the main window shows, in switcher order.
+
+Each entry names a module and a QWidget subclass constructed as `cls(ctx)` with the shared
+`StudioContext`; each workspace package adds its own line here.
+"""
+WORKSPACES: list[tuple[str, str, str]] = [
+    # (title, module, class name)
+    ("Voices", "studio.ui.voices.workspace", "VoicesWorkspace"),
+]
