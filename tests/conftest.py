@@ -50,11 +50,22 @@ def _pulse_running() -> bool:
     return out.returncode == 0 and "mynah_sink" in out.stdout
 
 
-@pytest.fixture(scope="session")
-def pulse_sink() -> str:
-    """The private PulseAudio null sink started by `make test`; skips where there is none."""
+@pytest.fixture
+def pulse_sink():
+    """The private PulseAudio null sink started by `make test`; skips where there is none.
+
+    Holds an inter-process lock for the test's duration: the sink is one shared loopback, so two
+    recording tests (even from two pytest processes) must not play into it at once.
+    """
+    import fcntl
+
     if not _pulse_running():
         if os.environ.get("CI"):
             pytest.fail("PulseAudio null sink 'mynah_sink' is not running (make test starts it)")
         pytest.skip("PulseAudio null sink 'mynah_sink' is not running (run through `make test`)")
-    return "mynah_sink"
+    with open("/tmp/mynah-pulse-sink.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield "mynah_sink"
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
