@@ -1,0 +1,90 @@
+"""Readouts that help pick a good cloning reference, with plain-language notes.
+
+Noise floor and SNR come from the spread of short-frame levels: the quietest frames (10th
+percentile) are the room between words, the loud ones (95th) are speech. Crude, but it needs no
+model and it ranks "phone in a café" below "quiet room" reliably.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.audio.edit import frame_db
+from engine.audio.loudness import integrated_lufs
+
+SWEET_SPOT_S = (5.0, 15.0)       # the length CSM-style cloning works best with
+CLIP_LEVEL = 0.999               # |x| at or above this counts as clipped (full scale)
+QUIET_LUFS = -35.0
+LOUD_LUFS = -10.0
+NOISY_SNR_DB = 20.0
+SOME_NOISE_SNR_DB = 30.0
+DC_OFFSET_LIMIT = 0.01
+_FRAME_S = 0.02
+
+
+@dataclass
+class ClipReport:
+    duration_s: float
+    peak_dbfs: float
+    clipped_samples: int
+    lufs: float
+    noise_floor_dbfs: float
+    snr_db: float
+    dc_offset: float
+    in_sweet_spot: bool
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No note worth acting on."""
+        return not self.notes
+
+
+def analyze_clip(x: np.ndarray, sr: int) -> ClipReport:
+    """Measure [T] or [T, C] audio (channels are averaged, as the models hear it)."""
+    a = np.asarray(x, dtype=np.float32)
+    mono = a.mean(axis=1, dtype=np.float32) if a.ndim == 2 else a
+    n = len(mono)
+    duration = n / float(sr) if sr else 0.0
+    if n == 0:
+        return ClipReport(0.0, float("-inf"), 0, float("-inf"), float("-inf"), 0.0, 0.0, False,
+                          ["empty: the clip has no audio"])
+    absx = np.abs(a)
+    peak = float(absx.max())
+    peak_dbfs = 20 * np.log10(peak) if peak > 0 else float("-inf")
+    clipped = int(np.count_nonzero(absx >= CLIP_LEVEL))
+    dc = float(mono.mean(dtype=np.float64))
+    lufs = integrated_lufs(a, sr)
+    levels = frame_db(mono - np.float32(dc), sr, _FRAME_S)  # DC would otherwise read as a noise floor
+    floor = float(np.percentile(levels, 10))
+    speech = float(np.percentile(levels, 95))
+    silent = peak_dbfs < -60.0
+    snr = 0.0 if silent else max(0.0, speech - floor)
+    lo, hi = SWEET_SPOT_S
+    in_sweet = lo <= duration <= hi
+
+    notes: list[str] = []
+    if silent:
+        notes.append("silent: nothing was recorded (check the input device and its level)")
+    if duration < 1.0:
+        notes.append(f"too short ({duration:.2f} s): a reference needs 5-15 s of speech")
+    elif duration < lo:
+        notes.append(f"short ({duration:.1f} s): 5-15 s of speech clones best")
+    elif duration > hi:
+        notes.append(f"long ({duration:.0f} s): trim to the best 5-15 s")
+    if clipped:
+        notes.append(f"clipping: {clipped} samples at full scale (record with less input gain)")
+    if not silent and np.isfinite(lufs) and lufs < QUIET_LUFS:
+        notes.append(f"too quiet ({lufs:.0f} LUFS): raise the input gain or normalize")
+    elif np.isfinite(lufs) and lufs > LOUD_LUFS:
+        notes.append(f"very loud ({lufs:.0f} LUFS): may be distorted")
+    if not silent and snr < NOISY_SNR_DB:
+        notes.append(f"noisy: speech is only {snr:.0f} dB above the background")
+    elif not silent and snr < SOME_NOISE_SNR_DB:
+        notes.append(f"some background noise (SNR {snr:.0f} dB)")
+    if abs(dc) > DC_OFFSET_LIMIT:
+        notes.append(f"DC offset ({dc:+.3f}): the input has a constant bias")
+    return ClipReport(duration_s=duration, peak_dbfs=float(peak_dbfs), clipped_samples=clipped, lufs=lufs,
+                      noise_floor_dbfs=floor, snr_db=float(snr), dc_offset=dc, in_sweet_spot=in_sweet,
+                      notes=notes)

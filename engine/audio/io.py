@@ -1,0 +1,189 @@
+"""Load and save audio in any format libsndfile reads (WAV, FLAC, OGG, MP3, AIFF, ...).
+
+Every failure a user can cause with a bad file becomes an `AudioFileError` whose message names the
+file and says what is wrong; anything merely odd (NaN samples, a 1-sample clip, a 2-hour file) still
+loads and comes back with plain-language `warnings`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+# Clips shorter than this cannot serve as a cloning reference (the models want seconds of speech).
+MIN_REFERENCE_S = 1.0
+# Past this, editing/analysis gets slow and memory heavy: warn, but still load.
+LONG_FILE_S = 30 * 60.0
+# Frames per block when reading: keeps the peak memory of a downmix near the size of the result.
+_BLOCK_FRAMES = 1 << 20
+
+
+class AudioFileError(Exception):
+    """A file could not be read or written; the message is written for the user."""
+
+
+@dataclass
+class AudioInfo:
+    path: Path
+    sample_rate: int
+    channels: int
+    frames: int
+    duration_s: float
+    format: str
+    subtype: str
+
+
+@dataclass
+class Audio:
+    """Decoded audio. `samples` is float32, [T] when mono, else [T, C]."""
+
+    samples: np.ndarray
+    sample_rate: int
+    info: AudioInfo
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / float(self.sample_rate) if self.sample_rate else 0.0
+
+
+def _describe_failure(path: Path, exc: Exception) -> AudioFileError:
+    name = path.name
+    if not path.exists():
+        return AudioFileError(f"{name} was not found ({path}).")
+    if path.is_dir():
+        return AudioFileError(f"{name} is a folder, not an audio file.")
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        return AudioFileError(f"{name} cannot be opened: {e.strerror or e}.")
+    if size == 0:
+        return AudioFileError(f"{name} is empty (0 bytes): it holds no audio.")
+    if not os.access(path, os.R_OK):
+        return AudioFileError(f"{name} cannot be read (permission denied).")
+    detail = str(exc).split(":")[-1].strip() or type(exc).__name__
+    return AudioFileError(
+        f"{name} is not a readable audio file ({detail}). "
+        "Mynah reads WAV, FLAC, OGG, MP3 and AIFF; the file may be damaged or in another format."
+    )
+
+
+def probe(path: str | os.PathLike) -> AudioInfo:
+    """Read only the header: fast even for hour-long files."""
+    p = Path(path)
+    try:
+        i = sf.info(str(p))
+    except Exception as exc:  # libsndfile raises several types (LibsndfileError, RuntimeError, OSError)
+        raise _describe_failure(p, exc) from exc
+    if i.samplerate <= 0 or i.channels <= 0:
+        raise AudioFileError(f"{p.name} has an invalid header (sample rate {i.samplerate}, {i.channels} channels).")
+    frames = max(int(i.frames), 0)
+    return AudioInfo(path=p, sample_rate=int(i.samplerate), channels=int(i.channels), frames=frames,
+                     duration_s=frames / float(i.samplerate), format=i.format, subtype=i.subtype)
+
+
+def _read_blocks(p: Path, info: AudioInfo, mono: bool) -> np.ndarray:
+    """Decode in blocks; a mono downmix is written straight into a preallocated array."""
+    chans = 1 if mono else info.channels
+    out = np.empty((info.frames, chans), dtype=np.float32)
+    extra: list[np.ndarray] = []  # formats whose header under-counts frames (some MP3/OGG)
+    n = 0
+    with sf.SoundFile(str(p)) as f:
+        while True:
+            block = f.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)  # [t, C]
+            if len(block) == 0:
+                break
+            if mono and block.shape[1] > 1:
+                block = block.mean(axis=1, keepdims=True, dtype=np.float32)
+            take = min(len(block), info.frames - n)
+            out[n:n + take] = block[:take]
+            n += take
+            if take < len(block):
+                extra.append(block[take:])
+    if extra:
+        return np.concatenate([out[:n]] + extra)
+    return out[:n]
+
+
+def read_audio(path: str | os.PathLike, *, mono: bool = True, target_sr: int | None = None) -> Audio:
+    """Decode a file to float32; `mono` downmixes by averaging channels.
+
+    Raises AudioFileError for anything unreadable (empty, truncated header, not audio, no samples).
+    """
+    p = Path(path)
+    info = probe(p)
+    try:
+        data = _read_blocks(p, info, mono)
+    except MemoryError as exc:
+        raise AudioFileError(f"{p.name} is too large to load into memory ({info.duration_s / 60:.0f} minutes).") from exc
+    except Exception as exc:
+        raise _describe_failure(p, exc) from exc
+    if len(data) == 0:
+        raise AudioFileError(f"{p.name} contains no audio samples.")
+
+    warnings: list[str] = []
+    bad = ~np.isfinite(data)
+    n_bad = int(bad.sum())
+    if n_bad:
+        data[bad] = 0.0
+        warnings.append(f"{p.name} had {n_bad} invalid samples (NaN or infinity); they were replaced by silence.")
+
+    samples = data[:, 0] if data.shape[1] == 1 else data  # [T] or [T, C]
+    sr = info.sample_rate
+    if target_sr is not None and int(target_sr) != sr:
+        from engine.audio.resample import resample
+
+        samples = resample(samples, sr, int(target_sr))
+        sr = int(target_sr)
+
+    duration = len(data) / float(info.sample_rate)
+    if duration < MIN_REFERENCE_S:
+        length = f"{len(data)} samples" if duration < 0.01 else f"{duration:.2f} s"
+        warnings.append(f"{p.name} is only {length} long: too short to use as a voice reference "
+                        "(5-15 s of speech works best).")
+    if duration > LONG_FILE_S:
+        warnings.append(f"{p.name} is long ({_hms(duration)}); editing and analysis will be slower. "
+                        "A 5-15 s excerpt makes the best voice reference.")
+    return Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate=sr, info=info,
+                 warnings=warnings)
+
+
+def _hms(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+_FORMAT_BY_SUFFIX = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".oga": "OGG", ".mp3": "MP3",
+                     ".aif": "AIFF", ".aiff": "AIFF", ".w64": "W64", ".caf": "CAF"}
+
+
+def write_audio(path: str | os.PathLike, samples: np.ndarray, sample_rate: int, *,
+                subtype: str | None = None, format: str | None = None) -> Path:
+    """Write [T] or [T, C] float audio; the format follows the suffix unless given.
+
+    Writes to a temporary name and renames, so a failed write never leaves half a file under the
+    real name (or destroys the file it was replacing).
+    """
+    p = Path(path)
+    fmt = format or _FORMAT_BY_SUFFIX.get(p.suffix.lower())
+    if fmt is None:
+        raise AudioFileError(f"Cannot save {p.name}: unknown audio format '{p.suffix}'.")
+    x = np.asarray(samples, dtype=np.float32)
+    if x.ndim not in (1, 2) or len(x) == 0:
+        raise AudioFileError(f"Cannot save {p.name}: no audio to write.")
+    if not np.all(np.isfinite(x)):
+        x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+    if subtype is None and fmt in ("WAV", "W64", "AIFF", "CAF"):
+        subtype = "PCM_16" if fmt == "AIFF" else "FLOAT"
+    tmp = p.with_name(f".{p.name}.part")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(str(tmp), x, int(sample_rate), subtype=subtype, format=fmt)
+        os.replace(tmp, p)
+    except Exception as exc:
+        tmp.unlink(missing_ok=True)
+        raise AudioFileError(f"Cannot save {p.name}: {exc}") from exc
+    return p

@@ -1,0 +1,149 @@
+"""The CSM token LM: a Llama backbone over 33-column frames and a small depth decoder.
+
+Frame layout (one backbone position per row): columns 0..K-1 hold the K audio codebooks, column K
+holds a text token; a mask says which columns a row uses (text rows: column K only; audio rows:
+columns 0..K-1 only). A row's embedding is the sum of its used columns' embeddings.
+
+Per generated 80 ms frame: the backbone's last hidden state predicts codebook 0; the depth decoder
+then runs over [backbone hidden, c0, c1, ...] (K positions, its own 33-slot KV cache, restarted each
+frame) and predicts codebooks 1..K-1, one head per codebook.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from engine.backends.csm_config import CsmSpec
+from engine.lm.llama import Transformer, hf_decoder_keys, hf_decoder_state_dict
+from engine.lm.sampling import SamplerSettings, sample
+
+
+class NonFiniteLogitsError(RuntimeError):
+    """The model produced NaN or inf logits: the job stops instead of making garbage audio."""
+
+
+class CsmModel(nn.Module):
+    def __init__(self, spec: CsmSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        k, v, d, dd = spec.n_codebooks, spec.audio_vocab, spec.backbone.dim, spec.depth.dim
+        self.text_embeddings = nn.Embedding(spec.text_vocab, d)
+        self.audio_embeddings = nn.Embedding(k * v, d)  # backbone input, codebook i at offset i*V
+        self.depth_embeddings = nn.Embedding(k * v, d)  # depth decoder input (tied: same tensor)
+        self.backbone = Transformer(spec.backbone)
+        self.codebook0_head = nn.Linear(d, v, bias=False)
+        self.projection = nn.Linear(d, dd, bias=False)
+        self.decoder = Transformer(spec.depth)
+        self.audio_head = nn.Parameter(torch.empty(k - 1, dd, v))  # head i predicts codebook i+1
+        self.position = 0  # next backbone position
+
+    # -- set-up ---------------------------------------------------------------------------------
+    def setup_caches(self, max_positions: int | None = None) -> None:
+        self.backbone.setup_caches(1, max_positions)
+        self.decoder.setup_caches(1, self.spec.n_codebooks)
+        offsets = torch.arange(self.spec.n_codebooks, device=self.codebook0_head.weight.device)
+        self.register_buffer("audio_offsets", offsets * self.spec.audio_vocab, persistent=False)
+        self.position = 0
+
+    # -- embeddings -----------------------------------------------------------------------------
+    def embed_rows(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """tokens, mask: [B, S, K+1] (int64, bool) -> [B, S, dim]."""
+        text = self.text_embeddings(tokens[..., -1])  # [B, S, D]
+        audio = self.audio_embeddings(tokens[..., :-1] + self.audio_offsets)  # [B, S, K, D]
+        both = torch.cat([audio, text.unsqueeze(2)], dim=2)  # [B, S, K+1, D]
+        return (both * mask.unsqueeze(-1).to(both.dtype)).sum(dim=2)
+
+    def embed_frame(self, codes: torch.Tensor) -> torch.Tensor:
+        """codes: [B, K] -> [B, 1, dim] (an audio-only row)."""
+        return self.audio_embeddings(codes + self.audio_offsets).sum(dim=1, keepdim=True)
+
+    # -- backbone -------------------------------------------------------------------------------
+    def prefill(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Run the prompt rows [B, S, K+1] from position 0; returns the last hidden state [B, dim]."""
+        h = self.backbone(self.embed_rows(tokens, mask), 0)  # [B, S, D]
+        self.position = tokens.shape[1]
+        return h[:, -1]
+
+    def advance(self, codes: torch.Tensor) -> torch.Tensor:
+        """Feed one generated frame [B, K]; returns the new last hidden state [B, dim]."""
+        h = self.backbone(self.embed_frame(codes), self.position)  # [B, 1, D]
+        self.position += 1
+        return h[:, -1]
+
+    def backbone_logits(self, tokens: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher forcing from position 0: codebook-0 logits [B, S, V] and hidden states [B, S, D]."""
+        h = self.backbone(self.embed_rows(tokens, mask), 0)
+        self.position = tokens.shape[1]
+        return self.codebook0_head(h), h
+
+    def depth_logits(self, h_last: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+        """Teacher forcing: h_last [B, D], codes [B, K] -> logits of codebooks 1..K-1, [B, K-1, V]."""
+        k = self.spec.n_codebooks
+        emb = self.depth_embeddings(codes[:, : k - 1] + self.audio_offsets[: k - 1])  # [B, K-1, D]
+        x = self.projection(torch.cat([h_last.unsqueeze(1), emb], dim=1))  # [B, K, Dd]
+        out = self.decoder(x, 0)  # [B, K, Dd]
+        return torch.einsum("bkd,kdv->bkv", out[:, 1:], self.audio_head)
+
+    # -- one frame ------------------------------------------------------------------------------
+    def sample_frame(self, h_last: torch.Tensor, settings: SamplerSettings,
+                     generator: torch.Generator | None = None,
+                     previous_c0: torch.Tensor | None = None) -> torch.Tensor:
+        """h_last: [B, D] -> codes [B, K] int64. Raises NonFiniteLogitsError on NaN/inf."""
+        k, v = self.spec.n_codebooks, self.spec.audio_vocab
+        codes = torch.empty(h_last.shape[0], k, dtype=torch.long, device=h_last.device)
+        logits = self.codebook0_head(h_last)  # [B, V]
+        finite = torch.isfinite(logits).all()
+        codes[:, 0] = sample(logits, settings, generator, previous_c0)
+        # Depth decoder: position 0 is the backbone state, position i+1 holds codebook i.
+        c0 = self.depth_embeddings(codes[:, 0])  # [B, D]
+        x = self.projection(torch.stack([h_last, c0], dim=1))  # [B, 2, Dd]
+        out = self.decoder(x, 0)[:, -1]  # [B, Dd]
+        for i in range(1, k):
+            logits = out @ self.audio_head[i - 1]  # [B, V]
+            finite = finite & torch.isfinite(logits).all()
+            codes[:, i] = sample(logits, settings, generator)
+            if i == k - 1:
+                break
+            x = self.projection(self.depth_embeddings(codes[:, i] + i * v)).unsqueeze(1)  # [B, 1, Dd]
+            out = self.decoder(x, i + 1)[:, -1]
+        if not bool(finite):
+            raise NonFiniteLogitsError(
+                "the model produced NaN/inf values (numeric overflow). Generation was stopped; "
+                "try bf16 or fp32 instead of fp16, or re-download the weights if this persists")
+        return codes
+
+
+def expected_hf_keys(spec: CsmSpec) -> dict[str, tuple[int, ...]]:
+    """Hugging Face keys (transformers' CsmForConditionalGeneration) with shapes, codec excluded."""
+    k, v, d, dd = spec.n_codebooks, spec.audio_vocab, spec.backbone.dim, spec.depth.dim
+    keys = {
+        "embed_text_tokens.weight": (spec.text_vocab, d),
+        "lm_head.weight": (v, d),
+        "depth_decoder.model.inputs_embeds_projector.weight": (dd, d),
+        "depth_decoder.codebooks_head.weight": (k - 1, dd, v),
+    }
+    keys.update(hf_decoder_keys(spec.backbone, "backbone_model."))
+    keys.update(hf_decoder_keys(spec.depth, "depth_decoder.model."))
+    return keys
+
+
+AUDIO_EMB_KEYS = ("backbone_model.embed_tokens.embed_audio_tokens.weight", "depth_decoder.model.embed_tokens.weight")
+
+
+def state_dict_from_hf(sd: dict[str, torch.Tensor], spec: CsmSpec) -> dict[str, torch.Tensor]:
+    """Our parameter names from transformers' (q/k/v and gate/up fused on the way)."""
+    backbone_emb, depth_emb = sd.get(AUDIO_EMB_KEYS[0]), sd.get(AUDIO_EMB_KEYS[1])
+    if spec.tie_embeddings:
+        # save_pretrained writes a tied table once; either name may be the one kept.
+        backbone_emb = depth_emb = depth_emb if depth_emb is not None else backbone_emb
+    out = {
+        "text_embeddings.weight": sd["embed_text_tokens.weight"],
+        "audio_embeddings.weight": backbone_emb,
+        "depth_embeddings.weight": depth_emb,
+        "codebook0_head.weight": sd["lm_head.weight"],
+        "projection.weight": sd["depth_decoder.model.inputs_embeds_projector.weight"],
+        "audio_head": sd["depth_decoder.codebooks_head.weight"],
+    }
+    out.update({f"backbone.{k}": t for k, t in hf_decoder_state_dict(sd, "backbone_model.").items()})
+    out.update({f"decoder.{k}": t for k, t in hf_decoder_state_dict(sd, "depth_decoder.model.").items()})
+    return out

@@ -1,0 +1,168 @@
+"""Text normalization for WER/CER: both the prompt and the ASR hypothesis go through the same steps,
+so that "Mr. Smith paid $5 on the 21st" and "mister smith paid five dollars on the twenty first"
+count as equal. Errors left after this are real differences a listener would hear.
+
+Steps: unicode folding -> symbols/abbreviations -> numbers to words -> contractions expanded ->
+hyphens split -> punctuation dropped -> lower case, single spaces.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+         "nineteen"]
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SCALES = [(10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand")]
+_ORDINAL_WORDS = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
+                  "nine": "ninth", "twelve": "twelfth"}
+
+# Contractions whose expansion is unambiguous. "'s" (is/has/possessive) and "'d" (would/had) are
+# ambiguous, so they stay attached to the word: both sides are normalized identically anyway.
+_CONTRACTIONS = {
+    "won't": "will not", "can't": "can not", "cannot": "can not", "shan't": "shall not",
+    "ain't": "is not", "let's": "let us", "y'all": "you all",
+}
+_SUFFIXES = [("n't", " not"), ("'re", " are"), ("'ll", " will"), ("'ve", " have"), ("'m", " am")]
+
+# Only unambiguous ones: "St." (saint/street) and "No." (number/no) are left alone.
+_ABBREVIATIONS = {
+    "mr": "mister", "mrs": "missus", "dr": "doctor", "jr": "junior", "vs": "versus",
+    "etc": "et cetera", "ok": "okay",
+}
+_DOTTED = {"e.g": "for example", "i.e": "that is"}
+_SYMBOLS = {"&": " and ", "%": " percent ", "+": " plus ", "=": " equals ", "@": " at "}
+_CURRENCY = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pounds", "penny", "pence"),
+             "€": ("euro", "euros", "cent", "cents")}
+
+
+def int_to_words(n: int) -> str:
+    """Cardinal number in words, e.g. 1042 -> "one thousand forty two"."""
+    if n < 0:
+        return "minus " + int_to_words(-n)
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + ("" if ones == 0 else " " + _ONES[ones])
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        return _ONES[hundreds] + " hundred" + ("" if rest == 0 else " " + int_to_words(rest))
+    for value, name in _SCALES:
+        if n >= value:
+            head, rest = divmod(n, value)
+            return int_to_words(head) + " " + name + ("" if rest == 0 else " " + int_to_words(rest))
+    raise AssertionError("unreachable")
+
+
+def year_to_words(n: int) -> str:
+    """How English speakers read a year: 1984 -> "nineteen eighty four", 2007 -> "two thousand seven"."""
+    if 2000 <= n <= 2009 or n % 1000 == 0:
+        return int_to_words(n)
+    head, tail = divmod(n, 100)
+    if tail == 0:
+        return int_to_words(head) + " hundred"
+    if tail < 10:
+        return int_to_words(head) + " oh " + int_to_words(tail)
+    return int_to_words(head) + " " + int_to_words(tail)
+
+
+def ordinal_to_words(n: int) -> str:
+    words = int_to_words(n).split()
+    last = words[-1]
+    if last in _ORDINAL_WORDS:
+        words[-1] = _ORDINAL_WORDS[last]
+    elif last.endswith("y"):
+        words[-1] = last[:-1] + "ieth"
+    else:
+        words[-1] = last + "th"
+    return " ".join(words)
+
+
+def _looks_like_year(digits: str) -> bool:
+    # Four digits without a thousands separator in the usual range: read as a year, as both
+    # Whisper's output ("in 1455") and human transcripts ("in fourteen fifty five") mean it.
+    return len(digits) == 4 and 1100 <= int(digits) <= 2099
+
+
+def _number_match_to_words(m: re.Match) -> str:
+    currency, whole, frac, suffix = m.group("cur"), m.group("int"), m.group("frac"), m.group("suf")
+    digits = whole.replace(",", "")
+    suffix = (suffix or "").lower()
+    if suffix in ("st", "nd", "rd", "th"):
+        return " " + ordinal_to_words(int(digits)) + " "
+    if currency:
+        unit, units, sub, subs = _CURRENCY[currency]
+        n = int(digits)
+        out = int_to_words(n) + " " + (unit if n == 1 else units)
+        if frac and int(frac) > 0:
+            cents = int((frac + "0")[:2])
+            out += " " + int_to_words(cents) + " " + (sub if cents == 1 else subs)
+        return " " + out + " "
+    if frac is not None:
+        return " " + int_to_words(int(digits)) + " point " + " ".join(_ONES[int(d)] for d in frac) + " "
+    if "," not in whole and _looks_like_year(digits):
+        words = year_to_words(int(digits))
+    else:
+        words = int_to_words(int(digits))
+    if suffix == "s":  # "1990s" -> "nineteen nineties"
+        words = words[:-1] + "ies" if words.endswith("y") else words + "s"
+    return " " + words + " "
+
+
+_NUMBER_RE = re.compile(
+    r"(?P<cur>[$£€])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?(?P<suf>st|nd|rd|th|s)?\b",
+    re.IGNORECASE)
+
+
+def normalize_text(text: str) -> str:
+    """Lower-case words separated by single spaces; see the module docstring for the steps."""
+    t = unicodedata.normalize("NFKC", text)
+    t = t.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
+    t = t.lower()
+    for sym, words in _SYMBOLS.items():
+        t = t.replace(sym, words)
+    t = _NUMBER_RE.sub(_number_match_to_words, t)
+    # Abbreviations with their trailing dot ("mr." / "etc."), before punctuation is dropped.
+    t = re.sub(r"\b(e\.g|i\.e)\.?", lambda m: " " + _DOTTED[m.group(1)] + " ", t)
+    t = re.sub(r"\b[a-z]+\b", lambda m: _ABBREVIATIONS.get(m.group(0), m.group(0)), t)
+    # Hyphens and slashes join words that ASR writes either way ("forty-two", "super-imposition"):
+    # split them; `merge_compounds` later rejoins words one side wrote closed up.
+    t = re.sub(r"[-\u2010-\u2015/]", " ", t)
+    words = []
+    for w in re.findall(r"[a-z0-9']+", t):
+        w = w.strip("'")
+        if not w:
+            continue
+        if w in _CONTRACTIONS:
+            words.extend(_CONTRACTIONS[w].split())
+            continue
+        for suf, repl in _SUFFIXES:
+            if w.endswith(suf) and len(w) > len(suf):
+                w = w[: -len(suf)] + repl
+                break
+        words.extend(w.split())
+    return " ".join(words)
+
+
+def merge_compounds(ref_words: list[str], hyp_words: list[str]) -> tuple[list[str], list[str]]:
+    """Join adjacent words on one side when the other side wrote them as one word
+    ("super imposition" vs "superimposition", "every one" vs "everyone"), so a spelling choice
+    does not count as two errors."""
+    return _merge_into(ref_words, set(hyp_words)), _merge_into(hyp_words, set(ref_words))
+
+
+def _merge_into(words: list[str], vocab: set[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        if (i + 1 < len(words) and words[i] + words[i + 1] in vocab
+                and (words[i] not in vocab or words[i + 1] not in vocab)):
+            out.append(words[i] + words[i + 1])
+            i += 2
+        else:
+            out.append(words[i])
+            i += 1
+    return out

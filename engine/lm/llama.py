@@ -1,0 +1,162 @@
+"""Llama-family decoder (RMSNorm, RoPE, GQA, SwiGLU) with a static KV cache.
+
+Modelled on gpt-fast: fused projections, caches in buffers, small named steps. The decoder works
+on embeddings, so models with their own embedding scheme (CSM's 33-column frames) reuse it as is;
+`LlamaLM` adds the usual token embedding and output head.
+
+Batch size is whatever `setup_caches` was given; positions are Python ints (no device sync).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.lm.config import LlamaConfig
+from engine.lm.kv_cache import KVCache
+from engine.lm.rope import apply_rope, rope_tables
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # Normalise in float32 as the reference does: bf16 variance loses too much.
+        xf = x.float()
+        xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
+        return self.weight * xf.to(x.dtype)
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: LlamaConfig) -> None:
+        super().__init__()
+        self.n_heads, self.n_kv_heads, self.head_dim = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
+        q_dim, kv_dim = cfg.n_heads * cfg.head_dim, cfg.n_kv_heads * cfg.head_dim
+        self.split = (q_dim, kv_dim, kv_dim)
+        # One matmul for q, k and v: at batch 1 the step is weight-read bound, and one call
+        # instead of three saves per-op overhead in the 31-step depth loop.
+        self.wqkv = nn.Linear(cfg.dim, q_dim + 2 * kv_dim, bias=False)
+        self.wo = nn.Linear(q_dim, cfg.dim, bias=False)
+        self.kv_cache: KVCache | None = None
+
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, start: int,
+                mask: torch.Tensor | None) -> torch.Tensor:
+        """x: [B, S, dim]; cos, sin: [S, head_dim]; mask: [S, start+S] bool or None (S == 1)."""
+        b, s, _ = x.shape
+        q, k, v = self.wqkv(x).split(self.split, dim=-1)
+        q = q.view(b, s, self.n_heads, self.head_dim).transpose(1, 2)  # [B, H, S, D]
+        k = k.view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)  # [B, Hkv, S, D]
+        v = v.view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        assert self.kv_cache is not None, "call setup_caches() first"
+        k, v = self.kv_cache.update(start, k, v)  # [B, Hkv, start+S, D]
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                           enable_gqa=self.n_heads != self.n_kv_heads)
+        y = y.transpose(1, 2).reshape(b, s, self.n_heads * self.head_dim)
+        return self.wo(y)
+
+
+class FeedForward(nn.Module):
+    def __init__(self, cfg: LlamaConfig) -> None:
+        super().__init__()
+        self.ffn_dim = cfg.ffn_dim
+        self.w13 = nn.Linear(cfg.dim, 2 * cfg.ffn_dim, bias=False)  # gate and up, fused
+        self.w2 = nn.Linear(cfg.ffn_dim, cfg.dim, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gate, up = self.w13(x).split(self.ffn_dim, dim=-1)
+        return self.w2(F.silu(gate) * up)
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: LlamaConfig) -> None:
+        super().__init__()
+        self.attention_norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.attention = Attention(cfg)
+        self.ffn_norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.feed_forward = FeedForward(cfg)
+
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, start: int,
+                mask: torch.Tensor | None) -> torch.Tensor:
+        h = x + self.attention(self.attention_norm(x), cos, sin, start, mask)
+        return h + self.feed_forward(self.ffn_norm(h))
+
+
+class Transformer(nn.Module):
+    """Decoder stack over embeddings; returns final-normed hidden states."""
+
+    def __init__(self, cfg: LlamaConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.layers = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.max_positions = 0
+
+    def setup_caches(self, batch: int, max_positions: int | None = None) -> None:
+        """Allocate KV caches and RoPE tables on the weights' device and dtype."""
+        cfg = self.cfg
+        max_positions = max_positions or cfg.max_positions
+        w = self.norm.weight
+        for layer in self.layers:
+            layer.attention.kv_cache = KVCache(batch, cfg.n_kv_heads, max_positions, cfg.head_dim,
+                                               w.dtype, w.device)
+        cos, sin = rope_tables(cfg.rope, cfg.head_dim, max_positions)
+        # Tables in the compute dtype, as the reference casts them before use.
+        self.register_buffer("rope_cos", cos.to(w.device, w.dtype), persistent=False)
+        self.register_buffer("rope_sin", sin.to(w.device, w.dtype), persistent=False)
+        positions = torch.arange(max_positions, device=w.device)
+        self.register_buffer("causal", positions[None, :] <= positions[:, None], persistent=False)
+        self.max_positions = max_positions
+
+    def forward(self, x: torch.Tensor, start: int) -> torch.Tensor:
+        """x: [B, S, dim] embeddings for positions start..start+S-1 -> [B, S, dim]."""
+        s = x.shape[1]
+        end = start + s
+        if end > self.max_positions:
+            raise ValueError(f"position {end - 1} is past the cache size {self.max_positions}")
+        cos, sin = self.rope_cos[start:end], self.rope_sin[start:end]  # [S, head_dim]
+        # One new position attends to every cached one: no mask needed.
+        mask = self.causal[start:end, :end] if s > 1 else None  # [S, end]
+        for layer in self.layers:
+            x = layer(x, cos, sin, start, mask)
+        return self.norm(x)
+
+
+def hf_decoder_state_dict(sd: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """Map Hugging Face Llama decoder keys under `prefix` (e.g. "model.") to ours, fusing q/k/v
+    and gate/up. Keys not under `prefix.layers`/`prefix.norm` are ignored."""
+    out: dict[str, torch.Tensor] = {}
+    i = 0
+    while f"{prefix}layers.{i}.input_layernorm.weight" in sd:
+        p, q = f"{prefix}layers.{i}.", f"layers.{i}."
+        out[q + "attention_norm.weight"] = sd[p + "input_layernorm.weight"]
+        out[q + "ffn_norm.weight"] = sd[p + "post_attention_layernorm.weight"]
+        out[q + "attention.wqkv.weight"] = torch.cat(
+            [sd[p + "self_attn.q_proj.weight"], sd[p + "self_attn.k_proj.weight"],
+             sd[p + "self_attn.v_proj.weight"]])
+        out[q + "attention.wo.weight"] = sd[p + "self_attn.o_proj.weight"]
+        out[q + "feed_forward.w13.weight"] = torch.cat(
+            [sd[p + "mlp.gate_proj.weight"], sd[p + "mlp.up_proj.weight"]])
+        out[q + "feed_forward.w2.weight"] = sd[p + "mlp.down_proj.weight"]
+        i += 1
+    out["norm.weight"] = sd[f"{prefix}norm.weight"]
+    return out
+
+
+def hf_decoder_keys(cfg: LlamaConfig, prefix: str) -> dict[str, tuple[int, ...]]:
+    """Every Hugging Face key a decoder of this config needs, with its expected shape."""
+    q_dim, kv_dim = cfg.n_heads * cfg.head_dim, cfg.n_kv_heads * cfg.head_dim
+    keys: dict[str, tuple[int, ...]] = {f"{prefix}norm.weight": (cfg.dim,)}
+    for i in range(cfg.n_layers):
+        p = f"{prefix}layers.{i}."
+        keys.update({
+            p + "input_layernorm.weight": (cfg.dim,), p + "post_attention_layernorm.weight": (cfg.dim,),
+            p + "self_attn.q_proj.weight": (q_dim, cfg.dim), p + "self_attn.k_proj.weight": (kv_dim, cfg.dim),
+            p + "self_attn.v_proj.weight": (kv_dim, cfg.dim), p + "self_attn.o_proj.weight": (cfg.dim, q_dim),
+            p + "mlp.gate_proj.weight": (cfg.ffn_dim, cfg.dim), p + "mlp.up_proj.weight": (cfg.ffn_dim, cfg.dim),
+            p + "mlp.down_proj.weight": (cfg.dim, cfg.ffn_dim),
+        })
+    return keys

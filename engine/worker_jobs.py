@@ -1,0 +1,183 @@
+"""The engine worker's job handlers (except synthesis, in worker_synth.py). They run on the engine
+thread only, raise on failure (the worker turns that into a Failed event) and return the result
+that goes into Done."""
+from __future__ import annotations
+
+import gc
+import importlib
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from engine.backends.base import Backend, ModelInfo, VoicePrompt
+from engine.jobs import EncodeReference, Evaluate, Event, LoadModel, Progress, ReferenceSpec, Unload
+
+log = logging.getLogger("mynah.engine")
+
+BackendFactory = Callable[[str], Backend]
+
+
+class JobError(Exception):
+    """A job failed for a reason the user can act on; the message is shown as is."""
+
+
+class JobCancelled(Exception):
+    """Raised inside a handler when its cancel flag is seen; the worker emits Cancelled."""
+
+
+@dataclass
+class ModelSlot:
+    model_id: str
+    backend: Backend
+    info: ModelInfo
+    request: LoadModel
+
+
+@dataclass
+class JobContext:
+    job_id: str
+    emit: Callable[[Event], None]
+    is_cancelled: Callable[[], bool]
+    submitted_at: float  # time.perf_counter() at submit
+    models: dict[str, ModelSlot]
+    voices: dict[tuple[str, str], VoicePrompt]
+    factory: BackendFactory
+
+    def check_cancel(self) -> None:
+        if self.is_cancelled():
+            raise JobCancelled()
+
+
+def resolve_backend(name: str) -> Backend:
+    """A backend instance: a registered name ("csm") via engine.backends.get_backend, or an import
+    path "package.module:Factory" (plugins, and fakes in tests)."""
+    if ":" in name:
+        module_name, _, attr = name.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise JobError(f"Cannot import the backend {name!r}: {exc}") from exc
+        return factory()
+    from engine import backends
+
+    get_backend = getattr(backends, "get_backend", None)
+    if get_backend is None:
+        raise JobError(f"No model backends are installed (engine.backends.get_backend is missing); "
+                       f"cannot load a {name!r} model")
+    return get_backend(name)
+
+
+def model_for(ctx: JobContext, model_id: str | None) -> ModelSlot:
+    if model_id is None:
+        if len(ctx.models) == 1:
+            return next(iter(ctx.models.values()))
+        if not ctx.models:
+            raise JobError("No model is loaded; load a model first")
+        raise JobError(f"Several models are loaded ({', '.join(ctx.models)}); say which one to use")
+    slot = ctx.models.get(model_id)
+    if slot is None:
+        raise JobError(f"The model {model_id!r} is not loaded")
+    return slot
+
+
+def run_load(req: LoadModel, ctx: JobContext) -> ModelInfo:
+    model_dir = Path(req.model_dir).expanduser()
+    if not model_dir.is_dir():
+        raise JobError(f"Model folder not found: {model_dir}")
+    existing = ctx.models.get(req.key)
+    if existing is not None and (existing.request.model_dir, existing.request.device, existing.request.dtype,
+                                 existing.request.backend) == (req.model_dir, req.device, req.dtype, req.backend):
+        return existing.info  # already loaded as asked: loading twice would only double the memory
+    ctx.emit(Progress(job_id=ctx.job_id, fraction=None, message=f"Loading {req.key}"))
+    backend = ctx.factory(req.backend)
+    info = backend.load(model_dir, device=req.device, dtype=req.dtype, codec_dir=req.codec_dir)
+    if ctx.is_cancelled():  # loading cannot stop midway; honour the cancel by not keeping it
+        backend.unload()
+        raise JobCancelled()
+    if existing is not None:
+        _unload_slot(ctx, existing)
+    ctx.models[req.key] = ModelSlot(req.key, backend, info, req)
+    return info
+
+
+def read_reference(spec: ReferenceSpec) -> tuple[np.ndarray, int]:
+    """Mono float32 samples [T] and their rate, from memory or from the file (clear error if not)."""
+    if spec.audio is not None:
+        if not spec.sample_rate:
+            raise JobError("Reference audio was given without its sample rate")
+        audio = np.asarray(spec.audio, dtype=np.float32)
+        return (audio.mean(axis=1) if audio.ndim == 2 else audio.reshape(-1)), int(spec.sample_rate)
+    if spec.path is None:
+        raise JobError(f"The voice {spec.key!r} has neither audio nor a file")
+    path = Path(spec.path)
+    if not path.is_file():
+        raise JobError(f"Voice file not found: {path}")
+    try:
+        from engine.audio.io import read_audio  # contract: handles every format, NaN cleanup
+    except ImportError:
+        read_audio = None
+    try:
+        if read_audio is not None:
+            clip = read_audio(path, mono=True)
+            return np.asarray(clip.samples, dtype=np.float32), int(clip.sample_rate)
+        import soundfile as sf
+
+        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        return data.mean(axis=1), int(sr)
+    except Exception as exc:
+        raise JobError(f"Cannot read the voice file {path.name}: {exc}") from exc
+
+
+def voice_prompt(ctx: JobContext, slot: ModelSlot, spec: ReferenceSpec) -> VoicePrompt:
+    """The encoded reference for this model, from the cache or encoded now (then cached)."""
+    cache_key = (slot.model_id, spec.key)
+    cached = ctx.voices.get(cache_key)
+    if cached is not None:
+        return cached
+    audio, sr = read_reference(spec)
+    if audio.size == 0:
+        raise JobError(f"The voice clip {spec.key!r} is empty")
+    if not np.isfinite(audio).all():
+        audio = np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0)
+    ctx.emit(Progress(job_id=ctx.job_id, fraction=None, message="Encoding the reference voice"))
+    prompt = slot.backend.encode_reference(audio, sr, spec.text, spec.key)
+    ctx.voices[cache_key] = prompt
+    return prompt
+
+
+def run_encode(req: EncodeReference, ctx: JobContext) -> VoicePrompt:
+    slot = model_for(ctx, req.model_id)
+    return voice_prompt(ctx, slot, req.reference)
+
+
+def run_evaluate(req: Evaluate, ctx: JobContext, scorer: Any) -> Any:
+    audio = np.asarray(req.audio, dtype=np.float32)
+    if audio.size == 0:
+        raise JobError("There is no audio to score")
+    ctx.emit(Progress(job_id=ctx.job_id, fraction=None, message="Scoring the take"))
+    return scorer.score(audio, req.sample_rate, text=req.text, reference=req.reference,
+                        reference_sr=req.reference_sr)
+
+
+def _unload_slot(ctx: JobContext, slot: ModelSlot) -> None:
+    try:
+        slot.backend.unload()
+    finally:
+        ctx.models.pop(slot.model_id, None)
+        for key in [k for k in ctx.voices if k[0] == slot.model_id]:
+            del ctx.voices[key]
+
+
+def run_unload(req: Unload, ctx: JobContext) -> list[str]:
+    slots = list(ctx.models.values()) if req.model_id is None else [model_for(ctx, req.model_id)]
+    for slot in slots:
+        _unload_slot(ctx, slot)
+    gc.collect()
+    torch = sys.modules.get("torch")  # only if a backend imported it; never import it here
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    return [s.model_id for s in slots]

@@ -1,0 +1,129 @@
+"""Synthesis on the engine thread: script -> text chunks -> backend steps -> events.
+
+The text is parsed into speech and explicit pauses (engine/text/script.py), each speech part is
+normalized and cut by the backend into chunks that fit its position budget, and every chunk is
+generated as a stream of SynthSteps. The cancel flag is checked between steps; the generator is
+closed on every exit so the backend frees its streaming state.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.jobs import AudioChunk, CodeFrame, Progress, SynthResult, Synthesize
+from engine.text.normalize import normalize_for_tts
+from engine.text.script import Pause, parse_script
+from engine.worker_jobs import JobContext, JobError, model_for, voice_prompt
+
+CHARS_PER_SECOND = 14.0  # typical read speech; only used to estimate progress
+
+
+@dataclass
+class _Item:
+    text: str | None  # None: a pause
+    pause_s: float = 0.0
+
+
+def plan_items(req: Synthesize, split) -> list[_Item]:
+    """Speech chunks and pauses in order. `split(text) -> list[str]` is the backend's chunker."""
+    items: list[_Item] = []
+    for part in parse_script(req.text, default_pause_s=req.default_pause_s):
+        if isinstance(part, Pause):
+            items.append(_Item(None, part.seconds))
+            continue
+        text = normalize_for_tts(part.text) if req.normalize_text else part.text
+        if not text:
+            continue  # e.g. only emoji: nothing speakable in this part
+        items.extend(_Item(chunk) for chunk in split(text) if chunk.strip())
+    if not any(i.text for i in items):
+        raise JobError("There is no speakable text (after normalization nothing is left)")
+    return items
+
+
+class _Take:
+    """Accumulates the take while streaming events out."""
+
+    def __init__(self, ctx: JobContext, sample_rate: int, expected_s: float, n_chunks: int):
+        self.ctx, self.sr, self.expected_s, self.n_chunks = ctx, sample_rate, max(expected_s, 0.1), n_chunks
+        self.audio: list[np.ndarray] = []
+        self.codes: list[np.ndarray] = []  # each int [n_codebooks]
+        self.n_samples = 0
+        self.first_audio_at: float | None = None
+
+    def add_audio(self, audio: np.ndarray, chunk_index: int, *, silence: bool = False) -> None:
+        # A copy the receiver owns: the backend may reuse its buffer for the next step.
+        chunk = np.array(audio, dtype=np.float32, copy=True).reshape(-1)  # [n]
+        if not np.isfinite(chunk).all():
+            raise JobError("The model produced invalid audio (NaN/inf); try another dtype (bf16/fp32)")
+        if chunk.size == 0:
+            return
+        if self.first_audio_at is None and not silence:
+            self.first_audio_at = time.perf_counter()
+        self.ctx.emit(AudioChunk(job_id=self.ctx.job_id, audio=chunk, sample_rate=self.sr,
+                                 start_sample=self.n_samples, text_chunk_index=chunk_index, is_silence=silence))
+        self.audio.append(chunk)
+        self.n_samples += chunk.size
+        seconds = self.n_samples / self.sr
+        self.ctx.emit(Progress(job_id=self.ctx.job_id, fraction=min(0.99, seconds / self.expected_s),
+                               message="Generating speech", audio_seconds=seconds,
+                               text_chunk_index=chunk_index, text_chunk_count=self.n_chunks))
+
+    def add_codes(self, codes: np.ndarray, chunk_index: int) -> None:
+        frame = np.array(codes, copy=True).reshape(-1)  # [n_codebooks]
+        self.ctx.emit(CodeFrame(job_id=self.ctx.job_id, frame_index=len(self.codes), codes=frame,
+                                text_chunk_index=chunk_index))
+        self.codes.append(frame)
+
+
+def run_synthesize(req: Synthesize, ctx: JobContext) -> SynthResult:
+    started = time.perf_counter()
+    slot = model_for(ctx, req.model_id)
+    backend = slot.backend
+    voice = voice_prompt(ctx, slot, req.voice) if req.voice is not None else None
+    ctx.check_cancel()
+    items = plan_items(req, lambda text: backend.split_text(text, voice))
+    speech = [i for i in items if i.text]
+    expected_s = sum(len(i.text) for i in speech) / CHARS_PER_SECOND + sum(i.pause_s for i in items)
+    sr = int(slot.info.sample_rate)
+    take = _Take(ctx, sr, expected_s, len(speech))
+    stop_reasons: list[str | None] = []
+    chunk_index = -1
+    for item in items:
+        ctx.check_cancel()
+        if item.text is None:
+            take.add_audio(np.zeros(int(round(item.pause_s * sr)), np.float32), max(chunk_index, 0), silence=True)
+            continue
+        chunk_index += 1
+        stop_reasons.append(_generate_chunk(ctx, backend, item.text, voice, req, take, chunk_index))
+    ctx.check_cancel()
+    if take.n_samples == 0:
+        raise JobError("The model produced no audio")
+    audio = np.concatenate(take.audio) if take.audio else np.zeros(0, np.float32)  # [T]
+    codes = np.stack(take.codes, axis=1) if take.codes else None  # [n_codebooks, n_frames]
+    first = None if take.first_audio_at is None else take.first_audio_at - ctx.submitted_at
+    return SynthResult(audio=audio, sample_rate=sr, codes=codes, text_chunks=[i.text for i in speech],
+                       stop_reasons=stop_reasons, model_id=slot.model_id, params=req.params,
+                       seconds_to_first_audio=first, seconds_total=time.perf_counter() - started)
+
+
+def _generate_chunk(ctx: JobContext, backend, text: str, voice, req: Synthesize, take: _Take,
+                    chunk_index: int) -> str | None:
+    steps = backend.synthesize(text, voice, req.params, stream_frames=req.stream_frames)
+    stop_reason = None
+    try:
+        for step in steps:
+            ctx.check_cancel()  # between frames: the cancel point the user feels
+            if step.codes is not None:
+                take.add_codes(step.codes, chunk_index)
+            if step.audio is not None:
+                take.add_audio(step.audio, chunk_index)
+            if step.done:
+                stop_reason = step.stop_reason
+                break
+    finally:
+        close = getattr(steps, "close", None)
+        if close is not None:
+            close()  # frees the backend's streaming state (KV cache position, decoder state)
+    return stop_reason

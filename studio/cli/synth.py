@@ -1,0 +1,268 @@
+"""Synthesize speech from the command line with a cloned voice (same engine as the studio).
+
+mynah synth --model DIR --voice ref.wav --voice-text "..." --text "..." -o out.wav [--stream] [--play]
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import queue
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, type=Path, help="model folder (e.g. a CSM-1B checkpoint)")
+    p.add_argument("--backend", default="csm", help="model family (default: csm) or module:Factory")
+    p.add_argument("--codec", type=Path, default=None, help="codec folder, when not inside the model folder")
+    p.add_argument("--voice", type=Path, default=None, help="reference clip of the voice to clone")
+    p.add_argument("--voice-text", default=None, help="what is said in the reference clip")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--text", help="text to speak; [pause 1.5s] and blank lines insert silence")
+    src.add_argument("--text-file", type=Path, help="read the text from a file ('-' for stdin)")
+    p.add_argument("-o", "--output", required=True, type=Path, help="audio file to write (.wav, .flac, .ogg)")
+    p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--temperature", type=float, default=0.9)
+    p.add_argument("--top-k", type=int, default=50)
+    p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--max-seconds", type=float, default=None, help="cap the audio per text chunk")
+    p.add_argument("--stream", action="store_true", help="write audio to the file as it is generated")
+    p.add_argument("--play", action="store_true", help="play audio as it is generated")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--dtype", choices=("auto", "float32", "bfloat16", "float16"), default="auto")
+    p.add_argument("--no-normalize", action="store_true", help="pass the text to the model as typed")
+    p.add_argument("-v", "--verbose", action="store_true", help="log engine details to stderr")
+
+
+class UsageError(Exception):
+    pass
+
+
+@dataclass
+class _Inputs:
+    text: str
+    voice_key: str | None
+
+
+def _check_inputs(args: argparse.Namespace) -> _Inputs:
+    """Everything we can check before loading a model (which takes a while): fail fast and clearly."""
+    import soundfile as sf
+
+    from engine.text.script import ScriptError, parse_script
+
+    if not args.model.is_dir():
+        raise UsageError(f"model folder not found: {args.model}")
+    voice_key = None
+    if args.voice is not None:
+        if not args.voice.is_file():
+            raise UsageError(f"voice file not found: {args.voice}")
+        try:
+            info = sf.info(str(args.voice))
+        except Exception as exc:
+            raise UsageError(f"voice file is not readable audio: {args.voice} ({exc})") from exc
+        if info.frames == 0:
+            raise UsageError(f"voice file is empty: {args.voice}")
+        if not (args.voice_text or "").strip():
+            raise UsageError("--voice needs --voice-text: the words spoken in the reference clip")
+        stat = args.voice.stat()
+        voice_key = f"file:{args.voice.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    if args.text_file is not None:
+        try:
+            text = sys.stdin.read() if str(args.text_file) == "-" else args.text_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read the text file {args.text_file}: {exc}") from exc
+    else:
+        text = args.text
+    try:
+        parse_script(text)
+    except ScriptError as exc:
+        raise UsageError(f"empty text: {exc}") from exc
+    out: Path = args.output
+    if out.exists() and not args.overwrite:
+        raise UsageError(f"{out} already exists (pass --overwrite to replace it)")
+    if not out.parent.is_dir():
+        raise UsageError(f"output folder not found: {out.parent}")
+    if out.suffix.lstrip(".").upper() not in sf.available_formats():
+        raise UsageError(f"cannot write {out.suffix or 'files without an extension'}: use .wav, .flac or .ogg")
+    return _Inputs(text=text, voice_key=voice_key)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        inputs = _check_inputs(args)
+    except UsageError as exc:
+        print(f"mynah synth: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    handlers = _attach_log_handlers(args.verbose)
+    try:
+        return _Session(args, inputs).run()
+    finally:
+        logger = logging.getLogger("mynah")
+        for h in handlers:
+            logger.removeHandler(h)
+            h.close()
+
+
+def _attach_log_handlers(verbose: bool) -> list[logging.Handler]:
+    """Engine failures are logged with their traceback to the log file (and stderr with -v); the
+    terminal shows the one-line message."""
+    from studio.core.paths import get_paths
+
+    logger = logging.getLogger("mynah")
+    logger.setLevel(logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers: list[logging.Handler] = [logging.FileHandler(get_paths().logs / "cli.log", encoding="utf-8")]
+    if verbose:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    for h in handlers:
+        h.setFormatter(fmt)
+        logger.addHandler(h)
+    return handlers
+
+
+class _Session:
+    """One synthesis run: engine thread produces events, this (main) thread writes/plays/prints."""
+
+    def __init__(self, args: argparse.Namespace, inputs: _Inputs):
+        self.args, self.inputs = args, inputs
+        self.events: queue.Queue = queue.Queue()
+        self.writer = None  # soundfile.SoundFile while streaming to disk
+        self.player = None  # sounddevice.OutputStream while playing
+        self.bar = None
+        self.samples_written = 0
+
+    def run(self) -> int:
+        from engine.backends.base import SamplingParams
+        from engine.jobs import LoadModel, ReferenceSpec, Synthesize
+        from engine.worker import EngineWorker
+
+        a = self.args
+        worker = EngineWorker().start()
+        worker.add_listener(self.events.put)
+        try:
+            print(f"Loading {a.model} ...", file=sys.stderr)
+            load = LoadModel(model_dir=a.model, backend=a.backend, device=a.device, dtype=a.dtype,
+                             codec_dir=a.codec)
+            end = self._wait(worker, load)
+            if end is not None:
+                return end
+            voice = None
+            if a.voice is not None:
+                voice = ReferenceSpec(key=self.inputs.voice_key, text=a.voice_text, path=a.voice)
+            params = SamplingParams(temperature=a.temperature, top_k=a.top_k, top_p=a.top_p, seed=a.seed,
+                                    max_audio_seconds=a.max_seconds)
+            synth = Synthesize(text=self.inputs.text, voice=voice, params=params,
+                               normalize_text=not a.no_normalize)
+            return self._wait(worker, synth) or EXIT_OK
+        finally:
+            self._close_outputs()
+            worker.shutdown()
+
+    def _wait(self, worker, request) -> int | None:
+        """Handle this job's events until it ends; None on success (non-final jobs), else an exit code."""
+        from engine.jobs import Cancelled, Done, Failed
+
+        worker.submit(request)
+        interrupted = False
+        while True:
+            try:
+                ev = self.events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            except KeyboardInterrupt:  # Ctrl-C: cancel cooperatively, then report what was kept
+                interrupted = True
+                worker.cancel(request.job_id)
+                print("\nmynah synth: cancelling ...", file=sys.stderr)
+                continue
+            if ev.job_id != request.job_id:
+                continue
+            if isinstance(ev, Done):
+                return self._finish(ev.result)
+            if isinstance(ev, Failed):
+                self._close_outputs()
+                print(f"mynah synth: error: {ev.message}{self._kept()}", file=sys.stderr)
+                return EXIT_FAILED
+            if isinstance(ev, Cancelled):
+                self._close_outputs()
+                print(f"mynah synth: cancelled{self._kept()}", file=sys.stderr)
+                return EXIT_INTERRUPTED if interrupted else EXIT_FAILED
+            self._on_event(ev)
+
+    def _on_event(self, ev) -> None:
+        from engine.jobs import AudioChunk, Progress
+
+        if isinstance(ev, Progress) and ev.audio_seconds:
+            self._progress(ev)
+        elif isinstance(ev, AudioChunk):
+            if self.args.stream:
+                self._write(ev.audio, ev.sample_rate)
+            if self.args.play:
+                self._play(ev.audio, ev.sample_rate)
+
+    def _progress(self, ev) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=100, file=sys.stderr, leave=True,
+                            bar_format="Generating: {percentage:3.0f}%|{bar}| {desc}")
+        self.bar.n = round(100 * (ev.fraction or 0.0))
+        self.bar.set_description_str(f"{ev.audio_seconds:.1f} s of audio, text chunk "
+                                     f"{ev.text_chunk_index + 1}/{ev.text_chunk_count}", refresh=True)
+
+    def _write(self, audio, sr: int) -> None:
+        import soundfile as sf
+
+        if self.writer is None:
+            self.writer = sf.SoundFile(str(self.args.output), "w", samplerate=sr, channels=1)
+        self.writer.write(audio)
+        self.writer.flush()  # the header is updated: the file is playable while it grows
+        self.samples_written += len(audio)
+
+    def _play(self, audio, sr: int) -> None:
+        import sounddevice as sd
+
+        if self.player is None:
+            self.player = sd.OutputStream(samplerate=sr, channels=1, dtype="float32")
+            self.player.start()
+        self.player.write(audio.reshape(-1, 1))
+
+    def _finish(self, result) -> int | None:
+        from engine.jobs import SynthResult
+
+        if not isinstance(result, SynthResult):
+            return None  # the model load finished; synthesis comes next
+        if self.bar is not None:
+            self.bar.n = 100
+            self.bar.refresh()
+        if not self.args.stream:
+            import soundfile as sf
+
+            sf.write(str(self.args.output), result.audio, result.sample_rate)
+        self._close_outputs()
+        first = result.seconds_to_first_audio
+        print(f"Wrote {self.args.output} ({result.duration_s:.1f} s of audio in {result.seconds_total:.1f} s"
+              + (f", first audio after {first:.2f} s" if first is not None else "") + ")", file=sys.stderr)
+        return EXIT_OK
+
+    def _kept(self) -> str:
+        if self.samples_written:
+            return f" (the audio generated so far was kept in {self.args.output})"
+        return ""
+
+    def _close_outputs(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        if self.player is not None:
+            try:
+                self.player.stop()  # lets queued audio finish playing
+            finally:
+                self.player.close()
+                self.player = None

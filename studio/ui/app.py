@@ -1,0 +1,106 @@
+"""`run_gui(argv)`: the studio's start-up.
+
+Order matters for the launch figure: Qt + theme + window, show, THEN everything slow (device
+lists, recovery check, other workspaces) from the event loop. Nothing here imports torch.
+`MYNAH_SMOKE_EXIT=<ms>` prints a `MYNAH_SHOWN ...` line at first show and quits after <ms>; the
+launch benchmark and the no-torch test use it.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+import traceback
+
+log = logging.getLogger("studio.app")
+
+
+class ExceptionReporter:
+    """Global excepthook: every uncaught exception is logged; the user sees ONE dialog at a time."""
+
+    def __init__(self, parent=None):
+        self.parent = parent
+        self.box = None
+        self.count = 0
+        self._prev = sys.excepthook
+
+    def install(self) -> None:
+        sys.excepthook = self.handle
+        threading.excepthook = lambda args: self.handle(args.exc_type, args.exc_value, args.exc_traceback)
+
+    def handle(self, etype, value, tb) -> None:
+        log.error("uncaught exception", exc_info=(etype, value, tb))
+        if issubclass(etype, KeyboardInterrupt):
+            return
+        self.count += 1
+        text = "".join(traceback.format_exception_only(etype, value)).strip()
+        from PySide6.QtCore import QThread, QTimer
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if app is None:
+            return
+        if QThread.currentThread() is not app.thread():
+            QTimer.singleShot(0, app, lambda: self._show(text))
+        else:
+            self._show(text)
+
+    def _show(self, text: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        if self.box is not None and self.box.isVisible():
+            self.box.setInformativeText(f"{self.count} errors so far. Latest: {text}\n\nDetails are in the log.")
+            return
+        self.box = QMessageBox(QMessageBox.Warning, "Something went wrong",
+                               "Mynah hit an unexpected error. Your work is still open.", parent=self.parent)
+        self.box.setInformativeText(f"{text}\n\nDetails are in the log.")
+        self.box.setModal(False)
+        self.box.show()
+
+
+def run_gui(argv: list[str] | None = None) -> int:
+    t0 = time.perf_counter()
+    from PySide6.QtCore import QTimer, Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from studio.core.library import Library
+    from studio.core.logging_setup import setup_logging
+    from studio.core.paths import get_paths
+    from studio.core.settings import load_settings
+
+    paths = get_paths()
+    log_file = setup_logging(paths.logs)
+    log.info("starting Mynah; data in %s", paths.home)
+    # Fractional scale factors (125 %, 150 %) render crisply instead of being rounded.
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication.instance() or QApplication(["mynah", *(argv or [])])
+    app.setApplicationName("Mynah")
+    app.setOrganizationName("Mynah")
+    from studio.ui.theme import apply_dark_theme
+
+    apply_dark_theme(app)
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(antialias=False, imageAxisOrder="row-major")
+    from studio.ui.context import StudioContext
+    from studio.ui.main_window import MainWindow
+
+    ctx = StudioContext(paths=paths, library=Library(paths.library_db), settings=load_settings(paths.settings_file))
+    window = MainWindow(ctx)
+    reporter = ExceptionReporter(window)
+    reporter.install()
+    window.show()
+    smoke = os.environ.get("MYNAH_SMOKE_EXIT")
+    if smoke:
+        app.processEvents()
+        print(f"MYNAH_SHOWN t={time.perf_counter() - t0:.3f} torch={'torch' in sys.modules} "
+              f"visible={window.isVisible()} log={log_file}", flush=True)
+        QTimer.singleShot(int(smoke), window.close)
+    QTimer.singleShot(0, window.after_show)
+    app.lastWindowClosed.connect(app.quit)
+    rc = app.exec()
+    ctx.library.close()
+    return int(rc)

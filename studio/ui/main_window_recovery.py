@@ -1,0 +1,71 @@
+"""Start-up offer to recover recordings left incomplete by a crash (studio.core.recovery)."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtWidgets import QMessageBox
+
+from studio.ui.widgets.background import run_in_background
+
+log = logging.getLogger(__name__)
+
+
+def _find():
+    try:
+        from studio.core import recovery
+    except ImportError:  # recovery module not present in this build
+        return []
+    return recovery.find_incomplete()
+
+
+def _describe(rec) -> str:
+    path = Path(getattr(rec, "path", rec))
+    dur = getattr(rec, "duration_s", None)
+    return f"{path.name}" + (f" ({dur:.1f} s)" if isinstance(dur, (int, float)) else "")
+
+
+def offer_recovery(window) -> None:
+    run_in_background(_find, on_done=lambda recs: _ask(window, recs),
+                      on_error=lambda exc: window.ctx.status.show(f"Could not check for unsaved recordings: {exc}"))
+
+
+def _ask(window, recs: list) -> None:
+    if not recs:
+        return
+    box = QMessageBox(window)
+    box.setObjectName("recoveryDialog")
+    box.setWindowTitle("Recover recordings")
+    box.setIcon(QMessageBox.Question)
+    box.setText(f"{len(recs)} recording(s) were not finished when Mynah last closed.")
+    box.setInformativeText("\n".join(_describe(r) for r in recs[:10]) +
+                           "\n\nRecover them into the Voices workspace? (Later keeps them for next time.)")
+    recover_btn = box.addButton("Recover", QMessageBox.AcceptRole)
+    discard_btn = box.addButton("Discard", QMessageBox.DestructiveRole)
+    box.addButton("Later", QMessageBox.RejectRole)
+    box.setDefaultButton(recover_btn)
+    window.recovery_box = box  # tests and the screenshot tool find it here
+
+    def chosen(button) -> None:
+        from studio.core import recovery
+
+        if button is recover_btn:
+            paths = []
+            for r in recs:
+                try:
+                    paths.append(recovery.recover(r))
+                except Exception as exc:
+                    log.exception("recover %s", r)
+                    window.ctx.status.show(f"Could not recover {_describe(r)}: {exc}", 10000)
+            if paths:
+                window.import_files([Path(p) for p in paths])
+        elif button is discard_btn:
+            for r in recs:
+                try:
+                    recovery.discard(r)
+                except Exception:
+                    log.exception("discard %s", r)
+
+    box.buttonClicked.connect(chosen)
+    box.setModal(False)  # never block the app (or a test) on this question
+    box.show()

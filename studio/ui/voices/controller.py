@@ -1,0 +1,480 @@
+"""Voices workspace wiring: import, record, edit (undoable), readouts, save/list voices.
+
+All decoding, analysis, mel and file writing run on QThreadPool (`run_in_background`); results
+come back as queued signals. A generation counter drops results that arrive for a clip state the
+user has already replaced (fast undo/redo, a second import).
+"""
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QListWidgetItem
+
+from studio.ui.theme import COLORS
+from studio.ui.voices import clip_state as cs
+from studio.ui.voices.commands import DeleteVoice, DuplicateVoice, RenameVoice, SetClipState
+from studio.ui.voices.view import VoicesView
+from studio.ui.widgets.background import run_in_background
+from studio.ui.widgets.transport import format_time
+
+log = logging.getLogger(__name__)
+
+AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.mp3 *.aif *.aiff *.aifc);;All files (*)"
+
+
+def _fmt_db(v: float, unit: str = "dBFS") -> str:
+    return f"{v:.1f} {unit}" if math.isfinite(v) else f"-inf {unit}"
+
+
+class VoicesController(QObject):
+    clipChanged = Signal()  # the open clip changed (import, edit, undo)
+    melReady = Signal()
+    importFinished = Signal(str, bool)  # path, ok
+    voiceSaved = Signal(int)
+    recordingChanged = Signal(bool)
+
+    def __init__(self, ctx, view: VoicesView, parent=None):
+        super().__init__(parent)
+        self.ctx, self.view = ctx, view
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(30)  # each step may hold a full copy of the clip
+        ctx.undo_group.addStack(self.undo_stack)
+        self.state: cs.ClipState | None = None
+        self.report = None
+        self.errors: list[str] = []
+        self._generation = 0
+        self._busy = 0
+        self._recorder = None
+        self._rec_timer = QTimer(self, interval=200)
+        self._rec_timer.timeout.connect(self._poll_recorder)
+        self._import_queue: list[Path] = []
+        self._importing = False
+        v = view
+        v.import_action.triggered.connect(self.choose_files)
+        v.record_action.triggered.connect(lambda _checked: self.toggle_record())
+        v.trim_action.triggered.connect(self.trim_to_selection)
+        v.cut_action.triggered.connect(self.cut_selection)
+        v.autotrim_action.triggered.connect(self.auto_trim)
+        v.normalize_action.triggered.connect(self.normalize)
+        v.normalize_mode.currentIndexChanged.connect(self._normalize_mode_changed)
+        s = ctx.settings
+        v.normalize_mode.setCurrentIndex(0 if s.normalize_mode == "lufs" else 1)
+        self._normalize_mode_changed()
+        v.waveform.selectionChanged.connect(self._selection_changed)
+        v.save_button.clicked.connect(self.save_voice)
+        v.add_clip_button.clicked.connect(self.add_clip_to_selected)
+        v.open_voice_button.clicked.connect(self.open_selected_voice)
+        v.voice_list.itemDoubleClicked.connect(lambda _i: self.open_selected_voice())
+        v.rename_voice_button.clicked.connect(self.rename_selected_voice)
+        v.duplicate_voice_button.clicked.connect(self.duplicate_selected_voice)
+        v.delete_voice_button.clicked.connect(self.delete_selected_voice)
+        v.voice_list.itemChanged.connect(self._voice_item_edited)
+        v.voice_list.currentRowChanged.connect(lambda _r: self._update_enabled())
+        v.consent_check.toggled.connect(lambda _c: v.save_error.setText(""))
+        self.refresh_library()
+        self._update_enabled()
+
+    # ---- import -------------------------------------------------------------------------
+    def choose_files(self) -> None:
+        start = self.ctx.settings.last_import_dir or str(Path.home())
+        files, _ = QFileDialog.getOpenFileNames(self.view, "Import audio", start, AUDIO_FILTER)
+        if files:
+            self.ctx.settings.last_import_dir = str(Path(files[0]).parent)
+            self.import_files([Path(f) for f in files])
+
+    def import_files(self, paths: list[Path]) -> None:
+        """Import one after another; each opened clip is one undo step ("Open x.wav")."""
+        self._import_queue.extend(Path(p) for p in paths)
+        self.errors.clear()
+        self._show_banner()
+        if not self._importing:
+            self._next_import()
+
+    def _next_import(self) -> None:
+        if not self._import_queue:
+            self._importing = False
+            return
+        self._importing = True
+        path = self._import_queue.pop(0)
+        self.ctx.status.show(f"Importing {path.name}…", 0)
+        self._set_busy(+1)
+        run_in_background(cs.load_clip, path,
+                          on_done=lambda st, p=path: self._imported(p, st),
+                          on_error=lambda exc, p=path: self._import_failed(p, exc))
+
+    def _imported(self, path: Path, state: cs.ClipState) -> None:
+        self._set_busy(-1)
+        self.undo_stack.push(SetClipState(self._apply_state, self.state, state, f"Open {path.name}"))
+        msg = f"Imported {path.name} ({format_time(state.duration_s)})"
+        if state.warnings:
+            self._show_banner(" ".join(state.warnings), warn=True)
+            msg += " — " + state.warnings[0]
+        self.ctx.status.show(msg)
+        self.importFinished.emit(str(path), True)
+        self._next_import()
+
+    def _import_failed(self, path: Path, exc: BaseException) -> None:
+        self._set_busy(-1)
+        text = str(exc) or f"{path.name} could not be opened ({type(exc).__name__})."
+        from engine.audio.io import AudioFileError
+
+        if not isinstance(exc, AudioFileError):
+            text = f"{path.name} could not be opened: {text}"
+        self.errors.append(text)
+        self._show_banner("\n".join(self.errors), warn=False)
+        self.ctx.status.show(text, 10000)
+        self.importFinished.emit(str(path), False)
+        self._next_import()
+
+    def _show_banner(self, text: str = "", warn: bool = False) -> None:
+        b = self.view.banner
+        color = COLORS["warn"] if warn else COLORS["bad"]
+        b.setStyleSheet(f"background:#2a2320; border:1px solid {color}; color:{color}; padding:6px; border-radius:3px;")
+        b.setText(text)
+        b.setVisible(bool(text))
+
+    # ---- the open clip ------------------------------------------------------------------
+    def _apply_state(self, state: cs.ClipState | None) -> None:
+        """Called by undo commands: show `state` and recompute what derives from it."""
+        self.state = state
+        self._generation += 1
+        gen = self._generation
+        v = self.view
+        self.report = None
+        if state is None:
+            v.waveform.set_audio(None, 1)
+            v.mel.set_mel(None, 0.01)
+            v.clip_title.setText("No clip open")
+            v.clip_info.setText("Import (Ctrl+I), drop a file here, or record (R)")
+            self._show_report(None)
+        else:
+            v.waveform.set_audio(state.samples, state.sample_rate, state.pyramid)
+            v.clip_title.setText(state.name)
+            v.clip_info.setText(f"{format_time(state.duration_s)} · {state.sample_rate} Hz · mono working copy")
+            v.mel.set_pending()
+            self._show_report(None)
+            run_in_background(cs.compute_mel, state.samples, state.sample_rate,
+                              on_done=lambda m, g=gen: self._mel_done(g, m),
+                              on_error=lambda e, g=gen: self._mel_failed(g, e))
+            run_in_background(cs.compute_report, state.samples, state.sample_rate,
+                              on_done=lambda r, g=gen: self._report_done(g, r))
+        self._update_enabled()
+        self.clipChanged.emit()
+
+    def _mel_done(self, gen: int, mel: cs.MelImage) -> None:
+        if gen != self._generation:
+            return
+        self.view.mel.set_mel(mel.pyramid, mel.hop_s)
+        self.melReady.emit()
+
+    def _mel_failed(self, gen: int, exc: BaseException) -> None:
+        if gen == self._generation:
+            self.view.mel.set_pending(f"spectrogram failed: {exc}")
+
+    def _report_done(self, gen: int, report) -> None:
+        if gen == self._generation:
+            self.report = report
+            self._show_report(report)
+
+    def _show_report(self, r) -> None:
+        ro = self.view.readouts
+        if r is None:
+            for lab in ro.values():
+                lab.setText("—")
+                lab.setStyleSheet("")
+            self.view.report_notes.setText("")
+            return
+
+        def paint(key: str, text: str, good: bool | None) -> None:
+            ro[key].setText(text)
+            color = "" if good is None else (COLORS["ok"] if good else COLORS["warn"])
+            ro[key].setStyleSheet(f"color:{color};" if color else "")
+
+        paint("duration", f"{r.duration_s:.2f} s" + ("  ✓" if r.in_sweet_spot else "  (5–15 s best)"),
+              r.in_sweet_spot)
+        paint("peak", _fmt_db(r.peak_dbfs), r.peak_dbfs <= -0.5)
+        paint("clipped", f"{r.clipped_samples}", r.clipped_samples == 0)
+        paint("lufs", _fmt_db(r.lufs, "LUFS"), None)
+        paint("noise", _fmt_db(r.noise_floor_dbfs), None)
+        paint("snr", f"{r.snr_db:.1f} dB" if math.isfinite(r.snr_db) else "—", r.snr_db >= 30 if math.isfinite(r.snr_db) else None)
+        paint("dc", f"{r.dc_offset:+.4f}", abs(r.dc_offset) < 0.01)
+        self.view.report_notes.setText("\n".join(f"• {n}" for n in r.notes))
+
+    def _selection_changed(self, a: float, b: float) -> None:
+        self.view.selection_label.setText(f"selection {format_time(a)} – {format_time(b)} ({b - a:.2f} s)"
+                                          if b > a else "")
+        self._update_enabled()
+
+    def _update_enabled(self) -> None:
+        v = self.view
+        has = self.state is not None and not self._busy
+        sel = has and v.waveform.selection() is not None
+        v.trim_action.setEnabled(sel)
+        v.cut_action.setEnabled(sel)
+        v.autotrim_action.setEnabled(has)
+        v.normalize_action.setEnabled(has)
+        v.save_button.setEnabled(self.state is not None)
+        row = v.voice_list.currentItem() is not None
+        v.add_clip_button.setEnabled(self.state is not None and row)
+        for b in (v.open_voice_button, v.rename_voice_button, v.duplicate_voice_button, v.delete_voice_button):
+            b.setEnabled(row)
+
+    def _set_busy(self, delta: int) -> None:
+        self._busy = max(0, self._busy + delta)
+        self._update_enabled()
+
+    # ---- edits (computed off the GUI thread, applied as one undo step) ----------------------
+    def _selection_samples(self) -> tuple[int, int] | None:
+        sel = self.view.waveform.selection()
+        if sel is None or self.state is None:
+            return None
+        sr = self.state.sample_rate
+        return int(round(sel[0] * sr)), int(round(sel[1] * sr))
+
+    def _run_edit(self, label: str, fn) -> None:
+        state = self.state
+        if state is None:
+            return
+        self._set_busy(+1)
+
+        def work():
+            return state.with_samples(fn(state.samples, state.sample_rate))
+
+        def done(new_state: cs.ClipState) -> None:
+            self._set_busy(-1)
+            if self.state is not state:  # the user moved on meanwhile; do not clobber
+                return
+            if new_state.samples.size == 0:
+                self.ctx.status.show(f"{label}: the result would be empty; nothing changed.", 8000)
+                return
+            self.undo_stack.push(SetClipState(self._apply_state, state, new_state, label))
+            self.ctx.status.show(f"{label} (Ctrl+Z to undo)")
+
+        def failed(exc: BaseException) -> None:
+            self._set_busy(-1)
+            self.ctx.status.show(f"{label} failed: {exc}", 10000)
+
+        run_in_background(work, on_done=done, on_error=failed)
+
+    def trim_to_selection(self) -> None:
+        rng = self._selection_samples()
+        if rng is None:
+            self.ctx.status.show("Select a region first (drag on the waveform).")
+            return
+        from engine.audio.edit import trim
+
+        self._run_edit("Trim to selection", lambda x, sr: trim(x, *rng))
+
+    def cut_selection(self) -> None:
+        rng = self._selection_samples()
+        if rng is None:
+            self.ctx.status.show("Select a region first (drag on the waveform).")
+            return
+        from engine.audio.edit import cut
+
+        self._run_edit("Cut selection", lambda x, sr: cut(x, *rng))
+
+    def auto_trim(self) -> None:
+        from engine.audio.edit import auto_trim
+
+        self._run_edit("Auto-trim silence", lambda x, sr: auto_trim(x, sr)[0])
+
+    def normalize(self) -> None:
+        from engine.audio.loudness import normalize_lufs, normalize_peak
+
+        target = float(self.view.normalize_target.value())
+        if self.view.normalize_mode.currentData() == "lufs":
+            self.ctx.settings.normalize_lufs = target
+            self._run_edit(f"Normalize to {target:.1f} LUFS", lambda x, sr: normalize_lufs(x, sr, target))
+        else:
+            self.ctx.settings.normalize_peak_dbfs = target
+            self._run_edit(f"Normalize peak to {target:.1f} dBFS", lambda x, sr: normalize_peak(x, target))
+
+    def _normalize_mode_changed(self) -> None:
+        s = self.ctx.settings
+        mode = self.view.normalize_mode.currentData()
+        s.normalize_mode = mode
+        self.view.normalize_target.setValue(s.normalize_lufs if mode == "lufs" else s.normalize_peak_dbfs)
+
+    # ---- recording ----------------------------------------------------------------------
+    @property
+    def is_recording(self) -> bool:
+        return self._recorder is not None
+
+    def toggle_record(self) -> None:
+        if self._recorder is None:
+            self.start_recording()
+        else:
+            self.stop_recording()
+
+    def start_recording(self) -> None:
+        try:
+            rec = self.ctx.make_recorder()
+            rec.start()
+        except Exception as exc:  # no device, device busy, module missing: say so, keep going
+            log.exception("could not start recording")
+            self.view.record_action.setChecked(False)
+            self.ctx.status.show(f"Could not start recording: {exc}", 10000)
+            return
+        self._recorder = rec
+        self.view.meter.set_source(rec.level, lambda: rec.overflows)
+        self.view.record_action.setChecked(True)
+        self._rec_timer.start()
+        self.recordingChanged.emit(True)
+
+    def _poll_recorder(self) -> None:
+        rec = self._recorder
+        if rec is None:
+            return
+        sr = self.ctx.settings.record_samplerate
+        self.view.record_action.setText(f"● Rec {format_time(rec.frames_written / sr)}")
+        if rec.error:
+            self.ctx.status.show(f"Recording stopped: {rec.error}", 0)
+            self.stop_recording()
+
+    def stop_recording(self) -> Path | None:
+        rec, self._recorder = self._recorder, None
+        self._rec_timer.stop()
+        self.view.meter.set_source(None)
+        self.view.record_action.setChecked(False)
+        self.view.record_action.setText("● Record")
+        self.recordingChanged.emit(False)
+        if rec is None:
+            return None
+        try:
+            path = rec.stop()
+        except Exception as exc:
+            log.exception("stopping recorder")
+            self.ctx.status.show(f"Recording could not be finalized: {exc} (it will be offered for recovery)", 0)
+            return None
+        self.import_files([Path(path)])
+        return Path(path)
+
+    # ---- library ------------------------------------------------------------------------
+    def refresh_library(self) -> None:
+        lst = self.view.voice_list
+        current = lst.currentItem().data(Qt.UserRole) if lst.currentItem() else None
+        lst.blockSignals(True)
+        lst.clear()
+        for voice in self.ctx.voices.list():
+            total = sum(c.duration_s for c in voice.clips)
+            item = QListWidgetItem(voice.name)
+            item.setData(Qt.UserRole, voice.id)
+            item.setToolTip(f"{len(voice.clips)} clip(s), {total:.1f} s\n{voice.transcript[:200]}")
+            item.setFlags(item.flags() | Qt.ItemIsEditable)
+            lst.addItem(item)
+            if voice.id == current:
+                lst.setCurrentItem(item)
+        lst.blockSignals(False)
+        self._update_enabled()
+
+    def _selected_voice_id(self) -> int | None:
+        item = self.view.voice_list.currentItem()
+        return None if item is None else int(item.data(Qt.UserRole))
+
+    def save_voice(self) -> None:
+        v = self.view
+        state = self.state
+        if state is None:
+            v.save_error.setText("Open or record a clip first.")
+            return
+        name = v.name_edit.text().strip()
+        if not name:
+            v.save_error.setText("Give the voice a name.")
+            v.name_edit.setFocus()
+            return
+        if not v.consent_check.isChecked():
+            v.save_error.setText("Tick the consent box: only clone your own voice or one you have permission for.")
+            return
+        v.save_error.setText("")
+        transcript, notes = v.transcript_edit.toPlainText().strip(), v.notes_edit.text().strip()
+        store = self.ctx.voices
+        v.save_button.setEnabled(False)
+
+        def work():
+            return store.create(name, transcript=transcript, consent=True, notes=notes,
+                                samples=state.samples, sample_rate=state.sample_rate, original=state.original)
+
+        def done(voice) -> None:
+            self.refresh_library()
+            self._update_enabled()
+            self.ctx.status.show(f"Saved voice '{voice.name}'.")
+            self.voiceSaved.emit(voice.id)
+
+        def failed(exc: BaseException) -> None:
+            self._update_enabled()
+            v.save_error.setText(f"Not saved: {exc}")  # the form keeps everything the user typed
+
+        run_in_background(work, on_done=done, on_error=failed)
+
+    def add_clip_to_selected(self) -> None:
+        vid, state = self._selected_voice_id(), self.state
+        if vid is None or state is None:
+            return
+        store = self.ctx.voices
+        run_in_background(lambda: store.add_clip(vid, state.samples, state.sample_rate, original=state.original,
+                                                 transcript=self.view.transcript_edit.toPlainText().strip()),
+                          on_done=lambda _c: (self.refresh_library(), self.ctx.status.show("Clip added.")),
+                          on_error=lambda e: self.view.save_error.setText(f"Not added: {e}"))
+
+    def open_selected_voice(self) -> None:
+        vid = self._selected_voice_id()
+        if vid is None:
+            return
+        voice = self.ctx.voices.get(vid)
+        if not voice.clips:
+            self.ctx.status.show(f"'{voice.name}' has no clips.")
+            return
+        v = self.view
+        v.name_edit.setText(voice.name)
+        v.transcript_edit.setPlainText(voice.transcript)
+        v.notes_edit.setText(voice.notes)
+        v.consent_check.setChecked(voice.consent)
+        self.import_files([voice.clips[0].working_path])
+
+    def rename_selected_voice(self) -> None:
+        item = self.view.voice_list.currentItem()
+        if item is not None:
+            self.view.voice_list.editItem(item)
+
+    def _voice_item_edited(self, item: QListWidgetItem) -> None:
+        vid = int(item.data(Qt.UserRole))
+        old = self.ctx.voices.get(vid).name
+        new = item.text().strip()
+        if not new or new == old:
+            QTimer.singleShot(0, self.refresh_library)  # put the old name back
+            return
+        QTimer.singleShot(0, lambda: self.undo_stack.push(RenameVoice(self.ctx.voices, vid, old, new,
+                                                                      self.refresh_library)))
+
+    def rename_voice(self, voice_id: int, new_name: str) -> None:
+        old = self.ctx.voices.get(voice_id).name
+        self.undo_stack.push(RenameVoice(self.ctx.voices, voice_id, old, new_name, self.refresh_library))
+
+    def duplicate_selected_voice(self) -> None:
+        vid = self._selected_voice_id()
+        if vid is not None:
+            name = self.ctx.voices.get(vid).name
+            self.undo_stack.push(DuplicateVoice(self.ctx.voices, vid, name, self.refresh_library))
+
+    def delete_selected_voice(self) -> None:
+        vid = self._selected_voice_id()
+        if vid is not None:
+            name = self.ctx.voices.get(vid).name
+            self.undo_stack.push(DeleteVoice(self.ctx.voices, vid, name, self.refresh_library))
+            self.ctx.status.show(f"Deleted '{name}' (Ctrl+Z to undo).")
+
+    # ---- playback -----------------------------------------------------------------------
+    def playback_source(self) -> tuple[np.ndarray, int, float] | None:
+        if self.state is None:
+            return None
+        sel = self.view.waveform.selection()
+        start = sel[0] if sel else float(self.view.waveform.playhead.value())
+        if start >= self.state.duration_s - 0.01:
+            start = 0.0
+        return self.state.samples, self.state.sample_rate, start

@@ -1,0 +1,65 @@
+"""Audio device combo box (input or output). Devices are listed off the GUI thread because
+PortAudio start-up can take a noticeable time; the choice is stored by name."""
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox
+
+from studio.ui.widgets.background import run_in_background
+
+log = logging.getLogger(__name__)
+
+SYSTEM_DEFAULT = "System default"
+
+
+def _list_devices():
+    from studio.core.devices import list_devices
+
+    return list_devices()
+
+
+class DevicePicker(QComboBox):
+    deviceChanged = Signal(object)  # device name (str) or None for the system default
+    devicesListed = Signal(list)  # the AudioDevice list, for status displays
+
+    def __init__(self, kind: str, current: str | None = None, parent=None):
+        super().__init__(parent)
+        assert kind in ("input", "output")
+        self.kind = kind
+        self._current = current
+        self.setMinimumContentsLength(18)
+        self.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.addItem(SYSTEM_DEFAULT, None)
+        if current:
+            self.addItem(current, current)
+            self.setCurrentIndex(1)
+        self.setToolTip(f"Audio {kind} device")
+        self.currentIndexChanged.connect(self._changed)
+
+    def refresh(self) -> None:
+        run_in_background(_list_devices, on_done=self._fill, on_error=self._failed)
+
+    def _fill(self, devices) -> None:
+        key = "max_input_channels" if self.kind == "input" else "max_output_channels"
+        names = [d.name for d in devices if getattr(d, key, 0) > 0]
+        self.blockSignals(True)
+        self.clear()
+        self.addItem(SYSTEM_DEFAULT, None)
+        for n in names:
+            self.addItem(n, n)
+        idx = self.findData(self._current) if self._current else 0
+        if idx < 0:  # the saved device is gone: keep showing it so the user sees what changed
+            self.addItem(f"{self._current} (missing)", self._current)
+            idx = self.count() - 1
+        self.setCurrentIndex(idx)
+        self.blockSignals(False)
+        self.devicesListed.emit(list(devices))
+
+    def _failed(self, exc: BaseException) -> None:
+        self.setToolTip(f"Could not list audio {self.kind} devices: {exc}")
+
+    def _changed(self, _i: int) -> None:
+        self._current = self.currentData()
+        self.deviceChanged.emit(self._current)

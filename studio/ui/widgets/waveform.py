@@ -1,0 +1,145 @@
+"""Waveform view: long-file-safe drawing, zoom/pan on X, drag to select, click to seek, playhead.
+
+Drawing goes through a MinMaxPyramid: each redraw hands pyqtgraph at most a few thousand points
+(then `setDownsampling(mode='peak')` + `setClipToView` finish the job), so zooming a 60-minute
+file never stalls the GUI thread.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Qt, Signal
+
+from studio.ui.theme import COLORS
+from studio.ui.widgets.decimate import MinMaxPyramid
+
+AXIS_WIDTH = 52  # fixed so the waveform and mel X axes line up pixel for pixel
+
+
+class _SelectViewBox(pg.ViewBox):
+    """Left drag selects a time range, left click seeks; wheel zooms X; right/middle drag pans."""
+
+    def __init__(self, owner: "WaveformView"):
+        super().__init__(enableMenu=False)
+        self._owner = owner
+        self.setMouseEnabled(x=True, y=False)
+
+    def mouseDragEvent(self, ev, axis=None):
+        if ev.button() != Qt.LeftButton:
+            return super().mouseDragEvent(ev, axis)
+        ev.accept()
+        a = self.mapSceneToView(ev.buttonDownScenePos()).x()
+        b = self.mapSceneToView(ev.scenePos()).x()
+        self._owner.set_selection(min(a, b), max(a, b))
+
+    def mouseClickEvent(self, ev):
+        if ev.button() == Qt.LeftButton:
+            ev.accept()
+            self._owner.clear_selection()
+            self._owner.seekRequested.emit(max(0.0, self.mapSceneToView(ev.scenePos()).x()))
+        else:
+            super().mouseClickEvent(ev)
+
+
+class WaveformView(pg.PlotWidget):
+    selectionChanged = Signal(float, float)  # seconds; (0, 0) = no selection
+    seekRequested = Signal(float)
+
+    def __init__(self, parent=None):
+        self._vb = _SelectViewBox(self)
+        super().__init__(parent, viewBox=self._vb, background=COLORS["plot_bg"])
+        self.setMinimumHeight(120)
+        pi = self.getPlotItem()
+        pi.hideButtons()
+        pi.showGrid(x=True, y=True, alpha=0.12)
+        pi.getAxis("left").setWidth(AXIS_WIDTH)
+        pi.getAxis("left").setTicks([[(-1, "-1"), (-0.5, ""), (0, "0"), (0.5, ""), (1, "1")]])
+        pi.getAxis("bottom").setLabel("time", units="s")
+        self.curve = pg.PlotDataItem(pen=pg.mkPen(COLORS["wave"], width=1))
+        self.curve.setDownsampling(auto=True, method="peak")
+        self.curve.setClipToView(True)
+        self.addItem(self.curve)
+        self.region = pg.LinearRegionItem(brush=pg.mkBrush(79, 179, 191, 50),
+                                          pen=pg.mkPen(COLORS["accent"], width=1))
+        self.region.setZValue(10)
+        self.region.hide()
+        self.region.sigRegionChanged.connect(self._region_moved)
+        self.addItem(self.region)
+        self.playhead = pg.InfiniteLine(0, angle=90, pen=pg.mkPen(COLORS["playhead"], width=1.5))
+        self.playhead.setZValue(20)
+        self.addItem(self.playhead)
+        self._pyramid: MinMaxPyramid | None = None
+        self.sample_rate = 1
+        self.duration_s = 0.0
+        self._redraw = QTimer(self, singleShot=True, interval=15)
+        self._redraw.timeout.connect(self._draw_visible)
+        self._vb.sigXRangeChanged.connect(lambda *_: self._redraw.start())
+        self._vb.setYRange(-1.05, 1.05, padding=0)
+
+    # ---- data ---------------------------------------------------------------------------
+    def set_audio(self, samples: np.ndarray | None, sample_rate: int, pyramid: MinMaxPyramid | None = None,
+                  *, keep_view: bool = False) -> None:
+        """Show new audio; pass a prebuilt pyramid for long files (built off the GUI thread)."""
+        if samples is None or len(samples) == 0:
+            self._pyramid, self.duration_s = None, 0.0
+            self.curve.setData([], [])
+            self.clear_selection()
+            return
+        self._pyramid = pyramid if pyramid is not None else MinMaxPyramid.build(samples)
+        self.sample_rate = int(sample_rate)
+        self.duration_s = len(samples) / float(sample_rate)
+        self._vb.setLimits(xMin=0, xMax=max(self.duration_s, 1e-3), yMin=-1.1, yMax=1.1,
+                           minXRange=min(0.005, self.duration_s))
+        if keep_view:
+            lo, hi = self._vb.viewRange()[0]
+            if hi > self.duration_s:
+                self._vb.setXRange(0, self.duration_s, padding=0)
+        else:
+            self._vb.setXRange(0, self.duration_s, padding=0)
+        self._vb.setYRange(-1.05, 1.05, padding=0)
+        self.clear_selection()
+        self._draw_visible()
+
+    def _draw_visible(self) -> None:
+        if self._pyramid is None:
+            return
+        lo, hi = self._vb.viewRange()[0]
+        sr = self.sample_rate
+        width_px = max(400, int(self._vb.width()))
+        span = (hi - lo) * sr
+        # A margin of half a screen each side so small pans do not show an empty edge.
+        x, y = self._pyramid.view(int((lo * sr) - span / 2), int((hi * sr) + span / 2) + 1,
+                                  max_points=4 * width_px)
+        self.curve.setData(x / sr, y)
+
+    # ---- selection / playhead ------------------------------------------------------------
+    def set_selection(self, start_s: float, end_s: float) -> None:
+        start_s = max(0.0, min(start_s, self.duration_s))
+        end_s = max(0.0, min(end_s, self.duration_s))
+        self.region.setRegion((start_s, end_s))
+        self.region.setVisible(end_s > start_s)
+
+    def clear_selection(self) -> None:
+        if self.region.isVisible():
+            self.region.hide()
+            self.selectionChanged.emit(0.0, 0.0)
+
+    def selection(self) -> tuple[float, float] | None:
+        if not self.region.isVisible():
+            return None
+        a, b = self.region.getRegion()
+        return (a, b) if b > a else None
+
+    def _region_moved(self) -> None:
+        a, b = self.region.getRegion()
+        self.selectionChanged.emit(float(a), float(b))
+
+    def set_playhead(self, seconds: float) -> None:
+        self.playhead.setValue(seconds)
+
+    def zoom_to(self, start_s: float, end_s: float) -> None:
+        self._vb.setXRange(start_s, end_s, padding=0)
+
+    def visible_range(self) -> tuple[float, float]:
+        lo, hi = self._vb.viewRange()[0]
+        return float(lo), float(hi)

@@ -1,0 +1,146 @@
+"""Downloads against a local stand-in for the Hub (HTTP on 127.0.0.1): progress, cancel, resume,
+SHA-256 verification, gated repos, and the offline message. No internet needed."""
+import hashlib
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from engine.hub.catalog import CSM_1B, missing_files
+from engine.hub.download import (DownloadCancelled, DownloadError, GatedError, OfflineError,
+                                 download_model, load_token, save_token, verify_folder)
+
+WEIGHTS = bytes(range(256)) * 12_000  # ~3 MB: several 1 MB chunks, so cancel lands mid-file
+FILES = {"config.json": b'{"model_type": "csm"}', "tokenizer.json": b"{}", "tokenizer_config.json": b"{}",
+         "model.safetensors": WEIGHTS, "README.md": b"not needed"}
+LFS = {"model.safetensors"}
+
+
+class FakeHub:
+    def __init__(self, files, *, gated=False, corrupt=False):
+        self.files, self.gated, self.corrupt = files, gated, corrupt
+        self.range_requests = []
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                if hub.gated and "Authorization" not in self.headers:
+                    self.send_response(401)
+                    self.send_header("X-Error-Code", "GatedRepo")
+                    self.send_header("X-Error-Message", "Access to model sesame/csm-1b is restricted.")
+                    self.end_headers()
+                    return
+                if self.path.startswith("/api/models/sesame/csm-1b/tree/main"):
+                    body = json.dumps([
+                        {"type": "file", "path": p, "size": len(d), "oid": "0" * 40,
+                         **({"lfs": {"oid": hashlib.sha256(d).hexdigest(), "size": len(d), "pointerSize": 130}}
+                            if p in LFS else {})} for p, d in hub.files.items()]).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                m = re.match(r"^/sesame/csm-1b/resolve/main/(.+)$", self.path)
+                if not m or m.group(1) not in hub.files:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                data = hub.files[m.group(1)]
+                if hub.corrupt and m.group(1) in LFS:
+                    data = data[:-1] + b"X"
+                start = 0
+                rng = self.headers.get("Range")
+                if rng:
+                    start = int(rng.split("=")[1].split("-")[0])
+                    hub.range_requests.append((m.group(1), start))
+                self.send_response(206 if rng else 200)
+                self.send_header("Content-Length", str(len(data) - start))
+                self.end_headers()
+                self.wfile.write(data[start:])
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hub():
+    servers = []
+
+    def make(**kw):
+        s = FakeHub(dict(FILES), **kw)
+        servers.append(s)
+        return s
+    yield make
+    for s in servers:
+        s.close()
+
+
+def test_download_reports_progress_and_verifies(hub, tmp_path):
+    h = hub()
+    seen = []
+    dest = download_model(CSM_1B, tmp_path / "m", endpoint=h.endpoint, progress=lambda d, t, f: seen.append((d, t)))
+    assert missing_files(CSM_1B, dest) == [] and not (dest / "README.md").exists()
+    assert (dest / "model.safetensors").read_bytes() == WEIGHTS
+    total = sum(len(FILES[k]) for k in FILES if k != "README.md")
+    assert seen[-1] == (total, total) and len(seen) > 3
+    assert all(b[0] >= a[0] for a, b in zip(seen, seen[1:]))  # progress only goes forward
+    assert verify_folder(dest) == []
+
+
+def test_cancel_then_resume_continues_from_the_partial_file(hub, tmp_path):
+    h = hub()
+    cancel = threading.Event()
+
+    def stop_mid_weights(done, total, name):
+        if name == "model.safetensors" and done > 1_500_000:
+            cancel.set()
+    with pytest.raises(DownloadCancelled, match="resume"):
+        download_model(CSM_1B, tmp_path / "m", endpoint=h.endpoint, progress=stop_mid_weights, cancel=cancel)
+    part = tmp_path / "m" / "model.safetensors.part"
+    assert 0 < part.stat().st_size < len(WEIGHTS)
+    dest = download_model(CSM_1B, tmp_path / "m", endpoint=h.endpoint)
+    assert h.range_requests == [("model.safetensors", part_size := h.range_requests[0][1])] and part_size > 0
+    assert (dest / "model.safetensors").read_bytes() == WEIGHTS and not part.exists()
+
+
+def test_corrupt_download_is_removed_with_a_message(hub, tmp_path):
+    h = hub(corrupt=True)
+    with pytest.raises(DownloadError, match="corrupt"):
+        download_model(CSM_1B, tmp_path / "m", endpoint=h.endpoint)
+    assert not (tmp_path / "m" / "model.safetensors").exists()
+    assert not (tmp_path / "m" / "model.safetensors.part").exists()
+
+
+def test_gated_repo_needs_a_token(hub, tmp_path):
+    h = hub(gated=True)
+    with pytest.raises(GatedError, match="token"):
+        download_model(CSM_1B, tmp_path / "m", endpoint=h.endpoint)
+    dest = download_model(CSM_1B, tmp_path / "m", endpoint=h.endpoint, token="hf_test_token")
+    assert missing_files(CSM_1B, dest) == []
+
+
+def test_offline_says_what_to_download_and_where(tmp_path):
+    with pytest.raises(OfflineError) as e:
+        download_model(CSM_1B, tmp_path / "m", endpoint="http://127.0.0.1:9")  # nothing listens there
+    msg = str(e.value)
+    assert "model.safetensors" in msg and "config.json" in msg and "Import local folder" in msg
+    assert "huggingface.co/sesame/csm-1b" in msg
+
+
+def test_token_is_kept_without_a_keyring(caplog):
+    where = save_token("  hf_secret_value ")
+    assert where in ("keyring", "memory")
+    assert load_token() == "hf_secret_value"
+    assert "hf_secret_value" not in caplog.text
+    save_token("")
