@@ -129,6 +129,8 @@ def read_reference(spec: ReferenceSpec) -> tuple[np.ndarray, int]:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)
         return data.mean(axis=1), int(sr)
     except Exception as exc:
+        if type(exc).__name__ == "AudioFileError":  # already names the file and says what is wrong
+            raise JobError(str(exc)) from exc
         raise JobError(f"Cannot read the voice file {path.name}: {exc}") from exc
 
 

@@ -50,13 +50,14 @@ def analyze_clip(x: np.ndarray, sr: int) -> ClipReport:
     if n == 0:
         return ClipReport(0.0, float("-inf"), 0, float("-inf"), float("-inf"), 0.0, 0.0, False,
                           ["empty: the clip has no audio"])
-    absx = np.abs(a)
-    peak = float(absx.max())
+    # max/min and two counts rather than np.abs: no full-length copy of an hour-long clip.
+    peak = float(max(a.max(), -a.min()))
     peak_dbfs = 20 * np.log10(peak) if peak > 0 else float("-inf")
-    clipped = int(np.count_nonzero(absx >= CLIP_LEVEL))
+    clipped = int(np.count_nonzero(a >= CLIP_LEVEL) + np.count_nonzero(a <= -CLIP_LEVEL))
     dc = float(mono.mean(dtype=np.float64))
     lufs = integrated_lufs(a, sr)
-    levels = frame_db(mono - np.float32(dc), sr, _FRAME_S)  # DC would otherwise read as a noise floor
+    # DC would otherwise read as a noise floor; subtracting copies, so only when there is some.
+    levels = frame_db(mono - np.float32(dc) if abs(dc) > 1e-4 else mono, sr, _FRAME_S)
     floor = float(np.percentile(levels, 10))
     speech = float(np.percentile(levels, 95))
     silent = peak_dbfs < -60.0

@@ -85,27 +85,65 @@ def probe(path: str | os.PathLike) -> AudioInfo:
                      duration_s=frames / float(i.samplerate), format=i.format, subtype=i.subtype)
 
 
-def _read_blocks(p: Path, info: AudioInfo, mono: bool) -> np.ndarray:
-    """Decode in blocks; a mono downmix is written straight into a preallocated array."""
+def _read_blocks(p: Path, info: AudioInfo, mono: bool, target_sr: int | None) -> tuple[np.ndarray, int]:
+    """Decode in blocks: ([T, C'] float32 with C' = 1 when mono, count of NaN/inf zeroed).
+
+    A mono downmix goes straight into a preallocated array, and a rate change streams through soxr
+    block by block, so a 48 kHz stereo hour read at 16 kHz never holds the 48 kHz copy.
+    """
     chans = 1 if mono else info.channels
-    out = np.empty((info.frames, chans), dtype=np.float32)
+    stream = None
+    expected = info.frames
+    if target_sr is not None and target_sr != info.sample_rate:
+        import soxr
+
+        stream = soxr.ResampleStream(info.sample_rate, target_sr, chans, dtype="float32", quality="HQ")
+        expected = int(np.ceil(info.frames * target_sr / info.sample_rate))
+    out = np.empty((expected, chans), dtype=np.float32)
     extra: list[np.ndarray] = []  # formats whose header under-counts frames (some MP3/OGG)
     n = 0
+    n_bad = 0
+    # Only float files can hold NaN/inf; integer PCM needs no scan.
+    check_finite = info.subtype in ("FLOAT", "DOUBLE")
+
+    def put(block: np.ndarray) -> None:
+        nonlocal n
+        take = min(len(block), expected - n)
+        out[n:n + take] = block[:take]
+        n += take
+        if take < len(block):
+            extra.append(block[take:])
+
     with sf.SoundFile(str(p)) as f:
         while True:
             block = f.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)  # [t, C]
-            if len(block) == 0:
-                break
+            last = len(block) < _BLOCK_FRAMES
+            if check_finite:
+                # Before mixing/resampling: one NaN would otherwise smear over its neighbours.
+                bad = ~np.isfinite(block)
+                if bad.any():
+                    n_bad += int(bad.sum())
+                    block[bad] = 0.0
             if mono and block.shape[1] > 1:
-                block = block.mean(axis=1, keepdims=True, dtype=np.float32)
-            take = min(len(block), info.frames - n)
-            out[n:n + take] = block[:take]
-            n += take
-            if take < len(block):
-                extra.append(block[take:])
+                block = _downmix(block)[:, None]
+            if stream is not None:
+                block = stream.resample_chunk(np.ascontiguousarray(block), last=last)
+            if len(block):
+                put(block)
+            if last:
+                break
     if extra:
-        return np.concatenate([out[:n]] + extra)
-    return out[:n]
+        return np.concatenate([out[:n]] + extra), n_bad
+    return out[:n], n_bad
+
+
+def _downmix(block: np.ndarray) -> np.ndarray:
+    """[t, C] -> [t] average; column adds are ~4x faster than mean(axis=1) on interleaved data."""
+    out = block[:, 0].copy()
+    for c in range(1, block.shape[1]):
+        out += block[:, c]
+    out *= np.float32(1.0 / block.shape[1])
+    return out
 
 
 def read_audio(path: str | os.PathLike, *, mono: bool = True, target_sr: int | None = None) -> Audio:
@@ -115,8 +153,9 @@ def read_audio(path: str | os.PathLike, *, mono: bool = True, target_sr: int | N
     """
     p = Path(path)
     info = probe(p)
+    target = int(target_sr) if target_sr is not None and int(target_sr) != info.sample_rate else None
     try:
-        data = _read_blocks(p, info, mono)
+        data, n_bad = _read_blocks(p, info, mono, target)
     except MemoryError as exc:
         raise AudioFileError(f"{p.name} is too large to load into memory ({info.duration_s / 60:.0f} minutes).") from exc
     except Exception as exc:
@@ -125,21 +164,12 @@ def read_audio(path: str | os.PathLike, *, mono: bool = True, target_sr: int | N
         raise AudioFileError(f"{p.name} contains no audio samples.")
 
     warnings: list[str] = []
-    bad = ~np.isfinite(data)
-    n_bad = int(bad.sum())
     if n_bad:
-        data[bad] = 0.0
         warnings.append(f"{p.name} had {n_bad} invalid samples (NaN or infinity); they were replaced by silence.")
-
     samples = data[:, 0] if data.shape[1] == 1 else data  # [T] or [T, C]
-    sr = info.sample_rate
-    if target_sr is not None and int(target_sr) != sr:
-        from engine.audio.resample import resample
+    sr = target or info.sample_rate
 
-        samples = resample(samples, sr, int(target_sr))
-        sr = int(target_sr)
-
-    duration = len(data) / float(info.sample_rate)
+    duration = len(data) / float(sr)
     if duration < MIN_REFERENCE_S:
         length = f"{len(data)} samples" if duration < 0.01 else f"{duration:.2f} s"
         warnings.append(f"{p.name} is only {length} long: too short to use as a voice reference "

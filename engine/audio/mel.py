@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import fft as sfft
+from scipy import sparse
 
 _CHUNK_FRAMES = 4096
 
@@ -46,12 +47,27 @@ def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -
     return fb.astype(np.float32)
 
 
+def _power_frames(frames: np.ndarray, window: np.ndarray, n_fft: int) -> np.ndarray:
+    """[..., win] -> power spectrum [..., n_fft // 2 + 1] float32."""
+    spec = sfft.rfft(frames * window, n=n_fft, axis=-1)      # complex64
+    re_im = spec.view(np.float32)                             # [..., 2 * bins]: re, im interleaved
+    re_im *= re_im
+    return re_im[..., 0::2] + re_im[..., 1::2]
+
+
 def mel_db(x: np.ndarray, sr: int, *, n_mels: int = 80, hop_s: float = 0.01, win_s: float = 0.025,
            fmax: float | None = None, floor_db: float = -100.0, max_frames: int | None = None) -> MelResult:
-    """Log-mel power of [T] (or [T, C], downmixed) audio."""
+    """Log-mel power of [T] (or [T, C], downmixed) audio.
+
+    With `max_frames`, each column covers hop = T / max_frames: its power is the mean of back-to-back
+    `win_s` windows tiling the hop, so a short event anywhere in it still shows, at a cost below
+    the full-resolution spectrogram's.
+    """
     a = np.asarray(x, dtype=np.float32)
     if a.ndim == 2:
-        a = a.mean(axis=1, dtype=np.float32)
+        from engine.audio.io import _downmix
+
+        a = _downmix(a)
     fmax = float(sr) / 2 if fmax is None else min(float(fmax), float(sr) / 2)
     work_sr = int(sr)
     if 2 * fmax < 0.9 * sr:
@@ -60,26 +76,38 @@ def mel_db(x: np.ndarray, sr: int, *, n_mels: int = 80, hop_s: float = 0.01, win
         work_sr = int(np.ceil(2 * fmax))
         a = resample(a, sr, work_sr, quality="QQ")  # display only: fast quality is enough
     hop = max(1, int(round(hop_s * work_sr)))
+    win = max(16, int(round(win_s * work_sr)))
+    tiles = 1  # windows per column (overview mode)
     if max_frames and len(a) / hop > max_frames:
         hop = int(np.ceil(len(a) / max_frames))
-    win = max(hop, int(round(win_s * work_sr)), 16)  # a window never shorter than the hop: no gaps
+        if hop > win:
+            tiles = int(np.ceil(hop / win))
+            win = int(np.ceil(hop / tiles))
+            hop = tiles * win
     n_fft = 1 << int(np.ceil(np.log2(win)))
     n_frames = max(1, 1 + len(a) // hop)
     # Centre frames on hop multiples: pad half a window each side (zeros, so silence stays silent).
-    padded = np.zeros(n_frames * hop + win, dtype=np.float32)
-    padded[win // 2: win // 2 + len(a)] = a
+    span = win if tiles == 1 else hop
+    padded = np.zeros(n_frames * hop + span, dtype=np.float32)
+    padded[span // 2: span // 2 + len(a)] = a
     window = np.hanning(win + 2)[1:-1].astype(np.float32)
-    fb = mel_filterbank(work_sr, n_fft, n_mels, 0.0, fmax)
+    fb = sparse.csr_matrix(mel_filterbank(work_sr, n_fft, n_mels, 0.0, fmax))  # ~2 bins per band row
     out = np.empty((n_mels, n_frames), dtype=np.float32)
     stride = padded.strides[0]
-    for f0 in range(0, n_frames, _CHUNK_FRAMES):
-        nf = min(_CHUNK_FRAMES, n_frames - f0)
-        frames = np.lib.stride_tricks.as_strided(padded[f0 * hop:], shape=(nf, win),
-                                                 strides=(hop * stride, stride))  # [nf, win] view
-        spec = sfft.rfft(frames * window, n=n_fft, axis=1)          # [nf, n_fft//2+1] complex64
-        power = spec.real * spec.real + spec.imag * spec.imag       # [nf, bins] float32
-        mel = fb @ power.T                                          # [n_mels, nf]
+    chunk = max(1, _CHUNK_FRAMES // tiles)
+    for f0 in range(0, n_frames, chunk):
+        nf = min(chunk, n_frames - f0)
+        if tiles == 1:
+            frames = np.lib.stride_tricks.as_strided(padded[f0 * hop:], shape=(nf, win),
+                                                     strides=(hop * stride, stride))  # [nf, win] view
+            power = _power_frames(frames, window, n_fft)                             # [nf, bins]
+        else:
+            frames = padded[f0 * hop: (f0 + nf) * hop].reshape(nf, tiles, win)       # [nf, tiles, win]
+            power = _power_frames(frames, window, n_fft).mean(axis=1)                # [nf, bins]
+        mel = np.asarray(fb @ power.T, dtype=np.float32)                             # [n_mels, nf]
         np.maximum(mel, 1e-12, out=mel)
-        out[:, f0:f0 + nf] = 10.0 * np.log10(mel)
+        np.log10(mel, out=mel)
+        out[:, f0:f0 + nf] = mel
+    out *= 10.0
     np.maximum(out, floor_db, out=out)
     return MelResult(db=out, hop_s=hop / work_sr, fmax=fmax, sample_rate=work_sr)

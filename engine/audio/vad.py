@@ -75,7 +75,7 @@ def _to_16k(x: np.ndarray, sr: int) -> np.ndarray:
     return soxr.resample(x, sr, VAD_SR).astype(np.float32)
 
 
-def speech_probabilities(x: np.ndarray, sr: int, *, cancel=None, stream_windows: int = 600) -> np.ndarray:
+def speech_probabilities(x: np.ndarray, sr: int, *, cancel=None, stream_windows: int = 300) -> np.ndarray:
     """Per-window speech probability, one value per 32 ms (HOP_S) of input.
 
     The model is recurrent, so a long file is cut into streams of `stream_windows` windows (~19 s)
@@ -88,6 +88,7 @@ def speech_probabilities(x: np.ndarray, sr: int, *, cancel=None, stream_windows:
     n = int(np.ceil(len(y) / WINDOW))
     if n == 0:
         return np.zeros(0, dtype=np.float32)
+    stream_windows = max(1, min(stream_windows, n))
     warm = WARMUP_WINDOWS if n > stream_windows else 0
     b = int(np.ceil(n / stream_windows))
     steps = warm + stream_windows if b > 1 else n

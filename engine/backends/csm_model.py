@@ -87,11 +87,16 @@ class CsmModel(nn.Module):
     # -- one frame ------------------------------------------------------------------------------
     def sample_frame(self, h_last: torch.Tensor, settings: SamplerSettings,
                      generator: torch.Generator | None = None,
-                     previous_c0: torch.Tensor | None = None) -> torch.Tensor:
-        """h_last: [B, D] -> codes [B, K] int64. Raises NonFiniteLogitsError on NaN/inf."""
+                     previous_c0: torch.Tensor | None = None, code_limit: int | None = None) -> torch.Tensor:
+        """h_last: [B, D] -> codes [B, K] int64. Raises NonFiniteLogitsError on NaN/inf.
+
+        code_limit: sample only ids below it (the codec's codebook size): the LM's vocabulary has a
+        few special ids past the codec's 2048 codes that must never reach the decoder.
+        """
+        lim = code_limit or self.spec.audio_vocab
         k, v = self.spec.n_codebooks, self.spec.audio_vocab
         codes = torch.empty(h_last.shape[0], k, dtype=torch.long, device=h_last.device)
-        logits = self.codebook0_head(h_last)  # [B, V]
+        logits = self.codebook0_head(h_last)[:, :lim]  # [B, V]
         finite = torch.isfinite(logits).all()
         codes[:, 0] = sample(logits, settings, generator, previous_c0)
         # Depth decoder: position 0 is the backbone state, position i+1 holds codebook i.
@@ -99,7 +104,7 @@ class CsmModel(nn.Module):
         x = self.projection(torch.stack([h_last, c0], dim=1))  # [B, 2, Dd]
         out = self.decoder(x, 0)[:, -1]  # [B, Dd]
         for i in range(1, k):
-            logits = out @ self.audio_head[i - 1]  # [B, V]
+            logits = (out @ self.audio_head[i - 1])[:, :lim]  # [B, V] (slicing the weight would copy it)
             finite = finite & torch.isfinite(logits).all()
             codes[:, i] = sample(logits, settings, generator)
             if i == k - 1:

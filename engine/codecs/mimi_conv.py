@@ -57,6 +57,8 @@ class CausalConv1d(nn.Module):
 
     def stream(self, x: Tensor, tail: Tensor | None) -> tuple[Tensor, Tensor]:
         """One chunk of a causal stride-1 conv. x: [B, C_in, n] -> ([B, C_out, n], new tail)."""
+        if self.stride != 1 or not self.causal:
+            raise NotImplementedError("only causal stride-1 convolutions stream")
         if tail is None:  # first chunk: the same left padding as whole-sequence decoding
             pad_value = x[..., :1] if self.pad_mode == "replicate" else torch.zeros_like(x[..., :1])
             tail = pad_value.expand(-1, -1, self.padding_total)
@@ -85,11 +87,26 @@ class CausalConvTranspose1d(nn.Module):
         y = self.conv(x)
         return y[..., self.trim_left: y.shape[-1] - self.trim_right]
 
+    def _overlap_add(self, x: Tensor) -> Tensor:
+        """Transposed conv without bias, untrimmed: [B, C_in, n] -> [B, C_out, (n - 1) * stride + k].
+
+        As one matmul + fold rather than conv_transpose1d: on CPU the latter is ~15x slower on the
+        few-step inputs of streaming (a 1024->512 k=16 layer: 240 ms vs 15 ms for 2 steps).
+        Long inputs keep conv_transpose1d, which is as fast there and needs no [n, C_out*k] buffer."""
+        if self.conv.groups != 1 or x.shape[-1] > 64:  # the grouped upsampler is cheap either way
+            return F.conv_transpose1d(x, self.conv.weight, None, self.stride, groups=self.conv.groups)
+        b, c_in, n = x.shape
+        c_out, k = self.conv.weight.shape[1], self.conv.weight.shape[2]
+        cols = torch.matmul(x.transpose(1, 2), self.conv.weight.reshape(c_in, c_out * k))  # [B, n, C_out*k]
+        length = (n - 1) * self.stride + k
+        y = F.fold(cols.transpose(1, 2), output_size=(1, length), kernel_size=(1, k), stride=(1, self.stride))
+        return y.view(b, c_out, length)
+
     def stream(self, x: Tensor, tail: Tensor | None) -> tuple[Tensor, Tensor]:
         """One chunk: x [B, C_in, n] -> ([B, C_out, n * stride], overlap tail [B, C_out, k - s])."""
         if self.trim_left:
             raise NotImplementedError("streaming needs trim_right_ratio == 1.0 (as in kyutai/mimi)")
-        y = F.conv_transpose1d(x, self.conv.weight, None, self.stride, groups=self.conv.groups)
+        y = self._overlap_add(x)  # [B, C_out, n * stride + overlap]
         if tail is not None:
             y = torch.cat([y[..., : self.overlap] + tail, y[..., self.overlap:]], dim=-1)
         n_out = x.shape[-1] * self.stride

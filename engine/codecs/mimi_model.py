@@ -97,7 +97,14 @@ class Mimi(nn.Module):
     @torch.inference_mode()
     def decode(self, codes: Tensor) -> Tensor:
         """codes: [B, K, F] (first K levels) -> wav [B, channels, F * frame_samples]."""
-        return self.streaming_decoder(batch_size=codes.shape[0] if codes.ndim == 3 else 1).decode_frames(codes)
+        if self.decoder.streamable:  # one decode path: whole == one chunk of the stream
+            return self.streaming_decoder(batch_size=codes.shape[0] if codes.ndim == 3 else 1).decode_frames(codes)
+        self.check_codes(codes)
+        x = self.quantizer.decode(codes.to(self.device))  # [B, hidden, F]
+        if self.upsample is not None:
+            x = self.upsample(x)  # [B, hidden, F * stride]
+        x = self.decoder_transformer(x.transpose(1, 2)).transpose(1, 2)
+        return self.decoder(x)  # [B, channels, F * frame_samples]
 
     def streaming_decoder(self, batch_size: int = 1) -> "MimiDecodeState":
         return MimiDecodeState(self, batch_size)
@@ -105,7 +112,7 @@ class Mimi(nn.Module):
     # ---- numpy level (the Codec protocol) ----
     def encode_np(self, audio: np.ndarray, sr: int, n_codebooks: int | None = None) -> np.ndarray:
         """float mono [T] at any sample rate -> int64 codes [K, F]."""
-        x = _check_mono(audio, sr)
+        x, sr = _check_mono(audio, sr)
         if sr != self.sample_rate:
             import soxr  # only here: decoding never needs it
 
@@ -188,7 +195,9 @@ class MimiDecodeState:
         return wav
 
 
-def _check_mono(audio: np.ndarray, sr: int) -> np.ndarray:
+def _check_mono(audio: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
+    if isinstance(sr, (float, np.floating)) and float(sr).is_integer():
+        sr = int(sr)
     if not isinstance(sr, (int, np.integer)) or isinstance(sr, bool) or sr <= 0:
         raise CodecInputError(f"sample rate must be a positive whole number of Hz, got {sr!r}")
     x = np.asarray(audio)
@@ -203,4 +212,4 @@ def _check_mono(audio: np.ndarray, sr: int) -> np.ndarray:
     x = x.astype(np.float32, copy=False)
     if not np.isfinite(x).all():
         raise CodecInputError("the audio contains NaN or infinite samples")
-    return x
+    return x, int(sr)

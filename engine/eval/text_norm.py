@@ -32,6 +32,12 @@ _ABBREVIATIONS = {
     "etc": "et cetera", "ok": "okay",
 }
 _DOTTED = {"e.g": "for example", "i.e": "that is"}
+# British spellings folded to American ones, since English Whisper models write American spelling.
+_BRITISH = {"colour": "color", "favour": "favor", "honour": "honor", "neighbour": "neighbor",
+            "behaviour": "behavior", "labour": "labor", "flavour": "flavor", "humour": "humor",
+            "harbour": "harbor", "rumour": "rumor", "vapour": "vapor", "armour": "armor",
+            "centre": "center", "theatre": "theater", "metre": "meter", "grey": "gray",
+            "travelled": "traveled", "travelling": "traveling", "jewellery": "jewelry"}
 _SYMBOLS = {"&": " and ", "%": " percent ", "+": " plus ", "=": " equals ", "@": " at "}
 _CURRENCY = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pounds", "penny", "pence"),
              "€": ("euro", "euros", "cent", "cents")}
@@ -143,8 +149,19 @@ def normalize_text(text: str) -> str:
             if w.endswith(suf) and len(w) > len(suf):
                 w = w[: -len(suf)] + repl
                 break
-        words.extend(w.split())
+        for part in w.split():
+            words.append(_american(part))
     return " ".join(words)
+
+
+def _american(word: str) -> str:
+    if word in _BRITISH:
+        return _BRITISH[word]
+    for suffix in ("s", "ed", "ing", "ful", "ite", "ites"):  # colours, coloured, favourite...
+        stem = word[: -len(suffix)]
+        if word.endswith(suffix) and stem in _BRITISH:
+            return _BRITISH[stem] + suffix
+    return word
 
 
 def merge_compounds(ref_words: list[str], hyp_words: list[str]) -> tuple[list[str], list[str]]:

@@ -21,7 +21,11 @@ class CatalogEntry:
     gated: bool  # the repo asks users to accept terms and sign in (a token is needed)
     required_files: tuple[str, ...]  # besides the weights
     weight_files: tuple[str, ...] = ("model.safetensors",)  # one single-file layout...
-    weight_index: str = "model.safetensors.index.json"  # ...or a sharded one
+    # ...or a sharded one: (index file, glob of its shards), in order of preference.
+    weight_indexes: tuple[tuple[str, str], ...] = (
+        ("model.safetensors.index.json", "model-*-of-*.safetensors"),
+        ("transformers.safetensors.index.json", "transformers-*-of-*.safetensors"),
+    )
     optional_files: tuple[str, ...] = ()
     revision: str = "main"
     homepage: str = ""
@@ -32,9 +36,21 @@ class CatalogEntry:
         """Where the model lives under the models dir (repo id with '/' replaced)."""
         return self.model_id.replace("/", "--")
 
-    def download_patterns(self) -> list[str]:
-        return [*self.required_files, *self.weight_files, self.weight_index, "model-*.safetensors",
-                *self.optional_files, *self.extra_patterns]
+    @property
+    def weight_index(self) -> str:
+        return self.weight_indexes[0][0]
+
+    def download_patterns(self, repo_files: list[str]) -> list[str]:
+        """What to fetch from a repo listing: the files it needs plus ONE weight layout (the
+        public CSM repo carries both a sharded layout and other checkpoints; never fetch twice)."""
+        base = [*self.required_files, *self.optional_files, *self.extra_patterns]
+        names = set(repo_files)
+        if all(w in names for w in self.weight_files):
+            return base + list(self.weight_files)
+        for index, shards in self.weight_indexes:
+            if index in names:
+                return base + [index, shards]
+        return base + list(self.weight_files)  # let the "missing" check name what is absent
 
 
 CSM_1B = CatalogEntry(
@@ -46,8 +62,8 @@ CSM_1B = CatalogEntry(
     size_bytes=6_220_000_000,
     licence="Apache-2.0",
     gated=True,
-    required_files=("config.json", "tokenizer.json", "tokenizer_config.json"),
-    optional_files=("generation_config.json", "preprocessor_config.json", "special_tokens_map.json",
+    required_files=("config.json", "tokenizer.json"),
+    optional_files=("tokenizer_config.json", "generation_config.json", "preprocessor_config.json", "special_tokens_map.json",
                     "chat_template.jinja"),
     homepage="https://huggingface.co/sesame/csm-1b",
 )
@@ -70,13 +86,14 @@ def missing_files(entry: CatalogEntry, folder: Path) -> list[str]:
     missing = [f for f in entry.required_files if not (folder / f).is_file()]
     if all((folder / w).is_file() for w in entry.weight_files):
         return missing
-    index = folder / entry.weight_index
-    if index.is_file():
-        try:
-            shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
-        except (ValueError, KeyError) as e:
-            return missing + [f"{entry.weight_index} (unreadable: {e})"]
-        return missing + [s for s in shards if not (folder / s).is_file()]
+    for index_name, _ in entry.weight_indexes:
+        index = folder / index_name
+        if index.is_file():
+            try:
+                shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+            except (ValueError, KeyError) as e:
+                return missing + [f"{index_name} (unreadable: {e})"]
+            return missing + [s for s in shards if not (folder / s).is_file()]
     return missing + [entry.weight_files[0]]
 
 

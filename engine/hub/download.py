@@ -155,11 +155,10 @@ def plan_download(entry: CatalogEntry, *, token: str | None = None, endpoint: st
         raise DownloadError(f"the Hub refused the request: {e}") from None
     except Exception as e:  # connection refused, DNS failure, timeout, HF_HUB_OFFLINE
         raise OfflineError(offline_message(entry, dest or Path("the models folder"), type(e).__name__)) from None
-    patterns = entry.download_patterns()
+    tree = [f for f in tree if getattr(f, "size", None) is not None]  # files only, not folders
+    patterns = entry.download_patterns([f.path for f in tree])
     out = []
     for f in tree:
-        if getattr(f, "size", None) is None:  # a folder
-            continue
         if any(fnmatch.fnmatch(f.path, p) for p in patterns):
             sha = getattr(getattr(f, "lfs", None), "sha256", None)
             out.append(RemoteFile(f.path, int(f.size), sha))
@@ -186,8 +185,8 @@ def download_model(entry: CatalogEntry, dest: Path, *, token: str | None = None,
     from huggingface_hub.utils import build_hf_headers, get_session
 
     dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
     files = plan_download(entry, token=token, endpoint=endpoint, dest=dest)
+    dest.mkdir(parents=True, exist_ok=True)  # only now: an offline attempt leaves no empty folder
     total = sum(f.size for f in files)
     done = sum(f.size for f in files if (dest / f.path).is_file())
     session = get_session()

@@ -53,10 +53,27 @@ class Attention(nn.Module):
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         assert self.kv_cache is not None, "call setup_caches() first"
         k, v = self.kv_cache.update(start, k, v)  # [B, Hkv, start+S, D]
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
-                                           enable_gqa=self.n_heads != self.n_kv_heads)
+        if s == 1:
+            y = self._attend_one(q, k, v)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                               enable_gqa=self.n_heads != self.n_kv_heads)
         y = y.transpose(1, 2).reshape(b, s, self.n_heads * self.head_dim)
         return self.wo(y)
+
+
+    def _attend_one(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """One query position: q [B, H, 1, D], k/v [B, Hkv, L, D] -> [B, H, 1, D].
+
+        Heads sharing a KV head are batched as rows of one matmul instead of repeating K/V. On CPU
+        this is also much faster than SDPA's GQA path for tiny per-step work (no thread fan-out).
+        """
+        b, _, _, d = q.shape
+        groups = self.n_heads // self.n_kv_heads
+        qg = q.view(b, self.n_kv_heads, groups, d)  # [B, Hkv, G, D]
+        scores = (qg @ k.transpose(-1, -2)) * (d ** -0.5)  # [B, Hkv, G, L]
+        probs = torch.softmax(scores.float(), dim=-1).to(q.dtype)
+        return (probs @ v).view(b, self.n_heads, 1, d)
 
 
 class FeedForward(nn.Module):

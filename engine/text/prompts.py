@@ -51,36 +51,33 @@ class PromptScript:
 
 
 def _rows(text: str, fmt: str) -> list[tuple[int, str | None, str]]:
-    """(line, id or None, text) per non-header row."""
-    lines = text.splitlines()
+    """(line, id or None, text) per data row."""
     if fmt == "txt":
-        return [(n, None, line) for n, line in enumerate(lines, 1)]
+        return [(n, None, line) for n, line in enumerate(text.splitlines(), 1)]
     delim = "\t" if fmt == "tsv" else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delim, quotechar='"' if fmt == "csv" else "\x00")
-    rows = []
-    header: list[str] | None = None
+    # TSV scripts carry quotes as part of the text, so only CSV honours quoting.
+    reader = csv.reader(io.StringIO(text), delimiter=delim, quoting=csv.QUOTE_MINIMAL if fmt == "csv" else csv.QUOTE_NONE)
+    rows: list[tuple[int, str | None, str]] = []
     id_col, text_col = 0, 1
-    for row in reader:
+    for k, row in enumerate(reader):
         n = reader.line_num
-        if header is None:
-            header = [c.strip().lower() for c in row]
-            if "text" in header:
-                text_col = header.index("text")
-                id_col = header.index("id") if "id" in header else -1
+        if k == 0:
+            head = [c.strip().lower() for c in row]
+            if "text" in head:  # a header row names the columns
+                text_col = head.index("text")
+                id_col = head.index("id") if "id" in head else -1
                 continue
             if len(row) == 1:
                 id_col, text_col = -1, 0
         if not row:
             rows.append((n, None, ""))
-            continue
-        if text_col >= len(row):
-            # A single-column line in an id+text file: treat the cell as the text.
-            rows.append((n, None, row[0]))
-            continue
-        pid = row[id_col].strip() if id_col >= 0 else None
-        # A comma inside unquoted CSV text splits it; glue the rest back on.
-        body = delim.join(row[text_col:]) if fmt == "csv" and text_col == len(header or row) - 1 else row[text_col]
-        rows.append((n, pid or None, body))
+        elif text_col >= len(row):
+            rows.append((n, None, row[-1]))  # a lone cell in an id+text file is the text
+        else:
+            pid = row[id_col].strip() if id_col >= 0 else None
+            # Unquoted commas in the last (text) column split it; glue them back.
+            body = delim.join(row[text_col:]) if text_col == max(id_col, text_col) else row[text_col]
+            rows.append((n, pid or None, body))
     return rows
 
 
@@ -161,18 +158,16 @@ def load_script(path: str | Path) -> PromptScript:
         raise PromptScriptError(f"cannot read {p.name}: {e.strerror or e}") from e
     if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise PromptScriptError(f"{p.name} is not a text file")
-    for enc in ("utf-8-sig", "utf-16"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = raw.decode("utf-16", errors="replace")
     else:
-        text = raw.decode("cp1252", errors="replace")
-    script = parse_script(text, name=p.name)
-    if "text" not in locals():  # pragma: no cover - loop always binds text
-        pass
-    return script
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            # Spreadsheet exports on Windows are often cp1252; undecodable bytes become U+FFFD,
+            # which validation then flags on the lines that have them.
+            text = raw.decode("cp1252", errors="replace")
+    return parse_script(text, name=p.name)
 
 
 def builtin_script(key: str = "cmu_arctic") -> PromptScript:

@@ -33,7 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stream", action="store_true", help="write audio to the file as it is generated")
     p.add_argument("--play", action="store_true", help="play audio as it is generated")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--dtype", choices=("auto", "float32", "bfloat16", "float16"), default="auto")
+    p.add_argument("--dtype", choices=("auto", "fp32", "bf16", "fp16", "float32", "bfloat16", "float16"),
+                   default="auto", help="auto: bf16 on CUDA, fp32 on CPU (fp16 can overflow to NaN)")
     p.add_argument("--no-normalize", action="store_true", help="pass the text to the model as typed")
     p.add_argument("-v", "--verbose", action="store_true", help="log engine details to stderr")
 
@@ -60,9 +61,11 @@ def _check_inputs(args: argparse.Namespace) -> _Inputs:
     if args.voice is not None:
         if not args.voice.is_file():
             raise UsageError(f"voice file not found: {args.voice}")
+        from engine.audio.io import probe
+
         try:
-            info = sf.info(str(args.voice))
-        except Exception as exc:
+            info = probe(args.voice)
+        except Exception as exc:  # AudioFileError: its message says what is wrong with the file
             raise UsageError(f"voice file is not readable audio: {args.voice} ({exc})") from exc
         if info.frames == 0:
             raise UsageError(f"voice file is empty: {args.voice}")

@@ -92,8 +92,14 @@ def default_output() -> AudioDevice | None:
 
 
 def find_device(key: str, direction: Direction | None = None) -> AudioDevice | None:
-    """The device a persisted key names, wherever its index is now; None when it is gone."""
-    return next((d for d in list_devices(direction) if d.key == key), None)
+    """The device a persisted key (or bare name) names, wherever its index is now; None when gone.
+
+    A bare name matches the first device of that name: `.key` is preferred because two host APIs
+    (e.g. ALSA and JACK) can list the same name.
+    """
+    devs = list_devices(direction)
+    return (next((d for d in devs if d.key == key), None)
+            or next((d for d in devs if d.name == key), None))
 
 
 def resolve_device(device: DeviceSpec, direction: Direction) -> int | None:

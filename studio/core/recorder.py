@@ -48,6 +48,7 @@ class Recorder:
         self.stall_timeout_s = stall_timeout_s
         self.overflows = 0
         self.frames_written = 0
+        self.frames_captured = 0  # delivered by PortAudio; minus frames_written = lost (should be 0)
         self.error: str | None = None
         self.path: Path | None = None             # the finalized file, once stopped
         self.incomplete_path: Path | None = None  # the file being written
@@ -139,6 +140,7 @@ class Recorder:
         # PortAudio's thread: copy and go. No locks, no allocation beyond the copy, no disk.
         if status.input_overflow:
             self.overflows += 1
+        self.frames_captured += frames
         self._q.put(indata.copy())
 
     def _write_loop(self) -> None:

@@ -40,6 +40,7 @@ class LevelMeter:
         self._clipped = False
         self._rms = 0.0
         self.clip_count = 0
+        self.frames = 0  # total fed: lets callers wait for the device's first audio
         # Block RMS levels of the last `history_s`, for the noise floor readout.
         self._history: collections.deque[float] = collections.deque(maxlen=max(10, int(history_s * 20)))
 
@@ -53,6 +54,7 @@ class LevelMeter:
         tail = block[-max(1, self._sr // 20):]
         rms = float(np.sqrt(np.mean(np.square(tail, dtype=np.float64))))
         with self._lock:
+            self.frames += len(block)
             self._peak = max(self._peak, peak)
             self._rms = rms
             if clips:

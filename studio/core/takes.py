@@ -68,7 +68,7 @@ class TakeRecipe:
     max_audio_seconds: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
     chunks: tuple[str, ...] = ()  # the text as the chunker split it (pauses included as markers)
-    crossfade_ms: float = 30.0
+    crossfade_ms: float = 0.0  # the engine joins chunks as generated; kept so a later crossfade is recorded
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -101,6 +101,8 @@ class Take:
     codes_path: Path | None
     timings: dict[str, float] = field(default_factory=dict)
     deleted: bool = False
+    # Where each text chunk's speech sits in the audio: [(start, end)] samples, one per recipe chunk.
+    chunk_spans: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def seed(self) -> int | None:
@@ -123,7 +125,8 @@ class TakeStore:
     # --- create ---------------------------------------------------------------------------
     def add(self, recipe: TakeRecipe, audio: np.ndarray, sample_rate: int, *,
             codes: np.ndarray | None = None, status: str = "complete",
-            timings: dict[str, float] | None = None) -> Take:
+            timings: dict[str, float] | None = None,
+            chunk_spans: list[tuple[int, int]] | None = None) -> Take:
         """Store a take: audio as float32 WAV (lossless, so re-renders compare bit for bit)."""
         import soundfile as sf
 
@@ -141,6 +144,7 @@ class TakeStore:
         duration = len(audio) / float(sample_rate)
         stored = json.loads(recipe.to_json())
         stored["_timings"] = dict(timings or {})
+        stored["_chunk_spans"] = [[int(a), int(b)] for a, b in (chunk_spans or [])]
         self.library.execute(
             "INSERT INTO takes (id, voice_id, model_id, text, seed, status, created, duration_s,"
             " sample_rate, audio_file, codes_file, recipe_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -222,9 +226,10 @@ class TakeStore:
     def _row_to_take(self, row) -> Take:
         stored = json.loads(row["recipe_json"])
         timings = stored.pop("_timings", {}) or {}
+        spans = [tuple(x) for x in stored.pop("_chunk_spans", []) or []]
         return Take(
             id=row["id"], recipe=TakeRecipe.from_json(json.dumps(stored)), status=row["status"],
             favourite=bool(row["favourite"]), created=row["created"], duration_s=row["duration_s"],
             sample_rate=row["sample_rate"], audio_path=self.paths.takes / row["audio_file"],
             codes_path=(self.paths.takes / row["codes_file"]) if row["codes_file"] else None,
-            timings=timings, deleted=bool(row["deleted"]))
+            timings=timings, deleted=bool(row["deleted"]), chunk_spans=spans)

@@ -16,6 +16,8 @@ import traceback
 
 log = logging.getLogger("studio.app")
 
+import studio.ui.widgets.pyside_refcount_fix  # noqa: E402,F401  (PySide6 6.12 emit() refcount bug)
+
 
 class ExceptionReporter:
     """Global excepthook: every uncaught exception is logged; the user sees ONE dialog at a time."""
@@ -60,16 +62,27 @@ class ExceptionReporter:
         self.box.show()
 
 
+def create_window(paths=None, *, defer_workspace: bool = False):
+    """Context + main window on the current QApplication (used by run_gui, tests, screenshots)."""
+    from studio.core.library import Library
+    from studio.core.paths import get_paths
+    from studio.core.settings import load_settings
+    from studio.ui.context import StudioContext
+    from studio.ui.main_window import MainWindow
+
+    paths = paths or get_paths()
+    ctx = StudioContext(paths=paths, library=Library(paths.library_db), settings=load_settings(paths.settings_file))
+    return MainWindow(ctx, defer_workspace=defer_workspace)
+
+
 def run_gui(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     from PySide6.QtCore import QTimer, Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    from studio.core.library import Library
     from studio.core.logging_setup import setup_logging
     from studio.core.paths import get_paths
-    from studio.core.settings import load_settings
 
     paths = get_paths()
     log_file = setup_logging(paths.logs)
@@ -82,25 +95,37 @@ def run_gui(argv: list[str] | None = None) -> int:
     from studio.ui.theme import apply_dark_theme
 
     apply_dark_theme(app)
-    import pyqtgraph as pg
-
-    pg.setConfigOptions(antialias=False, imageAxisOrder="row-major")
-    from studio.ui.context import StudioContext
-    from studio.ui.main_window import MainWindow
-
-    ctx = StudioContext(paths=paths, library=Library(paths.library_db), settings=load_settings(paths.settings_file))
-    window = MainWindow(ctx)
+    window = create_window(paths, defer_workspace=True)
+    ctx = window.ctx
     reporter = ExceptionReporter(window)
     reporter.install()
     window.show()
+    app.processEvents()  # first paint of the shell before the workspace (pyqtgraph) loads
+    QTimer.singleShot(0, window.build_current_workspace)
     smoke = os.environ.get("MYNAH_SMOKE_EXIT")
     if smoke:
-        app.processEvents()
+        # "torch" is checked here, at first show; the workspace is built just after.
         print(f"MYNAH_SHOWN t={time.perf_counter() - t0:.3f} torch={'torch' in sys.modules} "
               f"visible={window.isVisible()} log={log_file}", flush=True)
-        QTimer.singleShot(int(smoke), window.close)
+        def smoke_exit():
+            ready = window.current_workspace() is not None
+            print(f"MYNAH_READY t={time.perf_counter() - t0:.3f} workspace={ready} "
+                  f"torch={'torch' in sys.modules}", flush=True)
+            window.close()
+
+        QTimer.singleShot(int(smoke), smoke_exit)
     QTimer.singleShot(0, window.after_show)
     app.lastWindowClosed.connect(app.quit)
-    rc = app.exec()
+    rc = int(app.exec())
+    from studio.ui.widgets.background import shutdown_pools
+
+    finished = shutdown_pools()
     ctx.library.close()
-    return int(rc)
+    log.info("Mynah closed (rc=%s)", rc)
+    if not finished:
+        # A long spectrogram is still computing: its result is disposable, and letting the
+        # interpreter finalize under a running worker thread can crash. Saves are already done.
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(rc)
+    return rc

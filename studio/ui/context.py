@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import studio.ui.widgets.pyside_refcount_fix  # noqa: F401,E402  (PySide6 6.12 emit() refcount bug)
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoGroup
 
@@ -64,13 +65,14 @@ class StudioContext:
                 log.exception("stopping player")
             self._player = None
 
-    def make_recorder(self, **kwargs):
-        """A new Recorder on the chosen input device, streaming to paths.incomplete."""
+    def make_recorder(self, out_dir=None, **kwargs):
+        """A new Recorder on the chosen input device. It streams to paths.incomplete while
+        recording; the finished file lands in `out_dir` (default paths.recordings)."""
         from studio.core.recorder import Recorder
 
         kwargs.setdefault("device", self.settings.input_device)
         kwargs.setdefault("samplerate", self.settings.record_samplerate)
-        return Recorder(self.paths.incomplete, **kwargs)
+        return Recorder(out_dir or self.paths.recordings, **kwargs)
 
     @property
     def voices(self):

@@ -11,7 +11,9 @@ cancelled(Cancelled), stateChanged(EngineState) (idle/loading/busy/stopped + loa
 """
 from __future__ import annotations
 
+import ctypes
 import logging
+import sys
 
 from PySide6.QtCore import QObject, Qt, Signal
 
@@ -21,6 +23,37 @@ from engine.worker import EngineWorker
 from engine.worker_jobs import BackendFactory
 
 log = logging.getLogger("mynah.ui.engine")
+
+
+def _emit_loses_a_reference() -> bool:
+    """PySide6 6.12.0's SignalInstance.emit() returns True without owning a reference to it, so
+    every Python-side emit decrements True's refcount; on Python < 3.12 (bools not immortal) a few
+    thousand emits free True and the interpreter aborts ("bool_dealloc"). Probe once, at import."""
+    class _Probe(QObject):
+        ping = Signal()
+
+    probe = _Probe()
+    n = 64
+    before = sys.getrefcount(True)
+    for _ in range(n):
+        probe.ping.emit()
+    lost = before - sys.getrefcount(True)
+    if lost >= n // 2:  # (other threads may move the count a little)
+        for _ in range(n):  # give back what the probe itself took
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
+        return True
+    return False
+
+
+_EMIT_LOSES_REF = _emit_loses_a_reference()
+
+
+def emit_signal(signal, *args) -> None:
+    """`signal.emit(*args)`, compensating the PySide6 6.12 refcount bug when it is present.
+    Any Qt code that emits many signals from Python needs this (or a fixed PySide6)."""
+    ret = signal.emit(*args)
+    if _EMIT_LOSES_REF and isinstance(ret, bool):
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(ret))
 
 
 class EngineBridge(QObject):
@@ -69,7 +102,7 @@ class EngineBridge(QObject):
 
     def _on_engine_event(self, event: Event) -> None:
         # Runs on the engine thread: nothing but a queued emit (Qt copies the reference across).
-        self._relay.emit(event)
+        emit_signal(self._relay, event)
 
     def _dispatch(self, event: Event) -> None:
         signal = self._signal_for(event)
@@ -78,7 +111,7 @@ class EngineBridge(QObject):
             return
         if isinstance(event, EngineState):
             self._state = event
-        signal.emit(event)
+        emit_signal(signal, event)
 
     def _signal_for(self, event: Event):
         for kind, signal in ((AudioChunk, self.audioChunk), (CodeFrame, self.codeFrame),
@@ -100,4 +133,4 @@ def describe_state(state: EngineState) -> str:
     return f"{label}: {state.detail} · {models}" if state.detail else f"{label} · {models}"
 
 
-__all__ = ["EngineBridge", "describe_state"]
+__all__ = ["EngineBridge", "describe_state", "emit_signal"]

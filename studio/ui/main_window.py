@@ -39,7 +39,9 @@ def available_workspaces() -> list[tuple[str, str, str]]:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx, parent=None):
+    def __init__(self, ctx, parent=None, *, defer_workspace: bool = False):
+        """`defer_workspace`: show the shell first and build the first workspace from the event
+        loop (run_gui uses it: pyqtgraph and friends then load after the window is visible)."""
         super().__init__(parent)
         self.ctx = ctx
         self.setWindowTitle("Mynah — voice studio")
@@ -55,7 +57,10 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         for title, _m, _c in self.entries:
             self.switcher.addItem(title)
-            self.stack.addWidget(QWidget())  # placeholder until first visit
+            placeholder = QLabel(f"Loading {title}…")  # until first visit
+            placeholder.setAlignment(Qt.AlignCenter)
+            placeholder.setObjectName("hint")
+            self.stack.addWidget(placeholder)
         self.transport = TransportBar(ctx.settings.output_device)
         body = QWidget()
         h = QHBoxLayout(body)
@@ -85,9 +90,14 @@ class MainWindow(QMainWindow):
         self.switcher.currentRowChanged.connect(self._switch_to)
         titles = [e[0] for e in self.entries]
         start = titles.index(ctx.settings.last_workspace) if ctx.settings.last_workspace in titles else 0
-        if self.entries:
-            self.switcher.setCurrentRow(start)
         self._restore_window_state()
+        if self.entries:
+            if defer_workspace:
+                self.switcher.blockSignals(True)
+                self.switcher.setCurrentRow(start)
+                self.switcher.blockSignals(False)  # the caller runs build_current_workspace() later
+            else:
+                self.switcher.setCurrentRow(start)
 
     # ---- workspaces ---------------------------------------------------------------------
     def workspace(self, title: str) -> QWidget | None:
@@ -116,6 +126,9 @@ class MainWindow(QMainWindow):
             old.deleteLater()
             self.workspaces[title] = w
         return self.workspaces[title]
+
+    def build_current_workspace(self) -> None:
+        self._switch_to(self.switcher.currentRow())
 
     def current_workspace(self) -> QWidget | None:
         row = self.switcher.currentRow()
@@ -155,7 +168,8 @@ class MainWindow(QMainWindow):
         self.undo_action = self.ctx.undo_group.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence.Undo)
         self.redo_action = self.ctx.undo_group.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(QKeySequence.Redo)
+        # Both conventions, whatever the platform's theme says: Ctrl+Shift+Z (Audacity, RX) and Ctrl+Y.
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         self.addAction(self.undo_action)

@@ -20,9 +20,14 @@ def _find():
 
 
 def _describe(rec) -> str:
-    path = Path(getattr(rec, "path", rec))
+    name = getattr(rec, "name", None) or Path(getattr(rec, "wav_path", rec)).name
     dur = getattr(rec, "duration_s", None)
-    return f"{path.name}" + (f" ({dur:.1f} s)" if isinstance(dur, (int, float)) else "")
+    return f"{name}" + (f" ({dur:.1f} s)" if isinstance(dur, (int, float)) else "")
+
+
+# Recordings made in these workspaces come back into the Voices editor; others (a dataset take)
+# go back to the folder their sidecar names, and the status bar says where.
+VOICES_OWNERS = {"voices", "recordings"}
 
 
 def offer_recovery(window) -> None:
@@ -39,7 +44,8 @@ def _ask(window, recs: list) -> None:
     box.setIcon(QMessageBox.Question)
     box.setText(f"{len(recs)} recording(s) were not finished when Mynah last closed.")
     box.setInformativeText("\n".join(_describe(r) for r in recs[:10]) +
-                           "\n\nRecover them into the Voices workspace? (Later keeps them for next time.)")
+                           "\n\nRecover them? Voice recordings open in the Voices workspace."
+                           " (Later keeps them for next time.)")
     recover_btn = box.addButton("Recover", QMessageBox.AcceptRole)
     discard_btn = box.addButton("Discard", QMessageBox.DestructiveRole)
     box.addButton("Later", QMessageBox.RejectRole)
@@ -53,7 +59,11 @@ def _ask(window, recs: list) -> None:
             paths = []
             for r in recs:
                 try:
-                    paths.append(recovery.recover(r))
+                    dest = recovery.recover(r)
+                    if getattr(r, "owner", "recordings") in VOICES_OWNERS:
+                        paths.append(dest)
+                    else:
+                        window.ctx.status.show(f"Recovered {_describe(r)} to {dest}", 10000)
                 except Exception as exc:
                     log.exception("recover %s", r)
                     window.ctx.status.show(f"Could not recover {_describe(r)}: {exc}", 10000)

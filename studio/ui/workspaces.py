@@ -6,4 +6,7 @@ Each entry names a module and a QWidget subclass constructed as `cls(ctx)` with 
 WORKSPACES: list[tuple[str, str, str]] = [
     # (title, module, class name)
     ("Voices", "studio.ui.voices.workspace", "VoicesWorkspace"),
+    ("Synthesize", "studio.ui.synthesize.workspace", "SynthesizeWorkspace"),
+    ("Compare", "studio.ui.compare.workspace", "CompareWorkspace"),
+    ("Models", "studio.ui.models.workspace", "ModelsWorkspace"),
 ]

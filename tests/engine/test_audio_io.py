@@ -107,3 +107,22 @@ def test_real_speech_loads(speech_clips):
     for row in speech_clips[:4]:
         a = read_audio(row["path"])
         assert a.duration_s > 1.0 and np.max(np.abs(a.samples)) > 0.05
+
+
+def test_nan_does_not_smear_when_resampling(corpus):
+    a = read_audio(corpus["NaN/inf samples"].path, target_sr=16000)
+    assert np.all(np.isfinite(a.samples)) and len(a.samples) == 96000
+    assert any("12 invalid samples" in w for w in a.warnings)
+    ref = tone(16000, 6.0)
+    assert np.max(np.abs(a.samples[2000:] - ref[2000:])) < 0.05, "only the damaged spots differ"
+
+
+def test_downmix_and_resample_of_stereo_match_the_simple_path(corpus):
+    path = corpus["WAV 48000 Hz PCM_24"].path
+    both = read_audio(path, mono=False).samples
+    from engine.audio.resample import resample
+
+    expected = resample(both.mean(axis=1), 48000, 22050)
+    got = read_audio(path, target_sr=22050).samples
+    assert len(got) == len(expected)
+    assert np.max(np.abs(got[100:-100] - expected[100:-100])) < 1e-3

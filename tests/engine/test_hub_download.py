@@ -144,3 +144,17 @@ def test_token_is_kept_without_a_keyring(caplog):
     assert load_token() == "hf_secret_value"
     assert "hf_secret_value" not in caplog.text
     save_token("")
+
+
+def test_sesame_layout_fetches_one_weight_layout_only(hub, tmp_path):
+    shards = {"transformers-00001-of-00002.safetensors": b"a" * 5000,
+              "transformers-00002-of-00002.safetensors": b"b" * 7000}
+    index = json.dumps({"weight_map": {"x": "transformers-00001-of-00002.safetensors",
+                                       "y": "transformers-00002-of-00002.safetensors"}}).encode()
+    h = hub()
+    h.files = {"config.json": b"{}", "tokenizer.json": b"{}", "ckpt.pt": b"original" * 1000,
+               "transformers.safetensors.index.json": index, **shards}
+    dest = download_model(CSM_1B, tmp_path / "m", endpoint=h.endpoint)
+    assert sorted(p.name for p in dest.iterdir() if p.suffix != ".json" or "index" in p.name) == sorted(
+        [*shards, "transformers.safetensors.index.json"])
+    assert not (dest / "ckpt.pt").exists() and missing_files(CSM_1B, dest) == []

@@ -312,3 +312,16 @@ def _wait_terminal(events, job_id, timeout=10.0):
     assert _eventually(lambda: events.of(job_id, (Done, Failed, Cancelled)), timeout), f"{job_id} never ended"
     (end,) = events.of(job_id, (Done, Failed, Cancelled))
     return end
+
+
+def test_public_api_is_pinned():
+    """Other areas call these names (docs/architecture/contracts.md); renaming one breaks them."""
+    import engine.jobs as jobs
+    import engine.worker as worker
+
+    assert {"LoadModel", "EncodeReference", "Synthesize", "Evaluate", "Cancel", "Unload", "Progress",
+            "AudioChunk", "CodeFrame", "Done", "Failed", "Cancelled", "EngineState", "ReferenceSpec",
+            "SynthResult"} <= set(jobs.__all__)
+    for name in ("start", "submit", "cancel", "add_listener", "remove_listener", "shutdown", "run_sync"):
+        assert callable(getattr(worker.EngineWorker, name))
+    assert Synthesize(text="x").job_id != Synthesize(text="x").job_id  # ids are generated and unique

@@ -69,7 +69,9 @@ def build_tiny_csm(folder: Path, *, seed: int = 0, layout: str = "hf", with_code
     cfg = tiny_config(tok.get_vocab_size(), with_codec=with_codec, **config_overrides)
     model = CsmForConditionalGeneration(cfg).eval()
     if layout == "sesame":
-        model.save_pretrained(folder, max_shard_size="150KB")
+        # Two shards, like the public repository (transformers-00001-of-00002.safetensors, ...).
+        total = sum(t.numel() * t.element_size() for t in model.state_dict().values())
+        model.save_pretrained(folder, max_shard_size=total // 2 + 1)
         _rename_to_sesame_layout(folder)
     else:
         model.save_pretrained(folder)
@@ -93,3 +95,31 @@ def load_reference(folder: Path):
     from transformers import CsmForConditionalGeneration
 
     return CsmForConditionalGeneration.from_pretrained(folder, dtype="float32").eval()
+
+
+_CACHE: dict[tuple, Path] = {}
+
+
+def cached_tiny_csm(layout: str = "hf", seed: int = 0, with_codec: bool = True) -> Path:
+    """Build once per test process (building takes seconds); callers must not modify the folder."""
+    import atexit
+    import shutil
+    import tempfile
+
+    key = (layout, seed, with_codec)
+    if key not in _CACHE:
+        root = Path(tempfile.mkdtemp(prefix="mynah-tiny-csm-"))
+        atexit.register(shutil.rmtree, root, True)
+        _CACHE[key] = build_tiny_csm(root / layout, seed=seed, layout=layout, with_codec=with_codec)
+    return _CACHE[key]
+
+
+def single_thread():
+    """Generator for an autouse fixture: tiny models run fastest (and steadiest on a shared CPU)
+    with one intra-op thread; restores the previous count."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

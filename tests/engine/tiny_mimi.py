@@ -7,8 +7,11 @@ window of a few steps so short test sequences already run past it.
 """
 from __future__ import annotations
 
+import functools
+import tempfile
 from pathlib import Path
 
+import pytest
 import torch
 
 TINY = dict(
@@ -68,3 +71,25 @@ def save_tiny_mimi(folder: Path, seed: int = 0, **overrides):
     model = tiny_hf_mimi(seed, **overrides)
     model.save_pretrained(folder)
     return Path(folder), model
+
+
+_KEEP: list[tempfile.TemporaryDirectory] = []  # alive for the test process, removed at exit
+
+
+@functools.lru_cache(maxsize=None)
+def cached_tiny_mimi(seed: int = 0):
+    """One tiny checkpoint per seed per test process (building one costs a few seconds)."""
+    tmp = tempfile.TemporaryDirectory(prefix="tiny-mimi-")
+    _KEEP.append(tmp)
+    return save_tiny_mimi(Path(tmp.name) / "mimi", seed)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def single_torch_thread():
+    """Import into a test module to run it on one torch thread. The tiny model's ops are so small
+    that on a busy shared CPU, intra-op threads spin-waiting on each other make the tests ~15x
+    slower; one thread also keeps us from starving the other test processes."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -113,3 +113,14 @@ def test_importing_the_bridge_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_thousands_of_streamed_events_do_not_corrupt_the_interpreter(qtbot, bridge_with):
+    """PySide6 6.12.0's emit() drops a reference to True on every call; unguarded, a long take's
+    events free True and abort the whole app. The bridge must leave True's refcount alone."""
+    bridge, _ = bridge_with()
+    req = Synthesize(text=" ".join(["word"] * 400), stream_frames=1)  # 800 frames, ~2,400 events
+    before = sys.getrefcount(True)
+    with qtbot.waitSignal(bridge.done, timeout=20000, check_params_cb=lambda ev: ev.job_id == req.job_id):
+        bridge.submit(req)
+    assert abs(sys.getrefcount(True) - before) < 200

@@ -19,7 +19,7 @@ from studio.ui.theme import COLORS
 from studio.ui.voices import clip_state as cs
 from studio.ui.voices.commands import DeleteVoice, DuplicateVoice, RenameVoice, SetClipState
 from studio.ui.voices.view import VoicesView
-from studio.ui.widgets.background import run_in_background
+from studio.ui.widgets.background import analysis_pool, run_in_background
 from studio.ui.widgets.transport import format_time
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ class VoicesController(QObject):
         self.report = None
         self.errors: list[str] = []
         self._generation = 0
+        self._analysis: list = []
         self._busy = 0
         self._recorder = None
         self._rec_timer = QTimer(self, interval=200)
@@ -74,10 +75,13 @@ class VoicesController(QObject):
         v.duplicate_voice_button.clicked.connect(self.duplicate_selected_voice)
         v.delete_voice_button.clicked.connect(self.delete_selected_voice)
         v.voice_list.itemChanged.connect(self._voice_item_edited)
-        v.voice_list.currentRowChanged.connect(lambda _r: self._update_enabled())
+        v.voice_list.currentRowChanged.connect(lambda _r: self._show_voice_details())
         v.consent_check.toggled.connect(lambda _c: v.save_error.setText(""))
         self.refresh_library()
         self._update_enabled()
+
+    def _bg(self, fn, *args, **kwargs):
+        return run_in_background(fn, *args, owner=self, **kwargs)
 
     # ---- import -------------------------------------------------------------------------
     def choose_files(self) -> None:
@@ -103,7 +107,7 @@ class VoicesController(QObject):
         path = self._import_queue.pop(0)
         self.ctx.status.show(f"Importing {path.name}…", 0)
         self._set_busy(+1)
-        run_in_background(cs.load_clip, path,
+        self._bg(cs.load_clip, path,
                           on_done=lambda st, p=path: self._imported(p, st),
                           on_error=lambda exc, p=path: self._import_failed(p, exc))
 
@@ -142,6 +146,9 @@ class VoicesController(QObject):
     def _apply_state(self, state: cs.ClipState | None) -> None:
         """Called by undo commands: show `state` and recompute what derives from it."""
         self.state = state
+        for task in self._analysis:  # results for the replaced state are no longer wanted
+            task.cancel()
+        self._analysis = []
         self._generation += 1
         gen = self._generation
         v = self.view
@@ -155,14 +162,17 @@ class VoicesController(QObject):
         else:
             v.waveform.set_audio(state.samples, state.sample_rate, state.pyramid)
             v.clip_title.setText(state.name)
-            v.clip_info.setText(f"{format_time(state.duration_s)} · {state.sample_rate} Hz · mono working copy")
+            v.clip_info.setText(f"{format_time(state.duration_s)} · {state.sample_rate} Hz")
             v.mel.set_pending()
             self._show_report(None)
-            run_in_background(cs.compute_mel, state.samples, state.sample_rate,
-                              on_done=lambda m, g=gen: self._mel_done(g, m),
-                              on_error=lambda e, g=gen: self._mel_failed(g, e))
-            run_in_background(cs.compute_report, state.samples, state.sample_rate,
-                              on_done=lambda r, g=gen: self._report_done(g, r))
+            pool = analysis_pool()
+            self._analysis = [
+                self._bg(cs.compute_mel, state.samples, state.sample_rate, pool=pool,
+                         on_done=lambda m, g=gen: self._mel_done(g, m),
+                         on_error=lambda e, g=gen: self._mel_failed(g, e)),
+                self._bg(cs.compute_report, state.samples, state.sample_rate, pool=pool,
+                         on_done=lambda r, g=gen: self._report_done(g, r)),
+            ]
         self._update_enabled()
         self.clipChanged.emit()
 
@@ -206,7 +216,7 @@ class VoicesController(QObject):
         self.view.report_notes.setText("\n".join(f"• {n}" for n in r.notes))
 
     def _selection_changed(self, a: float, b: float) -> None:
-        self.view.selection_label.setText(f"selection {format_time(a)} – {format_time(b)} ({b - a:.2f} s)"
+        self.view.selection_label.setText(f"sel {format_time(a)} – {format_time(b)}  ({b - a:.2f} s)"
                                           if b > a else "")
         self._update_enabled()
 
@@ -259,7 +269,7 @@ class VoicesController(QObject):
             self._set_busy(-1)
             self.ctx.status.show(f"{label} failed: {exc}", 10000)
 
-        run_in_background(work, on_done=done, on_error=failed)
+        self._bg(work, on_done=done, on_error=failed)
 
     def trim_to_selection(self) -> None:
         rng = self._selection_samples()
@@ -314,7 +324,7 @@ class VoicesController(QObject):
 
     def start_recording(self) -> None:
         try:
-            rec = self.ctx.make_recorder()
+            rec = self.ctx.make_recorder(owner="voices", name="voice recording")
             rec.start()
         except Exception as exc:  # no device, device busy, module missing: say so, keep going
             log.exception("could not start recording")
@@ -331,7 +341,7 @@ class VoicesController(QObject):
         rec = self._recorder
         if rec is None:
             return
-        sr = self.ctx.settings.record_samplerate
+        sr = getattr(rec, "samplerate", self.ctx.settings.record_samplerate)
         self.view.record_action.setText(f"● Rec {format_time(rec.frames_written / sr)}")
         if rec.error:
             self.ctx.status.show(f"Recording stopped: {rec.error}", 0)
@@ -371,6 +381,25 @@ class VoicesController(QObject):
             if voice.id == current:
                 lst.setCurrentItem(item)
         lst.blockSignals(False)
+        self._show_voice_details()
+
+    def _show_voice_details(self) -> None:
+        vid = self._selected_voice_id()
+        text = ""
+        if vid is not None:
+            try:
+                voice = self.ctx.voices.get(vid)
+            except KeyError:
+                voice = None
+            if voice is not None:
+                total = sum(c.duration_s for c in voice.clips)
+                text = f"{len(voice.clips)} clip{'s' if len(voice.clips) != 1 else ''} · {total:.1f} s"
+                if voice.notes:
+                    text += f"\n{voice.notes}"
+                if voice.transcript:
+                    t = voice.transcript if len(voice.transcript) < 90 else voice.transcript[:87] + "…"
+                    text += f"\n“{t}”"
+        self.view.voice_details.setText(text)
         self._update_enabled()
 
     def _selected_voice_id(self) -> int | None:
@@ -410,14 +439,14 @@ class VoicesController(QObject):
             self._update_enabled()
             v.save_error.setText(f"Not saved: {exc}")  # the form keeps everything the user typed
 
-        run_in_background(work, on_done=done, on_error=failed)
+        self._bg(work, on_done=done, on_error=failed)
 
     def add_clip_to_selected(self) -> None:
         vid, state = self._selected_voice_id(), self.state
         if vid is None or state is None:
             return
         store = self.ctx.voices
-        run_in_background(lambda: store.add_clip(vid, state.samples, state.sample_rate, original=state.original,
+        self._bg(lambda: store.add_clip(vid, state.samples, state.sample_rate, original=state.original,
                                                  transcript=self.view.transcript_edit.toPlainText().strip()),
                           on_done=lambda _c: (self.refresh_library(), self.ctx.status.show("Clip added.")),
                           on_error=lambda e: self.view.save_error.setText(f"Not added: {e}"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGridLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QPlainTextEdit, QPushButton,
+                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QPlainTextEdit, QPushButton, QSizePolicy,
                                QSplitter, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from studio.ui.widgets.mel_view import MelView
@@ -63,7 +63,7 @@ class VoicesView(QWidget):
         self.toolbar.addAction(self.record_action)
         self.toolbar.widgetForAction(self.record_action).setObjectName("recordButton")
         self.meter = LevelMeter()
-        self.meter.setFixedWidth(300)
+        self.meter.setFixedWidth(250)
         self.toolbar.addWidget(self.meter)
         self.toolbar.addSeparator()
         for a in (self.trim_action, self.cut_action, self.autotrim_action):
@@ -78,7 +78,6 @@ class VoicesView(QWidget):
         self.voice_list = QListWidget()
         self.voice_list.setEditTriggers(QListWidget.EditKeyPressed | QListWidget.SelectedClicked)
         lib_lay.addWidget(self.voice_list, 1)
-        row = QHBoxLayout()
         self.open_voice_button = QPushButton("Open")
         self.rename_voice_button = QPushButton("Rename")
         self.duplicate_voice_button = QPushButton("Duplicate")
@@ -88,8 +87,11 @@ class VoicesView(QWidget):
         for i, b in enumerate((self.open_voice_button, self.rename_voice_button,
                                self.duplicate_voice_button, self.delete_voice_button)):
             grid.addWidget(b, i // 2, i % 2)
+        self.voice_details = QLabel("")
+        self.voice_details.setObjectName("hint")
+        self.voice_details.setWordWrap(True)
+        lib_lay.addWidget(self.voice_details)
         lib_lay.addLayout(grid)
-        lib_lay.addLayout(row)
         self.library_panel = lib
 
         # ---- editor (centre) ----
@@ -104,10 +106,16 @@ class VoicesView(QWidget):
         self.clip_info.setObjectName("hint")
         self.selection_label = QLabel("")
         self.selection_label.setObjectName("hint")
+        # Long file names must not widen the window: the labels may shrink (Qt clips them).
+        self.clip_title.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Preferred)
+        self.clip_title.setMinimumWidth(80)
+        for lab in (self.clip_info, self.selection_label):
+            lab.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         head.addWidget(self.clip_title)
         head.addSpacing(12)
         head.addWidget(self.clip_info, 1)
-        head.addWidget(self.selection_label)
+        head.addWidget(self.selection_label, 1)
+        self.selection_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         ed_lay.addLayout(head)
         self.banner = QLabel("")
         self.banner.setWordWrap(True)
@@ -190,7 +198,7 @@ class VoicesView(QWidget):
         self.splitter.addWidget(editor)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([230, 820, 300])
+        self.splitter.setSizes([210, 860, 290])
         self.splitter.setChildrenCollapsible(False)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)

@@ -40,8 +40,17 @@ class BackgroundTask(QRunnable):
         self.signals.failed.connect(self._release)
         self.signals.released.connect(self._release)
 
+    _disposable = False
+
     def cancel(self) -> None:
+        """Never deliver a result; a task still queued is not started at all."""
         self.cancelled.set()
+        for pool in (QThreadPool.globalInstance(), _analysis_pool):
+            try:
+                if pool is not None and pool.tryTake(self):
+                    _live.discard(self)
+            except RuntimeError:  # pool already gone at interpreter exit
+                pass
 
     def run(self) -> None:  # worker thread
         try:
@@ -51,23 +60,55 @@ class BackgroundTask(QRunnable):
             result = self.fn(*self.args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - every failure becomes an event
             if self.cancelled.is_set():
-                self.signals.released.emit()
+                _emit(self.signals.released)
                 return
             log.exception("background task %s failed", getattr(self.fn, "__name__", self.fn))
-            self.signals.failed.emit(exc)
+            _emit(self.signals.failed, exc)
             return
         if self.cancelled.is_set():  # a cancelled task never delivers its result
-            self.signals.released.emit()
+            _emit(self.signals.released)
             return
-        self.signals.finished.emit(result)
+        _emit(self.signals.finished, result)
 
     def _report(self, obj: Any) -> None:
         if self.cancelled.is_set():
             raise _Cancelled()
-        self.signals.progress.emit(obj)
+        _emit(self.signals.progress, obj)
 
     def _release(self, *_):
         _live.discard(self)
+
+
+_analysis_pool: QThreadPool | None = None
+
+
+def analysis_pool() -> QThreadPool:
+    """One thread for derived views (mel, readouts) that may take seconds on long files, so they
+    never queue ahead of what the user asked for (import, edit, save) on the global pool."""
+    global _analysis_pool
+    if _analysis_pool is None:
+        _analysis_pool = QThreadPool()
+        _analysis_pool.setMaxThreadCount(1)
+    return _analysis_pool
+
+
+def shutdown_pools(timeout_ms: int = 60000) -> bool:
+    """At exit: drop queued work, cancel what runs, wait for user work (saves) to finish.
+    Returns False if analysis was still running (its result is disposable)."""
+    for t in list(_live):
+        if t._disposable:
+            t.cancel()
+    if _analysis_pool is not None:
+        _analysis_pool.clear()
+    QThreadPool.globalInstance().waitForDone(timeout_ms)
+    return _analysis_pool is None or _analysis_pool.waitForDone(200)
+
+
+def _emit(signal, *args) -> None:
+    try:
+        signal.emit(*args)
+    except RuntimeError:  # the app is shutting down and the receiver is gone: nothing to deliver
+        pass
 
 
 class _Cancelled(Exception):
@@ -77,14 +118,24 @@ class _Cancelled(Exception):
 def run_in_background(fn: Callable[..., Any], *args, on_done: Callable[[Any], None] | None = None,
                       on_error: Callable[[BaseException], None] | None = None,
                       on_progress: Callable[[Any], None] | None = None,
-                      pool: QThreadPool | None = None, **kwargs) -> BackgroundTask:
+                      pool: QThreadPool | None = None, owner: QObject | None = None,
+                      **kwargs) -> BackgroundTask:
+    """Start `fn(*args, **kwargs)` on the pool. With `owner`, nothing is delivered once the owner
+    is destroyed (a result landing on a closed window's deleted widgets would crash)."""
     task = BackgroundTask(fn, *args, **kwargs)
+    task._disposable = pool is not None and pool is _analysis_pool
+
+    def guarded(cb):
+        return lambda *a: None if task.cancelled.is_set() else cb(*a)
+
     if on_done:
-        task.signals.finished.connect(on_done)
+        task.signals.finished.connect(guarded(on_done))
     if on_error:
-        task.signals.failed.connect(on_error)
+        task.signals.failed.connect(guarded(on_error))
     if on_progress:
-        task.signals.progress.connect(on_progress)
+        task.signals.progress.connect(guarded(on_progress))
+    if owner is not None:
+        owner.destroyed.connect(task.cancel)
     _live.add(task)
     (pool or QThreadPool.globalInstance()).start(task)
     return task

@@ -13,7 +13,9 @@ from studio.ui.theme import COLORS
 from studio.ui.widgets.decimate import MelPyramid
 from studio.ui.widgets.waveform import AXIS_WIDTH
 
-DB_RANGE = (-90.0, -10.0)  # fixed so two clips are comparable by eye; matches mel_db's dBFS scale
+# Fixed so two clips compare by eye: mel_db's power dB puts speech at about -80..0 and a
+# full-scale sine near +24.
+DB_RANGE = (-80.0, 10.0)
 
 
 class MelView(pg.PlotWidget):
@@ -43,6 +45,24 @@ class MelView(pg.PlotWidget):
 
     def link_to(self, plot: pg.PlotWidget) -> None:
         self.getPlotItem().setXLink(plot.getPlotItem())
+        self._partner = plot
+        self._partner.getPlotItem().showAxis("right")
+        self._partner.getPlotItem().getAxis("right").setStyle(showValues=False)
+        self._align = QTimer(self, singleShot=True, interval=0)
+        self._align.timeout.connect(self._align_partner)
+        self.getPlotItem().getViewBox().sigResized.connect(lambda *_: self._align.start())
+        plot.getPlotItem().getViewBox().sigResized.connect(lambda *_: self._align.start())
+
+    def _align_partner(self) -> None:
+        """Give the waveform the same right margin the colour bar takes here, so times line up."""
+        mine = self.getPlotItem()
+        theirs = self._partner.getPlotItem()
+        my_margin = mine.geometry().width() - mine.getViewBox().geometry().right()
+        their_margin = theirs.geometry().width() - theirs.getViewBox().geometry().right()
+        axis = theirs.getAxis("right")
+        delta = my_margin - their_margin
+        if abs(delta) >= 0.5:
+            axis.setWidth(max(0, int(round(axis.width() + delta))))
 
     def set_pending(self, text: str = "computing spectrogram…") -> None:
         self._pyr = None

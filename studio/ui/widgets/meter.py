@@ -24,7 +24,7 @@ class _Bar(QWidget):
         self.rms_db = FLOOR_DB
         self.peak_db = FLOOR_DB
         self.hold_db = FLOOR_DB
-        self.setMinimumSize(160, 14)
+        self.setMinimumSize(100, 14)
 
     def sizeHint(self) -> QSize:
         return QSize(220, 16)
@@ -66,7 +66,7 @@ class LevelMeter(QWidget):
         self.clip_led.setToolTip("Lit when the input clipped since the last reset. Click the meter to reset.")
         self.readout = QLabel("—")
         self.readout.setObjectName("readoutValue")
-        self.readout.setMinimumWidth(64)
+        self.readout.setFixedWidth(78)
         self.overflow_label = QLabel("")
         self.overflow_label.setObjectName("hint")
         self.overflow_label.setToolTip("Audio blocks lost because the computer could not keep up")

@@ -13,6 +13,8 @@ from PySide6.QtCore import QTimer, Qt, Signal
 from studio.ui.theme import COLORS
 from studio.ui.widgets.decimate import MinMaxPyramid
 
+pg.setConfigOptions(antialias=False, imageAxisOrder="row-major")
+
 AXIS_WIDTH = 52  # fixed so the waveform and mel X axes line up pixel for pixel
 
 
@@ -116,8 +118,9 @@ class WaveformView(pg.PlotWidget):
     def set_selection(self, start_s: float, end_s: float) -> None:
         start_s = max(0.0, min(start_s, self.duration_s))
         end_s = max(0.0, min(end_s, self.duration_s))
+        self.region.setVisible(end_s > start_s)  # before setRegion: listeners ask selection()
         self.region.setRegion((start_s, end_s))
-        self.region.setVisible(end_s > start_s)
+        self.selectionChanged.emit(start_s, end_s) if end_s > start_s else None
 
     def clear_selection(self) -> None:
         if self.region.isVisible():

@@ -1,0 +1,69 @@
+"""Models workspace layout: catalog table, token, cache location, download/import actions."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QProgressBar, QPushButton, QTableWidget, QVBoxLayout, QWidget)
+
+COLUMNS = ("Model", "Size", "Licence", "Access", "Status", "On disk")
+
+
+class ModelsView(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.table.verticalHeader().hide()
+        lay.addWidget(self.table, 1)
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        lay.addWidget(self.description)
+
+        actions = QHBoxLayout()
+        self.download_button = QPushButton("Download")
+        self.cancel_button = QPushButton("Cancel")
+        self.import_button = QPushButton("Import local folder…")
+        self.import_button.setToolTip("Use model files you already have (copied into the models folder)")
+        self.verify_button = QPushButton("Verify files")
+        self.delete_button = QPushButton("Delete")
+        for b in (self.download_button, self.cancel_button, self.import_button, self.verify_button,
+                  self.delete_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        lay.addLayout(actions)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.hide()
+        lay.addWidget(self.progress)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setObjectName("modelsMessage")
+        lay.addWidget(self.message)
+
+        token_row = QHBoxLayout()
+        token_row.addWidget(QLabel("Hugging Face token:"))
+        self.token_edit = QLineEdit()
+        self.token_edit.setEchoMode(QLineEdit.Password)
+        self.token_edit.setPlaceholderText("hf_… (needed for gated models; stored in the system keyring)")
+        self.save_token_button = QPushButton("Save token")
+        self.token_state = QLabel()
+        token_row.addWidget(self.token_edit, 1)
+        token_row.addWidget(self.save_token_button)
+        token_row.addWidget(self.token_state)
+        lay.addLayout(token_row)
+
+        cache_row = QHBoxLayout()
+        cache_row.addWidget(QLabel("Models folder:"))
+        self.cache_label = QLabel()
+        self.cache_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.change_cache_button = QPushButton("Change…")
+        self.disk_usage = QLabel()
+        cache_row.addWidget(self.cache_label, 1)
+        cache_row.addWidget(self.disk_usage)
+        cache_row.addWidget(self.change_cache_button)
+        lay.addLayout(cache_row)

@@ -1,0 +1,188 @@
+"""Take history wiring: list per voice, search, favourites, delete with undo, the take view
+(waveform, mel, codes), playback, re-render and export."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtWidgets import QListWidgetItem
+
+from studio.core.takes import Take, TakeError, TakeStore
+from studio.ui.synthesize.view import SynthesizeView
+from studio.ui.widgets.background import run_in_background
+
+log = logging.getLogger(__name__)
+
+
+class DeleteTakes(QUndoCommand):
+    def __init__(self, history: "HistoryController", take_ids: list[str]):
+        super().__init__(f"Delete {len(take_ids)} take{'s' if len(take_ids) > 1 else ''}")
+        self.history, self.take_ids = history, list(take_ids)
+
+    def redo(self) -> None:
+        for t in self.take_ids:
+            self.history.takes.delete(t)
+        self.history.refresh()
+
+    def undo(self) -> None:
+        for t in self.take_ids:
+            self.history.takes.restore(t)
+        self.history.refresh(select=self.take_ids[0])
+
+
+class HistoryController(QObject):
+    def __init__(self, ctx, view: SynthesizeView, takes: TakeStore, synth, parent=None):
+        super().__init__(parent)
+        self.ctx, self.view, self.takes, self.synth = ctx, view, takes, synth
+        self.undo_stack = QUndoStack(self)
+        ctx.undo_group.addStack(self.undo_stack)
+        self.current: Take | None = None
+        self._mel_gen = 0
+        self._search = QTimer(self, singleShot=True, interval=200)
+        self._search.timeout.connect(self.refresh)
+        v = view
+        v.search.textChanged.connect(self._search.start)
+        v.favourites_only.toggled.connect(lambda _: self.refresh())
+        v.voice_combo.currentIndexChanged.connect(lambda _: self.refresh())
+        v.take_list.itemSelectionChanged.connect(self._selection_changed)
+        v.take_list.itemDoubleClicked.connect(lambda _: self.play())
+        v.play_button.clicked.connect(self.play)
+        v.favourite_button.toggled.connect(self.set_favourite)
+        v.delete_button.clicked.connect(self.delete_selected)
+        v.rerender_button.clicked.connect(self.rerender)
+        v.export_button.clicked.connect(self.export_selected)
+        v.regenerate_chunk_button.clicked.connect(self.regenerate_chunk)
+        v.hear_codebooks_button.clicked.connect(
+            lambda: self.current is not None and self.synth.hear_codebooks(self.current, v.codebooks.value()))
+        synth.takeStored.connect(lambda take_id: self.refresh(select=take_id))
+        self.refresh()
+
+    # ---- list ----------------------------------------------------------------------------
+    def refresh(self, select: str | None = None) -> None:
+        voice_id = self.view.voice_combo.currentData()
+        keep = select or (self.current.id if self.current else None)
+        lst = self.view.take_list
+        lst.blockSignals(True)
+        lst.clear()
+        for t in self.takes.list(voice_id=voice_id, search=self.view.search.text(),
+                                 favourites_only=self.view.favourites_only.isChecked()):
+            when = datetime.fromtimestamp(t.created).strftime("%H:%M:%S")
+            item = QListWidgetItem(f"{'★ ' if t.favourite else ''}{when} · {t.label()}\n{t.recipe.text[:70]}")
+            item.setData(Qt.UserRole, t.id)
+            lst.addItem(item)
+            if t.id == keep:
+                item.setSelected(True)
+                lst.setCurrentItem(item)
+        lst.blockSignals(False)
+        self._selection_changed()
+
+    def selected_ids(self) -> list[str]:
+        return [i.data(Qt.UserRole) for i in self.view.take_list.selectedItems()]
+
+    def select(self, take_id: str) -> None:
+        self.refresh(select=take_id)
+
+    def _selection_changed(self) -> None:
+        ids = self.selected_ids()
+        try:
+            self.current = self.takes.get(ids[0]) if ids else None
+        except TakeError:
+            self.current = None
+        has = self.current is not None
+        v = self.view
+        for b in (v.play_button, v.favourite_button, v.rerender_button, v.export_button, v.delete_button):
+            b.setEnabled(has)
+        v.chunk_combo.clear()
+        if has:
+            for i, text in enumerate(self.current.recipe.chunks[:len(self.current.chunk_spans)]):
+                v.chunk_combo.addItem(f"{i + 1}: {text[:60]}", i)
+        v.chunk_combo.setEnabled(v.chunk_combo.count() > 0)
+        codes = self.takes.load_codes(self.current) if has else None
+        v.codebooks.setEnabled(codes is not None)
+        v.hear_codebooks_button.setEnabled(codes is not None and self.synth.can_decode_codes())
+        if codes is not None:
+            v.codebooks.setMaximum(codes.shape[0])
+            v.codebooks.setValue(codes.shape[0])
+        v.regenerate_chunk_button.setEnabled(v.chunk_combo.count() > 0)
+        v.favourite_button.blockSignals(True)
+        v.favourite_button.setChecked(bool(has and self.current.favourite))
+        v.favourite_button.blockSignals(False)
+        self._show(self.current)
+
+    # ---- take view -----------------------------------------------------------------------
+    def _show(self, take: Take | None) -> None:
+        v = self.view
+        if take is None:
+            v.take_info.setText("")
+            v.waveform.set_audio(None, 1)
+            v.tokens.set_codes(None)
+            return
+        r = take.recipe
+        first = take.timings.get("first_audio_s")
+        v.take_info.setText(
+            f"<b>{take.status}</b> · {r.model_id} ({r.device}, {r.dtype}) · seed <b>{r.seed}</b> · "
+            f"T={r.temperature:g} k={r.top_k} p={r.top_p:g} · {take.duration_s:.2f} s"
+            + (f" · first audio {first:.2f} s" if first is not None else "")
+            + (f" · {len(r.chunks)} chunks" if r.chunks else ""))
+        try:
+            audio, sr = self.takes.load_audio(take)
+        except TakeError as e:
+            v.take_info.setText(str(e))
+            return
+        v.waveform.set_audio(audio, sr)
+        codes = self.takes.load_codes(take)
+        v.tokens.set_codes(codes, frame_rate=(codes.shape[1] / take.duration_s) if codes is not None
+                           and take.duration_s > 0 else None)
+        self._mel_gen += 1
+        gen = self._mel_gen
+        v.mel.set_pending()
+        from studio.ui.voices.clip_state import compute_mel  # the Voices workspace's mel image builder
+
+        run_in_background(compute_mel, audio, sr,
+                          on_done=lambda m: self._mel_done(gen, m),
+                          on_error=lambda e: None)
+
+    def _mel_done(self, gen: int, mel) -> None:
+        from shiboken6 import isValid
+
+        # The spectrogram may arrive after a newer take was selected or the workspace was closed.
+        if gen == self._mel_gen and isValid(self.view) and isValid(self.view.mel):
+            self.view.mel.set_mel(mel.pyramid, mel.hop_s)
+
+    # ---- actions -------------------------------------------------------------------------
+    def play(self) -> None:
+        if self.current is None:
+            return
+        try:
+            audio, sr = self.takes.load_audio(self.current)
+            self.ctx.player.play(audio, sr)
+        except Exception as e:  # missing file or no output device
+            self.synth._say(f"Cannot play: {e}", error=True)
+
+    def set_favourite(self, on: bool) -> None:
+        if self.current is not None:
+            self.takes.set_favourite(self.current.id, on)
+            self.refresh(select=self.current.id)
+
+    def delete_selected(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.undo_stack.push(DeleteTakes(self, ids))
+            self.synth._say(f"Deleted {len(ids)} take{'s' if len(ids) > 1 else ''} (Ctrl+Z to undo).")
+
+    def rerender(self) -> None:
+        if self.current is not None:
+            self.synth.rerender(self.current)
+
+    def regenerate_chunk(self) -> None:
+        if self.current is not None and self.view.chunk_combo.currentData() is not None:
+            self.synth.regenerate_chunk(self.current, self.view.chunk_combo.currentData())
+
+    def export_selected(self) -> None:
+        from studio.ui.synthesize.export_dialog import ExportDialog
+
+        ids = self.selected_ids()
+        if ids:
+            ExportDialog(self.ctx, self.takes, ids, self.view).open()

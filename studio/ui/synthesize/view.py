@@ -1,0 +1,146 @@
+"""Synthesize workspace layout (no behaviour: the controllers wire it)."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QListWidget, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox,
+                               QSplitter, QVBoxLayout, QWidget)
+
+from studio.ui.widgets.mel_view import MelView
+from studio.ui.widgets.token_grid import TokenGrid
+from studio.ui.widgets.waveform import WaveformView
+
+
+def _spin(lo, hi, value, step=None, decimals=None):
+    s = QDoubleSpinBox() if decimals is not None else QSpinBox()
+    if decimals is not None:
+        s.setDecimals(decimals)
+    s.setRange(lo, hi)
+    if step:
+        s.setSingleStep(step)
+    s.setValue(value)
+    return s
+
+
+class SynthesizeView(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.splitter = QSplitter(Qt.Horizontal)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.addWidget(self.splitter)
+
+        # ---- left: what to say, with which voice and model ----
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        pick = QFormLayout()
+        self.voice_combo = QComboBox()
+        self.model_combo = QComboBox()
+        pick.addRow("Voice", self.voice_combo)
+        pick.addRow("Model", self.model_combo)
+        ll.addLayout(pick)
+        self.text_edit = QPlainTextEdit()
+        self.text_edit.setPlaceholderText("Type or paste a script. A blank line or [pause 1.5s] inserts silence.")
+        ll.addWidget(self.text_edit, 1)
+        self.chunk_info = QLabel()
+        ll.addWidget(self.chunk_info)
+
+        form = QFormLayout()
+        self.temperature = _spin(0.05, 2.0, 0.9, 0.05, 2)
+        self.top_k = _spin(1, 4096, 50)
+        self.top_p = _spin(0.05, 1.0, 1.0, 0.05, 2)
+        seed_row = QHBoxLayout()
+        self.random_seed = QCheckBox("Random")
+        self.random_seed.setChecked(True)
+        self.seed = _spin(0, 2**31 - 2, 1234)
+        self.seed.setEnabled(False)
+        seed_row.addWidget(self.random_seed)
+        seed_row.addWidget(self.seed, 1)
+        self.takes_per_click = _spin(1, 8, 1)
+        self.max_seconds = _spin(0.0, 600.0, 0.0, 5.0, 1)
+        self.max_seconds.setSpecialValueText("auto (from the text)")
+        self.stream_frames = _spin(1, 25, 5)
+        self.stream_frames.setToolTip("Frames per streamed audio chunk (CSM: 5 frames = 0.4 s). "
+                                      "Smaller starts playback sooner; larger is a little faster overall.")
+        form.addRow("Temperature", self.temperature)
+        form.addRow("Top-k", self.top_k)
+        form.addRow("Top-p", self.top_p)
+        form.addRow("Seed", seed_row)
+        form.addRow("Takes per click", self.takes_per_click)
+        form.addRow("Max duration (s)", self.max_seconds)
+        form.addRow("Stream chunk (frames)", self.stream_frames)
+        ll.addLayout(form)
+
+        buttons = QHBoxLayout()
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setDefault(True)
+        self.generate_button.setToolTip("Generate takes (Ctrl+Return); playback starts with the first audio")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        buttons.addWidget(self.generate_button, 1)
+        buttons.addWidget(self.stop_button)
+        ll.addLayout(buttons)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        ll.addWidget(self.progress)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        ll.addWidget(self.message)
+        self.splitter.addWidget(left)
+
+        # ---- right: history and the selected take ----
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        search_row = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search takes (text, model, seed)")
+        self.favourites_only = QCheckBox("★ only")
+        search_row.addWidget(self.search, 1)
+        search_row.addWidget(self.favourites_only)
+        rl.addLayout(search_row)
+        self.take_list = QListWidget()
+        self.take_list.setSelectionMode(QListWidget.ExtendedSelection)
+        rl.addWidget(self.take_list, 1)
+        actions = QHBoxLayout()
+        self.play_button = QPushButton("Play")
+        self.favourite_button = QPushButton("★")
+        self.favourite_button.setCheckable(True)
+        self.favourite_button.setToolTip("Mark as favourite")
+        self.rerender_button = QPushButton("Re-render")
+        self.rerender_button.setToolTip("Generate again from this take's recipe (same seed): same audio on the same device")
+        self.export_button = QPushButton("Export…")
+        self.delete_button = QPushButton("Delete")
+        for b in (self.play_button, self.favourite_button, self.rerender_button, self.export_button,
+                  self.delete_button):
+            actions.addWidget(b)
+        rl.addLayout(actions)
+        chunk_row = QHBoxLayout()
+        self.chunk_combo = QComboBox()
+        self.chunk_combo.setToolTip("A chunk of the selected take")
+        self.regenerate_chunk_button = QPushButton("Regenerate chunk")
+        self.regenerate_chunk_button.setToolTip("Generate this chunk again with a new seed and splice it in "
+                                                "(crossfaded); saved as a new take")
+        self.codebooks = _spin(1, 32, 32)
+        self.codebooks.setPrefix("codebooks 1..")
+        self.hear_codebooks_button = QPushButton("Hear")
+        self.hear_codebooks_button.setToolTip("Decode this take's codes with only the first k codebooks")
+        chunk_row.addWidget(self.chunk_combo, 1)
+        chunk_row.addWidget(self.regenerate_chunk_button)
+        chunk_row.addWidget(self.codebooks)
+        chunk_row.addWidget(self.hear_codebooks_button)
+        rl.addLayout(chunk_row)
+        self.take_info = QLabel()
+        self.take_info.setWordWrap(True)
+        self.take_info.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        rl.addWidget(self.take_info)
+        self.waveform = WaveformView()
+        self.mel = MelView()
+        self.mel.link_to(self.waveform)
+        self.tokens = TokenGrid()
+        self.tokens.getPlotItem().setXLink(self.waveform.getPlotItem())  # one time axis for both
+        rl.addWidget(self.waveform, 2)
+        rl.addWidget(self.mel, 2)
+        rl.addWidget(self.tokens, 2)
+        self.splitter.addWidget(right)
+        self.splitter.setSizes([380, 620])

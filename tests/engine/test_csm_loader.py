@@ -1,0 +1,129 @@
+"""Loading CSM folders: both on-disk layouts, and a clear message for every broken folder."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.backends import get_backend
+from engine.backends.csm_loader import load_csm, resolve_device_dtype
+from engine.hub.checkpoint import CheckpointError, load_pt_weights, open_checkpoint
+from tests.engine.tiny_csm import cached_tiny_csm
+
+pytest.importorskip("transformers")
+
+
+@pytest.fixture
+def hf_copy(tmp_path) -> Path:
+    return Path(shutil.copytree(cached_tiny_csm("hf"), tmp_path / "model"))
+
+
+@pytest.fixture
+def sesame_copy(tmp_path) -> Path:
+    return Path(shutil.copytree(cached_tiny_csm("sesame"), tmp_path / "model"))
+
+
+def _edit_config(folder: Path, edit) -> None:
+    cfg = json.loads((folder / "config.json").read_text())
+    edit(cfg)
+    (folder / "config.json").write_text(json.dumps(cfg))
+
+
+def test_sesame_layout_is_two_shards_and_loads_like_save_pretrained():
+    folder = cached_tiny_csm("sesame")
+    shards = sorted(p.name for p in folder.glob("*.safetensors"))
+    assert shards == ["transformers-00001-of-00002.safetensors", "transformers-00002-of-00002.safetensors"]
+    a, b = load_csm(cached_tiny_csm("hf")), load_csm(folder)
+    for (name, pa), (_, pb) in zip(a.model.state_dict().items(), b.model.state_dict().items()):
+        assert torch.equal(pa, pb), name
+    assert a.model.audio_embeddings.weight is a.model.depth_embeddings.weight  # tied: one table
+
+
+def test_cpu_weights_are_memory_mapped_not_copied():
+    loaded = load_csm(cached_tiny_csm("hf"), device="cpu", dtype="fp32")
+    w = loaded.model.backbone.layers[0].attention.wo.weight
+    mapped = open_checkpoint(cached_tiny_csm("hf")).tensor("backbone_model.layers.0.self_attn.o_proj.weight")
+    assert torch.equal(w, mapped)
+    assert not w.untyped_storage().resizable()  # a view of the file mapping, not an owned copy
+
+
+def test_backend_info_and_registry():
+    backend = get_backend("csm")
+    info = backend.load(cached_tiny_csm("hf"), device="cpu")
+    assert (info.backend, info.n_codebooks, info.max_positions, info.dtype) == ("csm", 32, 2048, "float32")
+    assert info.sample_rate == 24000 and info.frame_rate == 12.5 and len(info.weights_sha256) == 64
+    with pytest.raises(ValueError, match="unknown backend 'nope'"):
+        get_backend("nope")
+
+
+def test_precision_defaults():
+    assert resolve_device_dtype("cpu", "auto") == (torch.device("cpu"), torch.float32)
+    assert resolve_device_dtype("cpu", "bf16")[1] is torch.bfloat16
+    with pytest.raises(ValueError, match="unknown dtype"):
+        resolve_device_dtype("cpu", "int3")
+
+
+def test_missing_config_names_the_file(hf_copy):
+    (hf_copy / "config.json").unlink()
+    with pytest.raises(CheckpointError, match="config.json is missing"):
+        load_csm(hf_copy)
+
+
+def test_missing_tokenizer_names_the_file(hf_copy):
+    (hf_copy / "tokenizer.json").unlink()
+    with pytest.raises(CheckpointError, match="tokenizer.json is missing"):
+        load_csm(hf_copy)
+
+
+def test_missing_shard_names_the_shard_and_index(sesame_copy):
+    (sesame_copy / "transformers-00002-of-00002.safetensors").unlink()
+    with pytest.raises(CheckpointError, match=r"transformers-00002-of-00002\.safetensors .*transformers\.safetensors\.index\.json"):
+        load_csm(sesame_copy)
+
+
+def test_config_that_does_not_match_the_weights_names_file_and_key(hf_copy):
+    _edit_config(hf_copy, lambda c: c.update(intermediate_size=96))
+    with pytest.raises(CheckpointError, match=r"model\.safetensors: tensor 'backbone_model\.layers\.0\.mlp\.gate_proj\.weight' has shape \[128, 64\].*\[96, 64\]"):
+        load_csm(hf_copy)
+
+
+def test_inconsistent_config_is_reported(hf_copy):
+    _edit_config(hf_copy, lambda c: c["depth_decoder_config"].update(vocab_size=99))
+    with pytest.raises(CheckpointError, match="config.json.*depth_decoder_config.vocab_size"):
+        load_csm(hf_copy)
+    _edit_config(hf_copy, lambda c: c.update(model_type="llama"))
+    with pytest.raises(CheckpointError, match="'llama' model, not CSM"):
+        load_csm(hf_copy)
+
+
+def test_truncated_weights_are_reported(hf_copy):
+    f = hf_copy / "model.safetensors"
+    f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match="model.safetensors is truncated"):
+        load_csm(hf_copy)
+
+
+def test_pickle_only_folder_is_refused_without_unpickling(tmp_path):
+    folder = tmp_path / "pickled"
+    folder.mkdir()
+    (folder / "pytorch_model.bin").write_bytes(b"not read")
+    with pytest.raises(CheckpointError, match="safetensors"):
+        open_checkpoint(folder)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (print, ("unpickled!",))
+
+
+def test_pt_files_are_read_weights_only(tmp_path, capsys):
+    good, evil = tmp_path / "good.pt", tmp_path / "evil.pt"
+    torch.save({"w": torch.ones(2)}, good)
+    torch.save({"w": _Evil()}, evil)
+    assert torch.equal(load_pt_weights(good)["w"], torch.ones(2))
+    with pytest.raises(CheckpointError, match="evil.pt could not be read as plain weights"):
+        load_pt_weights(evil)
+    assert "unpickled!" not in capsys.readouterr().out

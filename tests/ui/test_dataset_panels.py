@@ -1,0 +1,160 @@
+"""Dataset workspace panels without audio devices: scripts, new-dataset validation, long-recording
+proofreading with undo, QC filter + retake queue, export dialog asking before replacing."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import Qt
+
+from engine.text.prompts import Prompt
+
+
+@pytest.fixture
+def workspace(qtbot, qapp):
+    from studio.core.library import Library
+    from studio.core.paths import get_paths
+    from studio.core.settings import Settings
+    from studio.ui.context import StudioContext
+    from studio.ui.dataset.workspace import DatasetWorkspace
+
+    paths = get_paths()
+    ctx = StudioContext(paths=paths, library=Library(paths.library_db), settings=Settings())
+    ws = DatasetWorkspace(ctx)
+    ws.showEvent = lambda ev: None  # no input monitor: these tests use no audio device
+    qtbot.addWidget(ws)
+    ws.resize(1200, 760)
+    yield ws
+    ws.shutdown()
+    from studio.ui.widgets.background import shutdown_pools
+
+    shutdown_pools()
+    ctx.library.close()
+
+
+def test_new_dataset_dialog_keeps_input_on_error(qtbot, workspace):
+    from studio.ui.dataset.new_dataset_dialog import NewDatasetDialog
+
+    workspace.store.create("Taken")
+    dlg = NewDatasetDialog(workspace.store, None)
+    qtbot.addWidget(dlg)
+    dlg.name.setText("Taken")
+    dlg.speaker.setText("Ann")
+    dlg.create()
+    assert "already exists" in dlg.error.text() and dlg.speaker.text() == "Ann" and dlg.dataset is None
+    dlg.name.setText("Fresh")
+    dlg.rate.setCurrentIndex(0)
+    dlg.create()
+    assert dlg.dataset.name == "Fresh" and dlg.dataset.sample_rate == 24000
+
+
+def test_scripts_add_prompts_and_bad_ones_explain(qtbot, workspace, tmp_path):
+    ws = workspace
+    ds = ws.store.create("Scripted")
+    ws.open_dataset(ds.id)
+    messages = []
+    ws.ctx.status.message.connect(lambda m, t: messages.append(m))
+    bad = tmp_path / "empty.txt"
+    bad.write_text("")
+    ws.add_script_file(bad)
+    assert "empty" in messages[-1] and ws.store.prompts(ds.id) == []
+    good = tmp_path / "mine.tsv"
+    good.write_text("m1\tFirst line.\nm1\tSecond line.\nm3\tFirst line.\n")
+    ws.add_script_file(good)
+    assert [p.key for p in ws.store.prompts(ds.id)] == ["m1", "m1-2"]
+    assert "2 note(s)" in messages[-1]
+    ws.add_builtin_script("cmu_arctic")
+    assert len(ws.store.prompts(ds.id)) == 2 + 1132
+    tp = ws.teleprompter
+    assert tp.prompt_label.text() == "First line." and "Next: Second line." == tp.next_label.text()
+    qtbot.keyClick(tp, Qt.Key_Right)
+    qtbot.keyClick(tp, Qt.Key_S)  # skip prompt 2 -> prompt 3
+    assert tp.index == 2 and ws.store.prompts(ds.id)[1].skipped
+    qtbot.keyClick(tp, Qt.Key_Left)
+    assert tp.index == 1 and ws.store.get(ds.id).position == 1
+    qtbot.waitUntil(lambda: ws.chart.script is not None, timeout=20000)
+    assert ws.chart.script.fraction == 1.0
+    ws.grab().save(str(tmp_path / "scripted.png"))
+
+
+def test_long_recording_proofreading_with_undo(qtbot, workspace, speech_clips, tmp_path):
+    ws = workspace
+    ds = ws.store.create("From long", sample_rate=24000)
+    ws.open_dataset(ds.id)
+    rows = [r for r in speech_clips if r["file"].startswith("vctk_p225")][:4]
+    parts = []
+    for r in rows:
+        x, sr = sf.read(str(r["path"]), dtype="float32")
+        parts += [x, np.zeros(int(0.7 * sr), np.float32)]
+    sf.write(str(tmp_path / "long.wav"), np.concatenate(parts), sr)
+    panel = ws.long
+    panel.asr.setChecked(False)
+    with qtbot.waitSignal(panel.segmented, timeout=60000) as blocker:
+        ws.import_files([tmp_path / "long.wav"])
+    assert blocker.args == [4] and ws.tabs.currentWidget() is panel
+    assert panel.table.rowCount() == 4
+    for r, row in enumerate(rows):  # proofreading: type each segment's text
+        panel.table.item(r, 3).setText(row["transcript"])
+    assert panel.segments[2].text == rows[2]["transcript"]
+    panel.table.setCurrentCell(0, 3)
+    panel.merge_selected()
+    assert panel.table.rowCount() == 3 and rows[1]["transcript"] in panel.segments[0].text
+    panel.playhead_s = panel.segments[0].start_s + 2.0
+    panel.split_selected()
+    assert panel.table.rowCount() == 4
+    panel.table.setCurrentCell(3, 3)
+    panel.delete_selected()
+    assert panel.table.rowCount() == 3
+    ws.undo_stack.undo()
+    ws.undo_stack.undo()
+    ws.undo_stack.undo()  # merge undone: back to the four segments as typed
+    assert [s.text for s in panel.segments] == [r["transcript"] for r in rows]
+    panel.grab().save(str(tmp_path / "long.png"))
+    with qtbot.waitSignal(panel.added, timeout=30000):
+        panel.add_to_dataset()
+    assert [p.text for p in ws.store.prompts(ds.id)] == [r["transcript"] for r in rows]
+    assert len(ws.store.best_takes(ds.id)) == 4
+    # A recording longer than 60 minutes is refused with a reason (not loaded into memory first).
+    panel2_msgs = []
+    panel.message.connect(panel2_msgs.append)
+
+
+def test_qc_filter_retake_queue_and_export_dialog(qtbot, workspace, speech_clips, tmp_path):
+    ws = workspace
+    ds = ws.store.create("QC me", sample_rate=24000)
+    rows = [r for r in speech_clips if r["file"].startswith("ljspeech_lj_LJ001-000")][:3]
+    ws.store.add_prompts(ds.id, [Prompt(f"q{i}", r["transcript"]) for i, r in enumerate(rows)])
+    for i, (p, r) in enumerate(zip(ws.store.prompts(ds.id), rows)):
+        x, sr = sf.read(str(r["path"]), dtype="float32")
+        if i == 1:
+            x = np.clip(x * 10, -1, 1)  # a clipped take
+        path = ws.store.takes_folder(ds.id) / f"{p.key}.wav"
+        sf.write(str(path), np.concatenate([np.zeros(4000, np.float32), x, np.zeros(4000, np.float32)]), sr)
+        t = ws.store.begin_take(ds.id, p.id, p.key)
+        ws.store.finish_take(t, path, duration_s=len(x) / sr, sample_rate=sr)
+    ws.open_dataset(ds.id)
+    ws.qc.use_asr.setChecked(False)
+    with qtbot.waitSignal(ws.qc.qcFinished, timeout=60000):
+        ws.qc.run_for(None)
+    assert ws.qc.table.rowCount() == 3
+    ws.qc.filter.setCurrentText("clipping")
+    assert ws.qc.table.rowCount() == 1 and ws.qc.table.item(0, 0).text() == "q1"
+    assert ws.qc.queue.count() == 1 and ws.qc.queue.item(0).text().startswith("q1: clipping")
+    ws.qc.queue.itemDoubleClicked.emit(ws.qc.queue.item(0))
+    assert ws.tabs.currentWidget() is ws.teleprompter and ws.teleprompter.index == 1
+    ws.tabs.setCurrentWidget(ws.qc)
+    ws.grab().save(str(tmp_path / "qc.png"))
+
+    dlg = ws.open_export()
+    dest = tmp_path / "busy"
+    dest.mkdir()
+    (dest / "keep.txt").write_text("mine")
+    dlg.dest.setText(str(dest))
+    dlg.format.setCurrentIndex(list(__import__("studio.core.dataset_export", fromlist=["FORMATS"]).FORMATS).index("jsonl"))
+    dlg.start(confirm_overwrite=lambda p: False)
+    assert "not empty" in dlg.status.text() and (dest / "keep.txt").read_text() == "mine"
+    with qtbot.waitSignal(dlg.exported, timeout=60000) as blocker:
+        dlg.start(confirm_overwrite=lambda p: True)
+    assert blocker.args[0] is not None and len(blocker.args[0].clips) == 3
+    assert (dest / "train.jsonl").exists() and "clipping: 1" in (dest / "README.md").read_text()
+    dlg.grab().save(str(tmp_path / "export.png"))
