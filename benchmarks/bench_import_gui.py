@@ -88,6 +88,7 @@ def main() -> None:
     app.processEvents()
     marks: dict[str, float] = {}
     c.importFinished.connect(lambda p, ok: marks.setdefault("waveform", time.perf_counter()))
+    c.previewShown.connect(lambda: marks.setdefault("preview", time.perf_counter()))
     c.melReady.connect(lambda: marks.setdefault("mel", time.perf_counter()))
     probe = JitterProbe()
     probe.start()
@@ -110,8 +111,10 @@ def main() -> None:
     probe.timer.stop()
     ok = c.state is not None
     print(f"file: {args.minutes:g} min, 48 kHz stereo WAV ({path.stat().st_size / 1e6:.0f} MB); imported: {ok}")
+    if "preview" in marks:
+        print(f"preview waveform (sparse overview) shown after {marks['preview'] - t0:.2f} s (target 2 s)")
     if "waveform" in marks:
-        print(f"waveform shown after {marks['waveform'] - t0:.2f} s (target 2 s)")
+        print(f"exact waveform shown after {marks['waveform'] - t0:.2f} s (target 2 s)")
     if "mel" in marks:
         print(f"mel spectrogram shown after {marks['mel'] - t0:.2f} s (target 10 s)")
     print(f"longest GUI stall during import: {stall_import * 1000:.0f} ms (target 50 ms)")

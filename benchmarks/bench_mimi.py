@@ -33,13 +33,15 @@ KYUTAI_MIMI = dict(
 )
 
 
-def timed(fn, reps: int) -> list[float]:
-    out = []
+def timed_pair(fa, fb, reps: int) -> tuple[float, float]:
+    """Median seconds of fa and fb, alternated so both see the same (shared, varying) CPU load."""
+    ta, tb = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
+        for fn, out in ((fa, ta), (fb, tb)):
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0)
+    return statistics.median(ta), statistics.median(tb)
 
 
 def real_size_models():
@@ -83,10 +85,8 @@ def main() -> None:
         mine = ours.decode(codes)
         print(f"parity at real size: decode max |diff| {float((ref - mine).abs().max()):.2e}, "
               f"encode codes equal: {torch.equal(hf.encode(wav).audio_codes, ours.encode(wav))}")
-        t_ours = statistics.median(timed(lambda: ours.decode(codes), args.reps))
-        t_hf = statistics.median(timed(lambda: hf.decode(codes), args.reps))
-        e_ours = statistics.median(timed(lambda: ours.encode(wav), args.reps))
-        e_hf = statistics.median(timed(lambda: hf.encode(wav), args.reps))
+        t_ours, t_hf = timed_pair(lambda: ours.decode(codes), lambda: hf.decode(codes), args.reps)
+        e_ours, e_hf = timed_pair(lambda: ours.encode(wav), lambda: hf.encode(wav), args.reps)
 
         state = ours.streaming_decoder()
         state.decode_frames(codes[..., :10])  # some history, as mid-take

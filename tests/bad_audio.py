@@ -24,6 +24,12 @@ class AudioCase:
     duration_s: float | None = None
 
 
+# Every case make_corpus writes, by name (for pytest parametrization without writing files).
+CASE_NAMES = ["empty file", "truncated header", "text renamed .wav", "truncated data", "NaN/inf samples",
+              "1-sample file", "8 channels at 96 kHz", "FLAC 44100 Hz", "OGG 22050 Hz", "MP3 44100 Hz",
+              "AIFF 11025 Hz PCM_16", "WAV 8000 Hz PCM_U8", "WAV 48000 Hz PCM_24", "2-hour file"]
+
+
 def tone(sr: int, seconds: float, freq: float = 440.0, amp: float = 0.5) -> np.ndarray:
     t = np.arange(int(round(sr * seconds))) / sr
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)

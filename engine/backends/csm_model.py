@@ -11,11 +11,12 @@ frame) and predicts codebooks 1..K-1, one head per codebook.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from engine.backends.csm_config import CsmSpec
 from engine.lm.llama import Transformer, hf_decoder_keys, hf_decoder_state_dict
-from engine.lm.sampling import SamplerSettings, sample
+from engine.lm.sampling import SamplerSettings, sample, uses_topk_fast_path
 
 
 class NonFiniteLogitsError(RuntimeError):
@@ -93,25 +94,34 @@ class CsmModel(nn.Module):
         code_limit: sample only ids below it (the codec's codebook size): the LM's vocabulary has a
         few special ids past the codec's 2048 codes that must never reach the decoder.
         """
-        lim = code_limit or self.spec.audio_vocab
         k, v = self.spec.n_codebooks, self.spec.audio_vocab
-        codes = torch.empty(h_last.shape[0], k, dtype=torch.long, device=h_last.device)
-        logits = self.codebook0_head(h_last)[:, :lim]  # [B, V]
-        finite = torch.isfinite(logits).all()
-        codes[:, 0] = sample(logits, settings, generator, previous_c0)
+        lim = code_limit or v
+        b = h_last.shape[0]
+        codes = torch.empty(b, k, dtype=torch.long, device=h_last.device)
+        # Every codebook's logits land here, checked once per frame (one sync, not 32).
+        seen = torch.empty(k, b, lim, dtype=h_last.dtype, device=h_last.device)
+        noise = None
+        if uses_topk_fast_path(settings, lim):
+            noise = torch.empty(k, b, settings.top_k, device=h_last.device).exponential_(1.0, generator=generator)
+        elif settings.temperature > 0:
+            noise = torch.empty(k, b, lim, device=h_last.device).exponential_(1.0, generator=generator)
+        logits = self.codebook0_head(h_last)[:, :lim]  # [B, lim]
+        seen[0] = logits
+        codes[:, 0] = sample(logits, settings, generator, previous_c0, None if noise is None else noise[0])
         # Depth decoder: position 0 is the backbone state, position i+1 holds codebook i.
-        c0 = self.depth_embeddings(codes[:, 0])  # [B, D]
-        x = self.projection(torch.stack([h_last, c0], dim=1))  # [B, 2, Dd]
+        c0 = F.embedding(codes[:, 0], self.depth_embeddings.weight)  # [B, D]
+        x = F.linear(torch.stack([h_last, c0], dim=1), self.projection.weight)  # [B, 2, Dd]
         out = self.decoder(x, 0)[:, -1]  # [B, Dd]
         for i in range(1, k):
-            logits = (out @ self.audio_head[i - 1])[:, :lim]  # [B, V] (slicing the weight would copy it)
-            finite = finite & torch.isfinite(logits).all()
-            codes[:, i] = sample(logits, settings, generator)
+            logits = (out @ self.audio_head[i - 1])[:, :lim]  # [B, lim] (slicing the weight would copy it)
+            seen[i] = logits
+            token = sample(logits, settings, generator, None, None if noise is None else noise[i])  # [B]
+            codes[:, i] = token
             if i == k - 1:
                 break
-            x = self.projection(self.depth_embeddings(codes[:, i] + i * v)).unsqueeze(1)  # [B, 1, Dd]
-            out = self.decoder(x, i + 1)[:, -1]
-        if not bool(finite):
+            emb = F.embedding(token + i * v, self.depth_embeddings.weight)  # [B, D]
+            out = self.decoder(F.linear(emb, self.projection.weight).unsqueeze(1), i + 1)[:, -1]
+        if not bool(torch.isfinite(seen).all()):
             raise NonFiniteLogitsError(
                 "the model produced NaN/inf values (numeric overflow). Generation was stopped; "
                 "try bf16 or fp32 instead of fp16, or re-download the weights if this persists")

@@ -62,6 +62,10 @@ class Mimi(nn.Module):
     def device(self) -> torch.device:
         return self.quantizer.semantic_residual_vector_quantizer.layers[0].codebook.embed_sum.device
 
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.quantizer.semantic_residual_vector_quantizer.layers[0].codebook.embed_sum.dtype
+
     def finalize(self) -> None:
         """Fill the derived buffers (RoPE, codebook centroids) once weights are in place."""
         for t in (self.encoder_transformer, self.decoder_transformer):
@@ -85,8 +89,7 @@ class Mimi(nn.Module):
             raise CodecInputError(f"audio must be floating point samples, got {wav.dtype}")
         if not torch.isfinite(wav).all():
             raise CodecInputError("the audio contains NaN or infinite samples")
-        x = wav.to(device=self.device, dtype=self.quantizer.semantic_residual_vector_quantizer.layers[0]
-                   .codebook.embed_sum.dtype)
+        x = wav.to(device=self.device, dtype=self.dtype)
         h = self.encoder(x)  # [B, hidden, T / hop]
         h = self.encoder_transformer(h.transpose(1, 2)).transpose(1, 2)  # [B, hidden, T / hop]
         if self.downsample is not None:
@@ -181,11 +184,12 @@ class MimiDecodeState:
     def decode_frames(self, codes: Tensor) -> Tensor:
         """codes: [B, K, n] -> wav [B, channels, n * frame_samples]. The result is a new tensor."""
         m = self.model
+        if not m.decoder.streamable:
+            raise NotImplementedError("streaming decode needs a causal Mimi with trim_right_ratio == 1.0")
         m.check_codes(codes, self.batch_size)
         n = codes.shape[-1]
-        dtype = m.quantizer.semantic_residual_vector_quantizer.layers[0].codebook.embed_sum.dtype
         if n == 0:
-            return torch.zeros(codes.shape[0], m.cfg.audio_channels, 0, device=m.device, dtype=dtype)
+            return torch.zeros(codes.shape[0], m.cfg.audio_channels, 0, device=m.device, dtype=m.dtype)
         x = m.quantizer.decode(codes.to(m.device))  # [B, hidden, n]
         if m.upsample is not None:
             x, self._upsample_tail = m.upsample.stream(x, self._upsample_tail)  # [B, hidden, n * stride]

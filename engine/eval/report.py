@@ -95,6 +95,7 @@ def match_prompt(path: Path, prompts: dict[str, str]) -> str | None:
 
 def run_report(audio_dir: Path, out_dir: Path, *, scorer: Scorer, prompts: dict[str, str] | None = None,
                reference: Path | None = None, weights: RankWeights = RankWeights(), plots: bool = True,
+               metrics: tuple[str, ...] = ("wer", "similarity", "dnsmos"),
                progress: Callable[[int, int, Path], None] | None = None) -> ReportResult:
     """Score every audio file under `audio_dir`; write report.csv, summary.csv and plots to `out_dir`."""
     from engine.audio.io import AudioFileError, read_audio
@@ -126,7 +127,8 @@ def run_report(audio_dir: Path, out_dir: Path, *, scorer: Scorer, prompts: dict[
             row["error"] = str(exc)
             rows.append(row)
             continue
-        s = scorer.score(a.samples, a.sample_rate, text=text, reference=ref_audio, reference_sr=ref_sr)
+        s = scorer.score(a.samples, a.sample_rate, text=text, reference=ref_audio, reference_sr=ref_sr,
+                         metrics=metrics)
         comp = metric_components(s)
         w = weights.as_dict()
         active = {m: wt for m, wt in w.items() if comp.get(m) is not None and wt > 0}

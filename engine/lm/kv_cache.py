@@ -23,3 +23,9 @@ class KVCache(nn.Module):
         self.k[:, :, start:end] = k
         self.v[:, :, start:end] = v
         return self.k[:, :, :end], self.v[:, :, :end]
+
+    def write_one(self, position: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """k, v: [B, Hkv, D] for one position; returns the filled prefix as `update` does."""
+        self.k[:, :, position] = k
+        self.v[:, :, position] = v
+        return self.k[:, :, : position + 1], self.v[:, :, : position + 1]

@@ -24,56 +24,60 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Normalise in float32 as the reference does: bf16 variance loses too much.
-        xf = x.float()
+        # F.rms_norm is not fused on CPU (it decomposes into more ops than this). Low precision
+        # normalises in float32 as the reference does: bf16 variance loses too much.
+        xf = x if x.dtype == torch.float32 else x.float()
         xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
-        return self.weight * xf.to(x.dtype)
+        return self.weight * (xf if x.dtype == torch.float32 else xf.to(x.dtype))
 
 
 class Attention(nn.Module):
     def __init__(self, cfg: LlamaConfig) -> None:
         super().__init__()
         self.n_heads, self.n_kv_heads, self.head_dim = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
+        self.groups = cfg.n_heads // cfg.n_kv_heads
+        self.scale = cfg.head_dim ** -0.5
         q_dim, kv_dim = cfg.n_heads * cfg.head_dim, cfg.n_kv_heads * cfg.head_dim
-        self.split = (q_dim, kv_dim, kv_dim)
-        # One matmul for q, k and v: at batch 1 the step is weight-read bound, and one call
-        # instead of three saves per-op overhead in the 31-step depth loop.
+        # One matmul for q, k and v: at batch 1 a step is weight-read bound, and one call instead of
+        # three saves per-op overhead in the 31-step depth loop.
         self.wqkv = nn.Linear(cfg.dim, q_dim + 2 * kv_dim, bias=False)
         self.wo = nn.Linear(q_dim, cfg.dim, bias=False)
         self.kv_cache: KVCache | None = None
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, start: int,
                 mask: torch.Tensor | None) -> torch.Tensor:
-        """x: [B, S, dim]; cos, sin: [S, head_dim]; mask: [S, start+S] bool or None (S == 1)."""
+        """x: [B, S, dim]; cos, sin: [S, 1, head_dim]; mask: [S, start+S] bool or None (S == 1)."""
         b, s, _ = x.shape
-        q, k, v = self.wqkv(x).split(self.split, dim=-1)
-        q = q.view(b, s, self.n_heads, self.head_dim).transpose(1, 2)  # [B, H, S, D]
-        k = k.view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)  # [B, Hkv, S, D]
-        v = v.view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)
-        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        assert self.kv_cache is not None, "call setup_caches() first"
-        k, v = self.kv_cache.update(start, k, v)  # [B, Hkv, start+S, D]
+        h, hkv, d = self.n_heads, self.n_kv_heads, self.head_dim
+        qkv = F.linear(x, self.wqkv.weight).view(b, s, h + 2 * hkv, d)  # [B, S, H+2Hkv, D]
+        qk = apply_rope(qkv[:, :, : h + hkv], cos, sin)  # q and k rotated in one go
+        q, k, v = qk[:, :, :h], qk[:, :, h:], qkv[:, :, h + hkv:]  # [B, S, heads, D]
+        cache = self.kv_cache
+        assert cache is not None, "call setup_caches() first"
         if s == 1:
-            y = self._attend_one(q, k, v)
+            keys, values = cache.write_one(start, k[:, 0], v[:, 0])  # [B, Hkv, start+1, D]
+            y = self._attend_one(q, keys, values)  # [B, H*D]
         else:
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
-                                               enable_gqa=self.n_heads != self.n_kv_heads)
-        y = y.transpose(1, 2).reshape(b, s, self.n_heads * self.head_dim)
-        return self.wo(y)
+            keys, values = cache.update(start, k.transpose(1, 2), v.transpose(1, 2))
+            y = F.scaled_dot_product_attention(q.transpose(1, 2), keys, values, attn_mask=mask,
+                                               enable_gqa=h != hkv)  # [B, H, S, D]
+            y = y.transpose(1, 2)
+        return F.linear(y.reshape(b, s, h * d), self.wo.weight)
 
+    def _attend_one(self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        """One query position: q [B, 1, H, D], keys/values [B, Hkv, L, D] -> [B, H*D].
 
-    def _attend_one(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """One query position: q [B, H, 1, D], k/v [B, Hkv, L, D] -> [B, H, 1, D].
-
-        Heads sharing a KV head are batched as rows of one matmul instead of repeating K/V. On CPU
-        this is also much faster than SDPA's GQA path for tiny per-step work (no thread fan-out).
+        Heads sharing a KV head are rows of one matmul, so K/V are never repeated; on CPU this is
+        also much faster than SDPA's GQA path for tiny per-step work (no thread fan-out).
         """
-        b, _, _, d = q.shape
-        groups = self.n_heads // self.n_kv_heads
-        qg = q.view(b, self.n_kv_heads, groups, d)  # [B, Hkv, G, D]
-        scores = (qg @ k.transpose(-1, -2)) * (d ** -0.5)  # [B, Hkv, G, L]
-        probs = torch.softmax(scores.float(), dim=-1).to(q.dtype)
-        return (probs @ v).view(b, self.n_heads, 1, d)
+        b = q.shape[0]
+        qg = q.reshape(b, self.n_kv_heads, self.groups, self.head_dim)  # [B, Hkv, G, D]
+        scores = torch.matmul(qg, keys.transpose(-1, -2)) * self.scale  # [B, Hkv, G, L]
+        if scores.dtype != torch.float32:
+            probs = torch.softmax(scores.float(), dim=-1).to(q.dtype)
+        else:
+            probs = torch.softmax(scores, dim=-1)
+        return torch.matmul(probs, values).reshape(b, -1)  # [B, H*D]
 
 
 class FeedForward(nn.Module):
@@ -84,8 +88,8 @@ class FeedForward(nn.Module):
         self.w2 = nn.Linear(cfg.ffn_dim, cfg.dim, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gate, up = self.w13(x).split(self.ffn_dim, dim=-1)
-        return self.w2(F.silu(gate) * up)
+        gate, up = F.linear(x, self.w13.weight).split(self.ffn_dim, dim=-1)
+        return F.linear(F.silu(gate) * up, self.w2.weight)
 
 
 class Block(nn.Module):
@@ -120,10 +124,10 @@ class Transformer(nn.Module):
         for layer in self.layers:
             layer.attention.kv_cache = KVCache(batch, cfg.n_kv_heads, max_positions, cfg.head_dim,
                                                w.dtype, w.device)
-        cos, sin = rope_tables(cfg.rope, cfg.head_dim, max_positions)
-        # Tables in the compute dtype, as the reference casts them before use.
-        self.register_buffer("rope_cos", cos.to(w.device, w.dtype), persistent=False)
-        self.register_buffer("rope_sin", sin.to(w.device, w.dtype), persistent=False)
+        cos, sin = rope_tables(cfg.rope, cfg.head_dim, max_positions)  # [P, D]
+        # [P, 1, D]: broadcasts over heads. Cast to the compute dtype, as the reference does.
+        self.register_buffer("rope_cos", cos.unsqueeze(1).to(w.device, w.dtype), persistent=False)
+        self.register_buffer("rope_sin", sin.unsqueeze(1).to(w.device, w.dtype), persistent=False)
         positions = torch.arange(max_positions, device=w.device)
         self.register_buffer("causal", positions[None, :] <= positions[:, None], persistent=False)
         self.max_positions = max_positions
@@ -134,7 +138,7 @@ class Transformer(nn.Module):
         end = start + s
         if end > self.max_positions:
             raise ValueError(f"position {end - 1} is past the cache size {self.max_positions}")
-        cos, sin = self.rope_cos[start:end], self.rope_sin[start:end]  # [S, head_dim]
+        cos, sin = self.rope_cos[start:end], self.rope_sin[start:end]  # [S, 1, head_dim]
         # One new position attends to every cached one: no mask needed.
         mask = self.causal[start:end, :end] if s > 1 else None  # [S, end]
         for layer in self.layers:

@@ -42,15 +42,32 @@ def filter_logits(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tenso
     return logits
 
 
+def uses_topk_fast_path(settings: SamplerSettings, vocab: int) -> bool:
+    return settings.temperature > 0 and 0 < settings.top_k < vocab and settings.top_p >= 1.0
+
+
 def sample(logits: torch.Tensor, settings: SamplerSettings, generator: torch.Generator | None = None,
-           previous: torch.Tensor | None = None) -> torch.Tensor:
-    """logits: [B, V] -> token ids [B] (int64)."""
-    logits = logits.float()
+           previous: torch.Tensor | None = None, noise: torch.Tensor | None = None) -> torch.Tensor:
+    """logits: [B, V] -> token ids [B] (int64).
+
+    noise: optional pre-drawn Exp(1) samples, [B, top_k] on the top-k path else [B, V]; drawing a
+    whole frame's noise in one call saves two ops per token in the depth loop.
+    """
+    if logits.dtype != torch.float32:
+        logits = logits.float()
     if previous is not None:
         logits = apply_repetition_penalty(logits, previous, settings.repetition_penalty)
     if settings.temperature <= 0:
         return logits.argmax(-1)
+    if uses_topk_fast_path(settings, logits.shape[-1]):
+        # Sample among the k best only: same distribution as masking the rest to -inf, on k values.
+        values, ids = torch.topk(logits, settings.top_k, dim=-1)  # [B, k]
+        probs = torch.softmax(values / settings.temperature, dim=-1)
+        if noise is None:
+            noise = torch.empty_like(probs).exponential_(1.0, generator=generator)
+        return ids.gather(-1, (probs / noise).argmax(-1, keepdim=True)).squeeze(-1)
     logits = filter_logits(logits / settings.temperature, settings.top_k, settings.top_p)
     probs = logits.softmax(-1)
-    race = torch.empty_like(probs).exponential_(1.0, generator=generator)
-    return (probs / race).argmax(-1)
+    if noise is None:
+        noise = torch.empty_like(probs).exponential_(1.0, generator=generator)
+    return (probs / noise).argmax(-1)

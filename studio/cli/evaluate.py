@@ -99,12 +99,9 @@ def _report(scorer, args, weights) -> int:
     try:
         prompts = read_prompts(args.texts) if args.texts else None
         metrics_note = [] if args.texts else ["no --texts: WER/CER skipped"]
-        if args.no_dnsmos:
-            # Skip by swapping the scorer's metric list; the rest of the report is unchanged.
-            orig = scorer.score
-            scorer.score = lambda *a, **k: orig(*a, metrics=("wer", "similarity"), **k)
         res = run_report(args.audio_dir, args.out, scorer=scorer, prompts=prompts, reference=args.reference,
                          weights=weights, plots=not args.no_plots,
+                         metrics=("wer", "similarity") if args.no_dnsmos else ("wer", "similarity", "dnsmos"),
                          progress=lambda i, n, p: print(f"[{i + 1}/{n}] {p.name}", file=sys.stderr))
     except (ReportInputError, FileNotFoundError) as exc:
         print(f"mynah eval: {exc}", file=sys.stderr)

@@ -69,7 +69,9 @@ class Player:
 
     @property
     def is_playing(self) -> bool:
-        return self._stream is not None and not self._paused and not self._ended and self._buf is not None
+        s = self._stream
+        return (s is not None and s.active and not self._paused and not self._ended
+                and self._buf is not None and self.error is None)
 
     @property
     def is_paused(self) -> bool:

@@ -43,6 +43,7 @@ class Recorder:
         self.samplerate = int(samplerate)
         self.channels = int(channels)
         self.name = name
+        self._name = name  # as asked; `name` becomes the one used (a default is made up per take)
         self.owner = owner
         self.owner_ref = owner_ref
         self.stall_timeout_s = stall_timeout_s
@@ -80,9 +81,18 @@ class Recorder:
     def recent(self, seconds: float) -> np.ndarray:
         """The last `seconds` of audio: [t] mono, [t, C] otherwise (for the live waveform)."""
         want = int(seconds * self.samplerate)
+        picked: list[np.ndarray] = []
         with self._recent_lock:
-            blocks = list(self._recent)
-        data = np.concatenate(blocks)[-want:] if blocks and want > 0 else np.zeros((0, self.channels), np.float32)
+            got = 0
+            for block in reversed(self._recent):  # newest first: copy only what is asked for
+                if got >= want:
+                    break
+                picked.append(block)
+                got += len(block)
+        if not picked or want <= 0:
+            data = np.zeros((0, self.channels), np.float32)
+        else:
+            data = np.concatenate(picked[::-1])[-want:]
         return data[:, 0] if self.channels == 1 else data
 
     def start(self) -> Path:
@@ -93,12 +103,14 @@ class Recorder:
 
         paths = get_paths()
         index = resolve_device(self.device, "input")  # DeviceError when it is gone
+        self._reset()
         stem = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:8]
         wav = paths.incomplete / f"{stem}.wav"
-        name = self.name or f"Recording {time.strftime('%Y-%m-%d %H-%M-%S')}"
+        name = self._name or f"Recording {time.strftime('%Y-%m-%d %H-%M-%S')}"
         Sidecar(sample_rate=self.samplerate, channels=self.channels, started=time.strftime("%Y-%m-%dT%H:%M:%S"),
                 name=name, dest_dir=str(self.out_dir) if self.out_dir else None, owner=self.owner,
                 owner_ref=self.owner_ref).save(wav.with_suffix(".json"))
+        self.name = name
         self._writer = StreamingWavWriter(wav, self.samplerate, self.channels)
         try:
             self._stream = sd.InputStream(device=index, samplerate=self.samplerate, channels=self.channels,
@@ -111,13 +123,23 @@ class Recorder:
             wav.with_suffix(".json").unlink(missing_ok=True)
             self.error = describe_port_audio_error(exc, f"the microphone '{device_name(index, 'input')}'")
             raise DeviceError(self.error) from exc
-        self.name = name
         self.incomplete_path = wav
         self._recording = True
         self._stopping.clear()
         self._thread = threading.Thread(target=self._write_loop, name="recorder-writer", daemon=True)
         self._thread.start()
         return wav
+
+    def _reset(self) -> None:
+        """A Recorder can record several takes in turn: each start() begins from a clean slate."""
+        self.overflows = self.frames_written = self.frames_captured = 0
+        self.error = None
+        self.path = None
+        self.meter = LevelMeter(self.samplerate)
+        with self._recent_lock:
+            self._recent.clear()
+            self._recent_frames = 0
+        self._q = queue.Queue()
 
     def stop(self) -> Path:
         """Stop, write everything still queued, finalize; returns the finished file.

@@ -26,6 +26,8 @@ class StatusHub(QObject):
     message = Signal(str, int)  # text, timeout ms (0 = until replaced)
     engine_state = Signal(str)  # "idle", "loading csm-1b", ...
     error = Signal(str, str)  # title, user-facing message (shown once in a dialog)
+    devices_changed = Signal()  # input/output device choice changed (settings updated)
+    engine_bridge_set = Signal(object)  # the EngineBridge, once some workspace starts the engine
 
     def show(self, text: str, timeout_ms: int = 5000) -> None:
         self.message.emit(text, timeout_ms)
@@ -81,6 +83,12 @@ class StudioContext:
 
             self._voices = VoiceStore(self.library, self.paths)
         return self._voices
+
+    def __setattr__(self, name: str, value) -> None:
+        super().__setattr__(name, value)
+        # The engine starts lazily (first synthesis); the status bar wants to hear about it then.
+        if name == "engine_bridge" and value is not None and "status" in self.__dict__:
+            self.status.engine_bridge_set.emit(value)
 
     def save_settings(self) -> None:
         save_settings(self.settings, self.paths.settings_file)

@@ -77,14 +77,19 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.engine_label = QLabel("Engine: idle")
-        self.device_label = QLabel("In: system default · Out: system default")
+        self.device_label = QLabel()
         self.statusBar().addPermanentWidget(self.device_label)
         self.statusBar().addPermanentWidget(self.engine_label)
         ctx.status.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         ctx.status.engine_state.connect(lambda s: self.engine_label.setText(f"Engine: {s}"))
+        ctx.status.devices_changed.connect(self._update_device_label)
+        ctx.status.engine_bridge_set.connect(self._wire_engine)
+        if ctx.engine_bridge is not None:
+            self._wire_engine(ctx.engine_bridge)
         self.transport.output_picker.deviceChanged.connect(self._output_changed)
         self.transport.output_picker.devicesListed.connect(self._devices_listed)
 
+        self._update_device_label()
         self.playback = PlaybackController(ctx, self.transport, self.current_workspace, self)
         self._build_actions()
         self.switcher.currentRowChanged.connect(self._switch_to)
@@ -216,10 +221,19 @@ class MainWindow(QMainWindow):
 
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.ctx.paths.logs)))
 
+    def _wire_engine(self, bridge) -> None:
+        from studio.ui.engine_bridge import describe_state
+
+        def show(state) -> None:
+            self.engine_label.setText(f"Engine: {describe_state(state)}")
+
+        bridge.stateChanged.connect(show)
+        show(bridge.state)
+
     def _output_changed(self, name: str | None) -> None:
         self.playback.stop()
         self.ctx.set_output_device(name)
-        self._update_device_label()
+        self.ctx.status.devices_changed.emit()
 
     def _devices_listed(self, devices: list) -> None:
         self._update_device_label()

@@ -55,6 +55,7 @@ def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
 
 
 # -- ASR / WER -------------------------------------------------------------------------------------
+@pytest.mark.timeout(900)  # whole-corpus pass: ~1 min idle, several on a busy shared CPU
 def test_whisper_wer_over_all_clips_is_at_most_6_percent(scorer, clips):
     assert scorer.asr.name == "whisper" and not scorer.asr.low_accuracy  # bundled tiny.en found by default
     results = []
@@ -88,6 +89,7 @@ def test_a_wrong_whisper_setting_is_reported_not_ignored(tmp_path):
 
 
 # -- Speaker similarity ---------------------------------------------------------------------------
+@pytest.mark.timeout(900)  # whole-corpus pass: ~1 min idle, several on a busy shared CPU
 def test_same_speaker_pairs_score_above_different_speaker_pairs(scorer, clips):
     emb = [scorer.embed_speaker(x, sr) for _, x, sr in clips]
     spk = [r["speaker"] for r, _, _ in clips]
@@ -107,11 +109,13 @@ def dnsmos_clean(scorer, clips):
     return np.array([scorer.dnsmos_model.score(x, sr).ovr for _, x, sr in clips])
 
 
+@pytest.mark.timeout(900)  # whole-corpus pass: ~1 min idle, several on a busy shared CPU
 def test_dnsmos_rates_clean_speech_at_least_3_1_on_average(dnsmos_clean):
     print(f"DNSMOS OVRL clean: mean {dnsmos_clean.mean():.2f}, min {dnsmos_clean.min():.2f}")
     assert dnsmos_clean.mean() >= 3.1
 
 
+@pytest.mark.timeout(900)  # whole-corpus pass: ~1 min idle, several on a busy shared CPU
 def test_dnsmos_drops_for_every_clip_with_noise_at_0_db_snr(scorer, clips, dnsmos_clean):
     noisy = np.array([scorer.dnsmos_model.score(add_noise(x, 0.0, i), sr).ovr
                       for i, (_, x, sr) in enumerate(clips)])

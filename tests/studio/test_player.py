@@ -100,6 +100,18 @@ def test_stop_then_play_again(pulse_sink):
     assert p.wait(5) and p.error is None
 
 
+def test_output_device_dying_mid_playback_is_reported(pulse_sink):
+    p = Player()
+    p.play(_tone(3.0, 440), SR)
+    assert wait_for(lambda: p.position_s > 0.3, 5)
+    p._stream.abort()  # what PortAudio does when the device disappears
+    assert wait_for(lambda: p.error is not None, 5)
+    assert "stopped working" in p.error and not p.is_playing
+    p.stop()
+    p.play(_tone(0.2, 440), SR)  # a working device again: playback recovers
+    assert p.wait(5) and p.error is None
+
+
 def test_missing_output_device_is_a_clear_error():
     p = Player(device=987)
     with pytest.raises(DeviceError, match="not available"):

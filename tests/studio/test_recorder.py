@@ -37,6 +37,7 @@ def test_recording_contains_what_was_played(pulse_sink, speech_clips, tmp_path):
     seg = got.samples[k:k + len(ref)]
     assert rms_db(seg) == pytest.approx(rms_db(ref), abs=1.5)
     assert rec.overflows == 0
+    assert np.array_equal(rec.recent(1.0), got.samples[-SR:]), "the live waveform shows what was saved"
 
 
 def test_level_meter_and_clip_light_follow_the_input(pulse_sink, tmp_path):
@@ -79,9 +80,11 @@ def test_stereo_recording_keeps_channels(pulse_sink, tmp_path):
 
 def test_same_name_never_overwrites(pulse_sink, tmp_path):
     paths = []
-    for _ in range(2):
-        rec = Recorder(tmp_path, samplerate=SR, name="take")
+    rec = Recorder(tmp_path, samplerate=SR, name="take")
+    for _ in range(2):  # the same Recorder, used for two takes in a row
         rec.start()
+        assert rec.path is None and rec.error is None
         wait_for(lambda: rec.frames_written > 0, 10)
         paths.append(rec.stop())
     assert [p.name for p in paths] == ["take.wav", "take (2).wav"]
+    assert paths[0].exists() and read_audio(paths[1]).info.frames == rec.frames_written

@@ -25,7 +25,8 @@ def test_window_shows_before_torch_is_imported_and_logs_to_file(mynah_home):
 
 
 def test_many_signal_emits_do_not_crash_the_process(mynah_home):
-    # PySide6 6.12 drops a reference to True on every Signal.emit(); without the fix in
+    # PySide6 6.12 drops a reference to True on every Signal.emit() and to None on every Python
+    # slot call; without the fix in
     # studio.ui.widgets.pyside_refcount_fix the interpreter aborts after a few hundred emits.
     script = textwrap.dedent("""
         from PySide6.QtWidgets import QApplication
@@ -34,6 +35,13 @@ def test_many_signal_emits_do_not_crash_the_process(mynah_home):
         w = create_window()
         for i in range(5000):
             w.ctx.status.show(f"message {i}")
+        # Python slots called from Qt (a timer, like the meter's) lose a reference to None each.
+        from PySide6.QtCore import QTimer
+        ticks = []
+        t = QTimer(interval=0)
+        t.timeout.connect(lambda: ticks.append(1) if len(ticks) < 20000 else app.quit())
+        t.start()
+        app.exec()
         import gc; gc.collect()
         print("alive", w.statusBar().currentMessage())
     """)

@@ -214,3 +214,20 @@ def test_incomplete_recording_offered_and_recovered_into_voices(qtbot, qapp, myn
         assert not list(inc.glob("*.wav"))
     finally:
         _close(w)
+
+
+def test_status_bar_follows_the_engine_once_it_starts(qtbot, window):
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import QObject, Signal
+
+    class FakeBridge(QObject):
+        stateChanged = Signal(object)
+
+        state = SimpleNamespace(state="idle", models=[], detail="")
+
+    bridge = FakeBridge()
+    window.ctx.engine_bridge = bridge  # what the Synthesize workspace does on first use
+    assert "no model loaded" in window.engine_label.text()
+    bridge.stateChanged.emit(SimpleNamespace(state="loading", models=["sesame/csm-1b"], detail="reading weights"))
+    assert window.engine_label.text() == "Engine: Loading: reading weights · csm-1b"

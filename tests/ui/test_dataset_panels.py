@@ -72,8 +72,9 @@ def test_scripts_add_prompts_and_bad_ones_explain(qtbot, workspace, tmp_path):
     assert tp.index == 2 and ws.store.prompts(ds.id)[1].skipped
     qtbot.keyClick(tp, Qt.Key_Left)
     assert tp.index == 1 and ws.store.get(ds.id).position == 1
-    qtbot.waitUntil(lambda: ws.chart.script is not None, timeout=20000)
-    assert ws.chart.script.fraction == 1.0
+    # The chart shows the whole script's coverage (CMU ARCTIC covers every phone) once computed.
+    qtbot.waitUntil(lambda: ws.chart.script is not None and ws.chart.script.fraction == 1.0, timeout=20000)
+    assert ws.chart.recorded.fraction == 0.0
     ws.grab().save(str(tmp_path / "scripted.png"))
 
 
@@ -109,14 +110,11 @@ def test_long_recording_proofreading_with_undo(qtbot, workspace, speech_clips, t
     ws.undo_stack.undo()
     ws.undo_stack.undo()  # merge undone: back to the four segments as typed
     assert [s.text for s in panel.segments] == [r["transcript"] for r in rows]
-    panel.grab().save(str(tmp_path / "long.png"))
+    panel.grab().save("/tmp/ds_long.png")
     with qtbot.waitSignal(panel.added, timeout=30000):
         panel.add_to_dataset()
     assert [p.text for p in ws.store.prompts(ds.id)] == [r["transcript"] for r in rows]
     assert len(ws.store.best_takes(ds.id)) == 4
-    # A recording longer than 60 minutes is refused with a reason (not loaded into memory first).
-    panel2_msgs = []
-    panel.message.connect(panel2_msgs.append)
 
 
 def test_qc_filter_retake_queue_and_export_dialog(qtbot, workspace, speech_clips, tmp_path):
@@ -143,7 +141,7 @@ def test_qc_filter_retake_queue_and_export_dialog(qtbot, workspace, speech_clips
     ws.qc.queue.itemDoubleClicked.emit(ws.qc.queue.item(0))
     assert ws.tabs.currentWidget() is ws.teleprompter and ws.teleprompter.index == 1
     ws.tabs.setCurrentWidget(ws.qc)
-    ws.grab().save(str(tmp_path / "qc.png"))
+    ws.grab().save("/tmp/ds_qc.png")
 
     dlg = ws.open_export()
     dest = tmp_path / "busy"
@@ -157,4 +155,4 @@ def test_qc_filter_retake_queue_and_export_dialog(qtbot, workspace, speech_clips
         dlg.start(confirm_overwrite=lambda p: True)
     assert blocker.args[0] is not None and len(blocker.args[0].clips) == 3
     assert (dest / "train.jsonl").exists() and "clipping: 1" in (dest / "README.md").read_text()
-    dlg.grab().save(str(tmp_path / "export.png"))
+    dlg.grab().save("/tmp/ds_export.png")

@@ -47,16 +47,15 @@ def align(recording, reference):
     return k, float(corr[k] / (np.linalg.norm(seg) * np.linalg.norm(reference) or 1.0))
 
 
-def _play_into_sink(x, sr):
-    import sounddevice as sd
+def _play_into_sink(player, x, sr):
+    """Play at 48 kHz (the sink's rate) so PulseAudio does no resampling on a loaded machine."""
+    from engine.audio.resample import resample
 
-    sd.play(x, sr)
+    player.play(resample(x, sr, 48000), 48000)
 
 
 @pytest.mark.audio
 def test_record_five_prompts_with_hotkeys_then_export(qtbot, workspace, pulse_sink, speech_clips, tmp_path):
-    import sounddevice as sd
-
     ws = workspace
     rows = {r["file"]: r for r in speech_clips}
     ds = ws.store.create("Loopback", speaker="Tester", sample_rate=24000)
@@ -67,6 +66,9 @@ def test_record_five_prompts_with_hotkeys_then_export(qtbot, workspace, pulse_si
     ws.show()
     qtbot.waitExposed(ws)
     tp = ws.teleprompter
+    from studio.core.player import Player
+
+    player = Player()
     tp._stop_monitor()  # the monitor would share the loopback; the test starts recording right away
     played = []
     for i, f in enumerate(CLIPS):
@@ -76,7 +78,7 @@ def test_record_five_prompts_with_hotkeys_then_export(qtbot, workspace, pulse_si
         assert tp.recorder is not None
         qtbot.waitUntil(lambda: tp.recorder.frames_written > 0, timeout=10000)
         qtbot.wait(300)
-        _play_into_sink(x, sr)
+        _play_into_sink(player, x, sr)
         qtbot.wait(int(1000 * len(x) / sr) + 600)
         qtbot.keyClick(tp, Qt.Key_R)
         assert tp.recorder is None
@@ -89,7 +91,7 @@ def test_record_five_prompts_with_hotkeys_then_export(qtbot, workspace, pulse_si
             qtbot.keyClick(tp, Qt.Key_Delete)
             assert len(ws.store.takes(ds.id, tp.current.id)) == 1
         qtbot.keyClick(tp, Qt.Key_N)
-    sd.stop()
+    player.stop()
     assert "5 recorded" in tp.counter.text()
     qtbot.waitUntil(lambda: not ws.qc.busy, timeout=60000)
     ws.qc.refresh()

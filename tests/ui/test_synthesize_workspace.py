@@ -67,6 +67,7 @@ def test_three_takes_with_seeds_recipes_and_streamed_playback(make_ws, qtbot):
     assert len(labels) == 3 and all("seed" in s for s in labels)
     assert ws.history.current is not None and v.waveform.duration_s > 0
     assert v.tokens.codes is not None and v.tokens.codes.shape[0] == 4
+    qtbot.waitUntil(v.mel.has_image, timeout=20000)  # the spectrogram arrives from a worker thread
     ws.grab().save("/tmp/mynah-synthesize.png")
 
 
@@ -251,3 +252,19 @@ def test_hear_codebooks_needs_the_engine_decode_job(make_ws, qtbot):
         ws.ctx.player.play = lambda x, sr, start_s=0.0: played.append(len(x))
         ws.view.hear_codebooks_button.click()
         qtbot.waitUntil(lambda: played, timeout=10000)
+
+
+def test_model_that_fails_to_load_says_so_and_loses_nothing(make_ws, qtbot):
+    ws, backend = make_ws(FakeBackend(fail_on_load=True))
+    generate(qtbot, ws)
+    assert "Could not load the model" in ws.view.message.text() and "corrupt" in ws.view.message.text()
+    assert ws.takes.list() == [] and ws.view.generate_button.isEnabled()
+    assert ws.view.text_edit.toPlainText() == TEXT
+
+
+def test_generation_failure_keeps_partial_audio_as_failed_take(make_ws, qtbot):
+    ws, backend = make_ws(FakeBackend(fail_at_frame=12, frames_per_word=4))
+    generate(qtbot, ws)
+    (take,) = ws.takes.list()
+    assert take.status == "failed" and take.duration_s > 0
+    assert "Generation failed" in ws.view.message.text() and "exploded" in ws.view.message.text()

@@ -22,6 +22,14 @@ def test_record_what_is_played(qtbot, qapp, pulse_sink, speech_clips):
         with qtbot.waitSignal(c.importFinished, timeout=20000):
             ws.import_files([speech_clips[0]["path"]])
         source = c.state
+        # Device pickers fill in from PortAudio (off the GUI thread); choosing one shows in the status bar.
+        picker = ws.view.input_picker
+        qtbot.waitUntil(lambda: picker.count() > 1, timeout=10000)
+        names = [picker.itemText(i) for i in range(picker.count())]
+        choice = next((n for n in names if "pulse" in n.lower()), None) or next((n for n in names if "default" in n.lower() and n != "System default"), None)
+        if choice:
+            picker.setCurrentIndex(names.index(choice))
+            assert w.ctx.settings.input_device == choice and choice in w.device_label.text()
         qtbot.keyClick(w, Qt.Key_R)
         assert c.is_recording, w.statusBar().currentMessage()
         peaks = []

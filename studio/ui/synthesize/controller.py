@@ -30,6 +30,8 @@ class SynthesizeController(QObject, TakeEditsMixin):
         self.ctx, self.view, self.takes = ctx, view, takes
         self.jobs: dict[str, TakeJob] = {}  # job id -> take in progress (this batch)
         self._load_job: str | None = None
+        self._load_failed = False
+        self._rerender_batch = False
         self._infos: dict[str, object] = {}  # model id -> ModelInfo from LoadModel
         self._stream_job: str | None = None
         self._streaming = False
@@ -169,6 +171,7 @@ class SynthesizeController(QObject, TakeEditsMixin):
         self.bridge.submit(req)
 
     def _start(self, jobs: list[TakeJob]) -> None:
+        self._load_failed = False
         self._rerender_batch = any(j.job_id in self._rerender_of or j.job_id in self._chunk_edits for j in jobs)
         self.jobs = {j.job_id: j for j in jobs}
         self._stream_job = jobs[0].job_id
@@ -277,6 +280,7 @@ class SynthesizeController(QObject, TakeEditsMixin):
         if ev.job_id == self._load_job:
             self._load_job = None
             self._say(f"Could not load the model: {ev.message}", error=True)
+            self._load_failed = True  # the takes queued behind it fail too: that is not news
             for job_id in list(self.jobs):  # the takes cannot run without it
                 self.bridge.cancel(job_id)
             return
@@ -286,7 +290,8 @@ class SynthesizeController(QObject, TakeEditsMixin):
         job = self.jobs.get(ev.job_id)
         if job is None:
             return
-        self._say(f"Generation failed: {ev.message}", error=True)
+        if not self._load_failed:
+            self._say(f"Generation failed: {ev.message}", error=True)
         self._store(job, "failed", job.timings())
 
     def _on_cancelled(self, ev) -> None:
@@ -338,10 +343,11 @@ class SynthesizeController(QObject, TakeEditsMixin):
         self.view.generate_button.setEnabled(True)
         self.view.stop_button.setEnabled(False)
         self.view.progress.setValue(1000)
-        if "cancelled" in statuses:
+        if self.view.message.property("error"):
+            pass  # a failure was already explained; do not bury it under a summary
+        elif "cancelled" in statuses:
             self._say("Stopped. What was generated is kept as cancelled takes.")
-        elif (statuses and all(s == "complete" for s in statuses) and not self.view.message.property("error")
-              and not self._rerender_batch):  # a re-render already said whether it matched
+        elif statuses and all(s == "complete" for s in statuses) and not self._rerender_batch:
             self._say(f"Done: {len(statuses)} take{'s' if len(statuses) > 1 else ''}.")
         self.batchFinished.emit()
 

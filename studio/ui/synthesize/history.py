@@ -133,8 +133,9 @@ class HistoryController(QObject):
             return
         v.waveform.set_audio(audio, sr)
         codes = self.takes.load_codes(take)
-        v.tokens.set_codes(codes, frame_rate=(codes.shape[1] / take.duration_s) if codes is not None
-                           and take.duration_s > 0 else None)
+        info = self.synth._infos.get(take.recipe.model_id)
+        # Codes exist for speech frames only (pauses are plain silence), so the grid can be shorter.
+        v.tokens.set_codes(codes, frame_rate=float(info.frame_rate) if info is not None else 12.5)
         self._mel_gen += 1
         gen = self._mel_gen
         v.mel.set_pending()

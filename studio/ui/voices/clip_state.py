@@ -46,6 +46,84 @@ def load_clip(path: Path, *, report=None) -> ClipState:
                      tuple(audio.warnings), MinMaxPyramid.build(samples))
 
 
+# Files longer than this get a quick sparse preview while the full decode runs.
+PREVIEW_ABOVE_S = 120.0
+_PREVIEW_FORMATS = {"WAV", "WAVEX", "AIFF", "W64", "RF64", "CAF"}  # uncompressed: seeking is free
+_PREVIEW_WINDOW = 512  # frames read per window
+_PREVIEW_POINTS = 2000  # windows spread over the file
+
+
+@dataclass
+class WaveformPreview:
+    """A sparse min/max overview: windows of real samples spread over the file (peaks between
+    windows are missed, so it is shown only until the exact waveform replaces it)."""
+
+    duration_s: float
+    times_s: np.ndarray  # [2N] window centres, repeated for (min, max)
+    values: np.ndarray  # [2N] interleaved min, max of the mono downmix
+
+
+def load_preview(path: Path) -> WaveformPreview | None:
+    """Worker thread: ~1/40 of a long uncompressed file, read by seeking; None when not worth it."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except Exception:  # the full import reports the problem in the user's words
+        return None
+    if info.frames / max(info.samplerate, 1) < PREVIEW_ABOVE_S or info.format not in _PREVIEW_FORMATS:
+        return None
+    mapped = _wav_memmap(Path(path), info)
+    n_points = _PREVIEW_POINTS if mapped is not None else 800  # a seek per window costs ~1 ms
+    starts = np.linspace(0, max(0, info.frames - _PREVIEW_WINDOW), n_points).astype(np.int64)
+    if mapped is not None:
+        data, scale = mapped  # [frames, C] raw PCM, read straight from the page cache
+        idx = starts[:, None] + np.arange(_PREVIEW_WINDOW)[None, :]  # [N, W]
+        windows = data[np.minimum(idx, data.shape[0] - 1)].astype(np.float32).mean(axis=2) * scale  # [N, W]
+        mins, maxs = windows.min(axis=1), windows.max(axis=1)
+    else:
+        mins = np.zeros(starts.size, np.float32)
+        maxs = np.zeros(starts.size, np.float32)
+        with sf.SoundFile(str(path)) as f:
+            for i, start in enumerate(starts):
+                f.seek(int(start))
+                block = f.read(_PREVIEW_WINDOW, dtype="float32", always_2d=True).mean(axis=1)  # [t]
+                if block.size:
+                    mins[i], maxs[i] = block.min(), block.max()
+    centres = (starts + _PREVIEW_WINDOW / 2) / float(info.samplerate)
+    values = np.empty(2 * starts.size, np.float32)
+    values[0::2], values[1::2] = mins, maxs
+    return WaveformPreview(info.frames / float(info.samplerate), np.repeat(centres, 2), values)
+
+
+def _wav_memmap(path: Path, info) -> tuple[np.ndarray, float] | None:
+    """Memory-map the sample data of a plain RIFF WAV (16/32-bit int or float); None otherwise."""
+    dtypes = {"PCM_16": (np.int16, 1 / 32768.0), "PCM_32": (np.int32, 1 / 2147483648.0),
+              "FLOAT": (np.float32, 1.0)}
+    if info.format != "WAV" or info.subtype not in dtypes:
+        return None
+    try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"RIFF":
+                return None
+            f.seek(12)
+            while True:
+                head = f.read(8)
+                if len(head) < 8:
+                    return None
+                size = int.from_bytes(head[4:], "little")
+                if head[:4] == b"data":
+                    offset = f.tell()
+                    break
+                f.seek(size + (size & 1), 1)  # chunks are word-aligned
+        dtype, scale = dtypes[info.subtype]
+        frames = min(info.frames, size // (np.dtype(dtype).itemsize * info.channels))
+        data = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=(frames, info.channels))
+        return data, scale
+    except (OSError, ValueError):
+        return None
+
+
 @dataclass
 class MelImage:
     pyramid: MelPyramid

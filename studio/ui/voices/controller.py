@@ -34,6 +34,7 @@ def _fmt_db(v: float, unit: str = "dBFS") -> str:
 class VoicesController(QObject):
     clipChanged = Signal()  # the open clip changed (import, edit, undo)
     melReady = Signal()
+    previewShown = Signal()  # a long file's sparse overview is up while it decodes
     importFinished = Signal(str, bool)  # path, ok
     voiceSaved = Signal(int)
     recordingChanged = Signal(bool)
@@ -54,6 +55,7 @@ class VoicesController(QObject):
         self._rec_timer = QTimer(self, interval=200)
         self._rec_timer.timeout.connect(self._poll_recorder)
         self._import_queue: list[Path] = []
+        self._loading: Path | None = None
         self._importing = False
         v = view
         v.import_action.triggered.connect(self.choose_files)
@@ -76,6 +78,9 @@ class VoicesController(QObject):
         v.delete_voice_button.clicked.connect(self.delete_selected_voice)
         v.voice_list.itemChanged.connect(self._voice_item_edited)
         v.voice_list.currentRowChanged.connect(lambda _r: self._show_voice_details())
+        v.input_picker.set_current(ctx.settings.input_device)
+        v.input_picker.deviceChanged.connect(self._input_changed)
+        QTimer.singleShot(0, v.input_picker.refresh)  # lists devices off the GUI thread
         v.consent_check.toggled.connect(lambda _c: v.save_error.setText(""))
         self.refresh_library()
         self._update_enabled()
@@ -107,12 +112,25 @@ class VoicesController(QObject):
         path = self._import_queue.pop(0)
         self.ctx.status.show(f"Importing {path.name}…", 0)
         self._set_busy(+1)
+        self._loading = path
+        self._bg(cs.load_preview, path, on_done=lambda pv, p=path: self._preview(p, pv))
         self._bg(cs.load_clip, path,
                           on_done=lambda st, p=path: self._imported(p, st),
                           on_error=lambda exc, p=path: self._import_failed(p, exc))
 
+    def _preview(self, path: Path, preview) -> None:
+        if preview is None or self._loading != path:  # short file, or the full decode won the race
+            return
+        v = self.view
+        v.waveform.show_preview(preview.times_s, preview.values, preview.duration_s)
+        v.mel.set_pending("decoding…")
+        v.clip_title.setText(path.name)
+        v.clip_info.setText(f"{format_time(preview.duration_s)} · loading (preview)…")
+        self.previewShown.emit()
+
     def _imported(self, path: Path, state: cs.ClipState) -> None:
         self._set_busy(-1)
+        self._loading = None
         self.undo_stack.push(SetClipState(self._apply_state, self.state, state, f"Open {path.name}"))
         msg = f"Imported {path.name} ({format_time(state.duration_s)})"
         if state.warnings:
@@ -124,6 +142,8 @@ class VoicesController(QObject):
 
     def _import_failed(self, path: Path, exc: BaseException) -> None:
         self._set_busy(-1)
+        self._loading = None
+        self._apply_state(self.state)  # drop any preview: what the user had open shows again
         text = str(exc) or f"{path.name} could not be opened ({type(exc).__name__})."
         from engine.audio.io import AudioFileError
 
@@ -315,6 +335,12 @@ class VoicesController(QObject):
     @property
     def is_recording(self) -> bool:
         return self._recorder is not None
+
+    def _input_changed(self, name: str | None) -> None:
+        self.ctx.settings.input_device = name
+        self.ctx.status.devices_changed.emit()
+        if self.is_recording:
+            self.ctx.status.show("The new input device is used from the next recording.")
 
     def toggle_record(self) -> None:
         if self._recorder is None:

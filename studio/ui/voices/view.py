@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QHBoxLayout, QLabel, QLineEdit, QListWidget, QPlainTextEdit, QPushButton, QSizePolicy,
                                QSplitter, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
+from studio.ui.widgets.device_picker import DevicePicker
 from studio.ui.widgets.mel_view import MelView
 from studio.ui.widgets.meter import LevelMeter
 from studio.ui.widgets.waveform import WaveformView
@@ -62,6 +63,8 @@ class VoicesView(QWidget):
         self.toolbar.addAction(self.import_action)
         self.toolbar.addAction(self.record_action)
         self.toolbar.widgetForAction(self.record_action).setObjectName("recordButton")
+        self.input_picker = DevicePicker("input")
+        self.toolbar.addWidget(self.input_picker)
         self.meter = LevelMeter()
         self.meter.setFixedWidth(250)
         self.toolbar.addWidget(self.meter)
@@ -109,11 +112,10 @@ class VoicesView(QWidget):
         # Long file names must not widen the window: the labels may shrink (Qt clips them).
         self.clip_title.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Preferred)
         self.clip_title.setMinimumWidth(80)
-        for lab in (self.clip_info, self.selection_label):
-            lab.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.selection_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         head.addWidget(self.clip_title)
         head.addSpacing(12)
-        head.addWidget(self.clip_info, 1)
+        head.addWidget(self.clip_info)
         head.addWidget(self.selection_label, 1)
         self.selection_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         ed_lay.addLayout(head)

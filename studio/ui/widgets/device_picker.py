@@ -38,6 +38,16 @@ class DevicePicker(QComboBox):
         self.setToolTip(f"Audio {kind} device")
         self.currentIndexChanged.connect(self._changed)
 
+    def set_current(self, name: str | None) -> None:
+        self._current = name
+        idx = self.findData(name)
+        if idx < 0 and name:
+            self.addItem(name, name)
+            idx = self.count() - 1
+        self.blockSignals(True)
+        self.setCurrentIndex(max(0, idx))
+        self.blockSignals(False)
+
     def refresh(self) -> None:
         run_in_background(_list_devices, on_done=self._fill, on_error=self._failed)
 

@@ -39,6 +39,8 @@ class MelView(pg.PlotWidget):
         self._n_mels = 80
         self._placeholder = pg.TextItem("", color=COLORS["text_dim"], anchor=(0.5, 0.5))
         self.addItem(self._placeholder)
+        pi.getViewBox().setYRange(0, self._n_mels, padding=0)
+        pi.getViewBox().setLimits(yMin=0, yMax=self._n_mels)
         self._redraw = QTimer(self, singleShot=True, interval=30)
         self._redraw.timeout.connect(self._draw_visible)
         pi.getViewBox().sigXRangeChanged.connect(lambda *_: self._redraw.start())

@@ -1,6 +1,8 @@
 """Work around a PySide6 6.12 refcount bug: every Python-side `Signal.emit()` drops one reference
-to `True` without taking it (its bool return value). After a few hundred emits CPython 3.11 aborts
-with "Fatal Python error: bool_dealloc" (often at exit, while garbage-collecting).
+to `True` without taking it (its bool return value), and every call of a Python slot from a Qt
+signal (a QTimer tick, a button click) drops one reference to `None` (the slot's return value).
+CPython 3.11 then aborts with "Fatal Python error: bool_dealloc" / "none_dealloc" after a few
+thousand signals: a 30 Hz meter timer kills the app within minutes, often at exit.
 
 On CPython < 3.12 we give True/False/None a very large extra reference count once, which makes
 them effectively immortal, as they are by design from 3.12 on. Imported by every Qt module of

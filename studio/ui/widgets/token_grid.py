@@ -9,6 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from studio.ui.theme import COLORS
+from studio.ui.widgets.waveform import AXIS_WIDTH
 
 
 def token_colors(codes: np.ndarray) -> np.ndarray:
@@ -30,6 +31,7 @@ class TokenGrid(pg.PlotWidget):
         pi.hideButtons()
         pi.setMouseEnabled(x=True, y=False)
         pi.getAxis("left").setLabel("codebook")
+        pi.getAxis("left").setWidth(AXIS_WIDTH)  # lines up with the waveform above it
         pi.getAxis("bottom").setLabel("time", units="s")
         pi.invertY(True)  # codebook 0 (the semantic one, for Mimi) at the top
         self.image = pg.ImageItem(axisOrder="col-major")

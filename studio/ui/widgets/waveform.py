@@ -56,7 +56,8 @@ class WaveformView(pg.PlotWidget):
         pi.showGrid(x=True, y=True, alpha=0.12)
         pi.getAxis("left").setWidth(AXIS_WIDTH)
         pi.getAxis("left").setTicks([[(-1, "-1"), (-0.5, ""), (0, "0"), (0.5, ""), (1, "1")]])
-        pi.getAxis("bottom").setLabel("time", units="s")
+        pi.getAxis("bottom").setLabel("time (s)")
+        pi.getAxis("bottom").enableAutoSIPrefix(False)  # "ms"/"µs" relabelling confuses on zoom
         self.curve = pg.PlotDataItem(pen=pg.mkPen(COLORS["wave"], width=1))
         self.curve.setDownsampling(auto=True, method="peak")
         self.curve.setClipToView(True)
@@ -77,6 +78,7 @@ class WaveformView(pg.PlotWidget):
         self._redraw.timeout.connect(self._draw_visible)
         self._vb.sigXRangeChanged.connect(lambda *_: self._redraw.start())
         self._vb.setYRange(-1.05, 1.05, padding=0)
+        self._vb.setXRange(0, 10, padding=0)  # an empty view still reads as "seconds of audio"
 
     # ---- data ---------------------------------------------------------------------------
     def set_audio(self, samples: np.ndarray | None, sample_rate: int, pyramid: MinMaxPyramid | None = None,
@@ -101,6 +103,14 @@ class WaveformView(pg.PlotWidget):
         self._vb.setYRange(-1.05, 1.05, padding=0)
         self.clear_selection()
         self._draw_visible()
+
+    def show_preview(self, times_s: np.ndarray, values: np.ndarray, duration_s: float) -> None:
+        """A coarse overview to look at while a long file decodes; set_audio replaces it."""
+        self._pyramid, self.duration_s = None, float(duration_s)
+        self._vb.setLimits(xMin=0, xMax=max(duration_s, 1e-3), yMin=-1.1, yMax=1.1)
+        self._vb.setXRange(0, duration_s, padding=0)
+        self.curve.setData(times_s, values)
+        self.clear_selection()
 
     def _draw_visible(self) -> None:
         if self._pyramid is None:
