@@ -89,8 +89,9 @@ def main() -> None:
         with Timer() as t_low:
             low = read_audio(path, target_sr=int(2 * args.fmax))
         with Timer() as t_low_mel:
-            mel = mel_db(low.samples, low.sample_rate)
-        print(f"read at {low.sample_rate} Hz:   {t_low}; then mel {t_low_mel}")
+            low_mel = mel_db(low.samples, low.sample_rate)
+        print(f"read at {low.sample_rate} Hz:   {t_low}; then mel {t_low_mel} ({low_mel.n_frames} frames)")
+        print(f"display path total: {t_low.wall + t_low_mel.wall:.2f} s wall, {t_low.cpu + t_low_mel.cpu:.2f} s CPU")
         print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

@@ -9,7 +9,7 @@ signal where that is absent), a CSM checkpoint with random weights:
   --model   any CSM folder already on disk;
   --fake    the test suite's fake backend (no model): the worker's own overhead.
 
-    python benchmarks/bench_first_audio.py [--real] [--runs 3] [--device cpu] [--dtype float32]
+    python benchmarks/bench_first_audio.py [--real] [--runs 3] [--threads 1] [--device cpu] [--dtype float32]
 """
 from __future__ import annotations
 
@@ -78,6 +78,11 @@ def build_checkpoint(real: bool, root: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> None:
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    print(f"torch threads: {args.threads or 'torch default'}")
     with tempfile.TemporaryDirectory(prefix="mynah-bench-") as tmp:
         t0 = time.perf_counter()
         if args.fake:
@@ -142,7 +147,10 @@ def main() -> None:
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     p.add_argument("--dtype", default="auto")
     p.add_argument("--stream-frames", type=int, default=5, help="frames per audio chunk (5 = 400 ms)")
-    p.add_argument("--max-seconds", type=float, default=3.0, help="cap per take (random weights never stop)")
+    p.add_argument("--max-seconds", type=float, default=2.0, help="cap per take (random weights never stop)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default 1: on a shared 2-core machine more threads are much slower; "
+                        "0 = torch default)")
     run(p.parse_args())
 
 

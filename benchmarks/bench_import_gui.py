@@ -77,7 +77,9 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(["bench"])
-    from studio.ui.app import create_window
+    from studio.ui.app import GIL_SWITCH_INTERVAL_S, create_window
+
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)  # as run_gui does
     from studio.ui.widgets.background import analysis_pool, shutdown_pools
 
     w = create_window()

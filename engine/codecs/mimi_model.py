@@ -19,6 +19,9 @@ from engine.codecs.mimi_quantizer import SplitResidualVQ
 from engine.codecs.mimi_transformer import KVCache, MimiTransformer
 
 
+DECODE_NP_CHUNK_FRAMES = 250  # 20 s at 12.5 Hz
+
+
 class Mimi(nn.Module):
     def __init__(self, cfg: MimiConfig):
         super().__init__()
@@ -136,8 +139,15 @@ class Mimi(nn.Module):
         if not np.issubdtype(codes.dtype, np.integer):
             raise CodecInputError(f"codes must be integers, got {codes.dtype}")
         t = torch.from_numpy(codes.astype(np.int64))[None]  # [1, K, F]
-        wav = self.decode(t)  # [1, 1, F * frame_samples]
-        return wav[0].mean(0).float().cpu().numpy().copy()
+        if not self.decoder.streamable:
+            return self.decode(t)[0].mean(0).float().cpu().numpy().copy()
+        # long takes go through the stream in 20 s pieces: same audio, bounded activation memory
+        out = np.empty(t.shape[-1] * self.frame_samples, np.float32)
+        state, step = self.streaming_decoder(), DECODE_NP_CHUNK_FRAMES
+        for i in range(0, t.shape[-1], step):
+            wav = state.decode_frames(t[..., i: i + step])  # [1, channels, n * frame_samples]
+            out[i * self.frame_samples: i * self.frame_samples + wav.shape[-1]] = wav[0].mean(0).float().cpu().numpy()
+        return out
 
     # ---- checks ----
     def _check_n_codebooks(self, k: int | None) -> int:

@@ -34,6 +34,7 @@ class ExportFormat:
 
 # Opus only runs at these rates; MP3 (MPEG-1/2/2.5 layer III) at the standard ones.
 _OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+_LOSSY = ("VORBIS", "OPUS", "MPEG_LAYER_III")
 _MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 
 ALL_FORMATS: tuple[ExportFormat, ...] = (
@@ -212,17 +213,32 @@ def export_item(item: ExportItem, dest_dir: Path, options: ExportOptions) -> Exp
     created_iso = datetime.fromtimestamp(item.created, tz=timezone.utc).isoformat(timespec="seconds")
     tags = tags_for(item.model_id, item.voice_name, item.text, created_iso)
     tmp = path.with_name(path.name + ".part")
-    try:
+
+    def encode(samples: np.ndarray) -> np.ndarray:
+        """Write `samples` to the .part file; returns what a player will decode from it."""
         with sf.SoundFile(str(tmp), "w", samplerate=sr_out, channels=1, format=fmt.container,
                           subtype=fmt.subtype) as f:
             write_tags(f, tags)
-            f.write(x)
+            f.write(samples)
+        decoded, _ = sf.read(str(tmp), dtype="float32", always_2d=False)
+        return decoded
+
+    try:
+        decoded = encode(x)
+        if fmt.subtype in _LOSSY and options.loudness_lufs is not None:
+            # Lossy encoders low-pass and reshape the signal, so the file can land a dB or more
+            # away from the target (MP3 at 24 kHz on bright audio): measure the decoded file and
+            # correct the gain once.
+            off = options.loudness_lufs - integrated_lufs(decoded, sr_out)
+            if np.isfinite(off) and abs(off) > 0.2:
+                x, _ = normalize_loudness(x, sr_out, integrated_lufs(x, sr_out) + off, options.true_peak_db)
+                decoded = encode(x)
         tmp.replace(path)  # a cancelled or failed export leaves no half-written file
     except Exception as e:
         tmp.unlink(missing_ok=True)
         raise ExportError(f"could not write {path.name}: {e}") from e
-    lufs = integrated_lufs(x, sr_out)
-    peak = true_peak_db(x, sr_out)
+    lufs = integrated_lufs(decoded, sr_out)  # what the listener gets, after the codec
+    peak = true_peak_db(decoded, sr_out)
     sidecar = None
     if options.sidecar:
         sidecar = path.with_name(path.name + ".json")

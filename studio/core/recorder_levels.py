@@ -39,9 +39,14 @@ class LevelMeter:
         self._peak = 0.0
         self._clipped = False
         self._rms = 0.0
+        self._window = max(1, samplerate // 20)  # rms over the last ~50 ms, whatever the block size
+        self._energy: collections.deque[tuple[int, float]] = collections.deque()  # (frames, sum of squares)
+        self._energy_frames = 0
+        self._energy_sum = 0.0
         self.clip_count = 0
         self.frames = 0  # total fed: lets callers wait for the device's first audio
-        # Block RMS levels of the last `history_s`, for the noise floor readout.
+        self._since_history = 0
+        # 50 ms RMS levels of the last `history_s`, for the noise floor readout.
         self._history: collections.deque[float] = collections.deque(maxlen=max(10, int(history_s * 20)))
 
     def feed(self, block: np.ndarray) -> None:
@@ -51,16 +56,29 @@ class LevelMeter:
         a = np.abs(block)
         peak = float(a.max())
         clips = int(np.count_nonzero(a >= CLIP_LEVEL))
-        tail = block[-max(1, self._sr // 20):]
-        rms = float(np.sqrt(np.mean(np.square(tail, dtype=np.float64))))
+        n = block.size
+        sumsq = float(np.einsum("ij,ij->", block, block, dtype=np.float64)) if block.ndim == 2 else \
+            float(np.dot(block, block))
         with self._lock:
             self.frames += len(block)
             self._peak = max(self._peak, peak)
+            self._energy.append((n, sumsq))
+            self._energy_frames += n
+            self._energy_sum += sumsq
+            chans = n // len(block)
+            while self._energy_frames - self._energy[0][0] >= self._window * chans:
+                old_n, old_sum = self._energy.popleft()
+                self._energy_frames -= old_n
+                self._energy_sum -= old_sum
+            rms = float(np.sqrt(max(self._energy_sum, 0.0) / self._energy_frames))
             self._rms = rms
             if clips:
                 self._clipped = True
                 self.clip_count += clips
-            self._history.append(_db(rms))
+            self._since_history += len(block)
+            if self._since_history >= self._window:
+                self._since_history = 0
+                self._history.append(_db(rms))
 
     def reading(self) -> LevelReading:
         with self._lock:
@@ -89,13 +107,17 @@ class InputMonitor:
         self.meter = LevelMeter(self.samplerate)
         self.overflows = 0
         self.error: str | None = None
-        self._q: queue.Queue[np.ndarray] = queue.Queue()
+        # Bounded: if nobody polls the meter for a while, old blocks are dropped (nothing is recorded).
+        self._q: queue.Queue[np.ndarray] = queue.Queue(maxsize=256)
         self._stream: sd.InputStream | None = None
 
     def _callback(self, indata, frames, time_info, status) -> None:
         if status.input_overflow:
             self.overflows += 1
-        self._q.put(indata.copy())
+        try:
+            self._q.put_nowait(indata.copy())
+        except queue.Full:
+            pass
 
     def start(self) -> None:
         index = resolve_device(self.device, "input")

@@ -15,7 +15,8 @@ import ctypes
 import logging
 import sys
 
-from PySide6.QtCore import QObject, Qt, Signal
+import PySide6
+from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
 
 from engine.jobs import (AudioChunk, Cancelled, CodeFrame, Done, EngineState, Event, Failed, Progress,
                          Request)
@@ -28,7 +29,7 @@ log = logging.getLogger("mynah.ui.engine")
 def _emit_loses_a_reference() -> bool:
     """PySide6 6.12.0's SignalInstance.emit() returns True without owning a reference to it, so
     every Python-side emit decrements True's refcount; on Python < 3.12 (bools not immortal) a few
-    thousand emits free True and the interpreter aborts ("bool_dealloc"). Probe once, at import."""
+    thousand emits free True and the interpreter aborts ("bool_dealloc"). Probe it with a test signal."""
     class _Probe(QObject):
         ping = Signal()
 
@@ -38,22 +39,42 @@ def _emit_loses_a_reference() -> bool:
     for _ in range(n):
         probe.ping.emit()
     lost = before - sys.getrefcount(True)
-    if lost >= n // 2:  # (other threads may move the count a little)
+    if lost >= n // 2:  # (another thread may move the count a little)
         for _ in range(n):  # give back what the probe itself took
             ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
         return True
     return False
 
 
-_EMIT_LOSES_REF = _emit_loses_a_reference()
+_emit_fix_installed = False
 
 
-def emit_signal(signal, *args) -> None:
-    """`signal.emit(*args)`, compensating the PySide6 6.12 refcount bug when it is present.
-    Any Qt code that emits many signals from Python needs this (or a fixed PySide6)."""
-    ret = signal.emit(*args)
-    if _EMIT_LOSES_REF and isinstance(ret, bool):
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(ret))
+def install_emit_refcount_fix() -> bool:
+    """Patch SignalInstance.emit process-wide when this PySide6 has the refcount bug (idempotent).
+
+    Importing this module installs it; the app and the test suite should also call it at start-up
+    so code that emits many signals before the bridge is imported is safe. True when installed.
+    """
+    global _emit_fix_installed
+    if _emit_fix_installed:
+        return True
+    if not _emit_loses_a_reference():
+        return False
+    original = SignalInstance.emit
+
+    def emit(self, *args):
+        ret = original(self, *args)
+        if ret is True or ret is False:
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(ret))  # the reference emit() forgot
+        return ret
+
+    SignalInstance.emit = emit
+    _emit_fix_installed = True
+    log.info("PySide6 %s: installed the Signal.emit refcount fix", PySide6.__version__)
+    return True
+
+
+install_emit_refcount_fix()
 
 
 class EngineBridge(QObject):
@@ -102,7 +123,7 @@ class EngineBridge(QObject):
 
     def _on_engine_event(self, event: Event) -> None:
         # Runs on the engine thread: nothing but a queued emit (Qt copies the reference across).
-        emit_signal(self._relay, event)
+        self._relay.emit(event)
 
     def _dispatch(self, event: Event) -> None:
         signal = self._signal_for(event)
@@ -111,7 +132,7 @@ class EngineBridge(QObject):
             return
         if isinstance(event, EngineState):
             self._state = event
-        emit_signal(signal, event)
+        signal.emit(event)
 
     def _signal_for(self, event: Event):
         for kind, signal in ((AudioChunk, self.audioChunk), (CodeFrame, self.codeFrame),
@@ -133,4 +154,4 @@ def describe_state(state: EngineState) -> str:
     return f"{label}: {state.detail} · {models}" if state.detail else f"{label} · {models}"
 
 
-__all__ = ["EngineBridge", "describe_state", "emit_signal"]
+__all__ = ["EngineBridge", "describe_state", "install_emit_refcount_fix"]

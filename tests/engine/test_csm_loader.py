@@ -127,3 +127,35 @@ def test_pt_files_are_read_weights_only(tmp_path, capsys):
     with pytest.raises(CheckpointError, match="evil.pt could not be read as plain weights"):
         load_pt_weights(evil)
     assert "unpickled!" not in capsys.readouterr().out
+
+
+def _strip_codec(src: Path, dst: Path) -> Path:
+    from safetensors.torch import save_file
+
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.safetensors"))
+    ckpt = open_checkpoint(src)
+    save_file({k: ckpt.tensor(k).clone() for k in ckpt.keys() if not k.startswith("codec_model.")},
+              str(dst / "model.safetensors"))
+    return dst
+
+
+def test_mimi_from_a_separate_folder(tmp_path):
+    from transformers import MimiConfig, MimiModel
+
+    cfg = json.loads((cached_tiny_csm("hf") / "config.json").read_text())["codec_config"]
+    torch.manual_seed(123)
+    MimiModel(MimiConfig(**cfg)).save_pretrained(tmp_path / "mimi")
+    no_codec = _strip_codec(cached_tiny_csm("hf"), tmp_path / "csm-no-codec")
+
+    bare = get_backend("csm")
+    bare.load(no_codec, device="cpu")
+    with pytest.raises(CheckpointError, match="holds no Mimi codec weights.*separate Mimi folder"):
+        bare.decode_codes(torch.zeros(32, 3, dtype=torch.long).numpy())
+
+    inside, separate = get_backend("csm"), get_backend("csm")
+    inside.load(cached_tiny_csm("hf"), device="cpu")
+    separate.load(no_codec, device="cpu", codec_dir=tmp_path / "mimi")
+    codes = torch.randint(0, 64, (32, 6), generator=torch.Generator().manual_seed(0)).numpy()
+    a, b = inside.decode_codes(codes), separate.decode_codes(codes)
+    assert a.shape == b.shape == (6 * 1920,)
+    assert not torch.allclose(torch.from_numpy(a), torch.from_numpy(b))  # really the other codec

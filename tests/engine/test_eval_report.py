@@ -13,7 +13,7 @@ from engine.eval.report import ReportInputError, discover_systems, read_prompts,
 from studio.cli import main as mynah
 from tests.engine.test_eval_models import add_noise, shared_scorer
 
-FILES = ["vctk_p225_003.wav", "vctk_p225_008.wav", "vctk_p225_011.wav"]
+FILES = ["vctk_p225_003.wav", "vctk_p225_011.wav"]
 
 
 @pytest.fixture
@@ -36,6 +36,7 @@ def takes(tmp_path, speech_dir, speech_clips):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_report_writes_csv_summary_and_plots_that_rank_the_systems(takes, speech_dir):
     if bundled_whisper_dir() is None:
         pytest.skip("bundled Whisper model not installed")
@@ -44,8 +45,8 @@ def test_report_writes_csv_summary_and_plots_that_rank_the_systems(takes, speech
     assert res.warnings == []
     with open(res.csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 6 and {r["system"] for r in rows} == {"real", "noisy"}
-    assert {r["prompt_id"] for r in rows} == {"p0", "p1", "p2"}
+    assert len(rows) == 4 and {r["system"] for r in rows} == {"real", "noisy"}
+    assert {r["prompt_id"] for r in rows} == {"p0", "p1"}
     assert all(r["wer"] and r["similarity"] and r["dnsmos_ovr"] and r["hypothesis"] for r in rows)
     summary = {s["system"]: s for s in res.summary}
     assert summary["real"]["dnsmos_ovr_mean"] > summary["noisy"]["dnsmos_ovr_mean"] + 0.8

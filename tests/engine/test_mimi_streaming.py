@@ -78,3 +78,14 @@ def test_state_memory_stays_flat_on_long_takes(mimi):
     for _ in range(30):
         state.decode_frames(torch.randint(0, 64, (1, 32, 1), generator=g))
     assert all(k.shape[2] <= 7 for k in state._kv.keys)  # window 8 - 1
+
+
+def test_numpy_decode_of_a_long_take_streams_in_pieces(mimi, codes, monkeypatch):
+    """decode_np bounds memory by decoding long takes piecewise; the audio must not change."""
+    import engine.codecs.mimi_model as mimi_model
+
+    monkeypatch.setattr(mimi_model, "DECODE_NP_CHUNK_FRAMES", 3)
+    pieces = mimi.decode_np(codes[0].numpy())
+    whole = mimi.decode(codes)[0, 0].numpy()
+    assert pieces.shape == whole.shape
+    assert abs(pieces - whole).max() <= 1e-4

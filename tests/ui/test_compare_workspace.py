@@ -94,6 +94,7 @@ def test_blind_mode_leaks_no_identity_anywhere(qtbot):
     leaks = [(s, x) for x in strings for s in secrets if s in x]
     assert leaks == []
     assert [r.switch.text() for r in c.rows] == ["A", "B", "C"]
+    assert not ws.view.export_csv.isEnabled() and not ws.view.picker_box.isEnabled()
     ws.grab().save("/tmp/mynah-compare-blind.png")
     # Shuffled: over a few seeds the order is not always the original one.
     orders = set()

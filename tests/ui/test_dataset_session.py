@@ -37,14 +37,30 @@ def workspace(qtbot, qapp):
     ctx.library.close()
 
 
-def align(recording, reference):
-    """(offset, normalized correlation) of `reference` inside `recording`."""
+def matched_windows(recording, reference, sr, win_s=0.5):
+    """Share of the reference's voiced 0.5 s windows found in the recording (normalized correlation
+    > 0.9) at non-decreasing offsets, and the global correlation. Windows, not one global score: on a
+    loaded 2-core machine the player can underrun and insert a short gap, which shifts everything
+    after it without making the take any less the clip that was played."""
     from scipy import signal
 
-    corr = signal.correlate(recording, reference, mode="valid", method="fft")
-    k = int(np.argmax(np.abs(corr)))
+    w = int(win_s * sr)
+    energy = np.sqrt(np.convolve(recording.astype(np.float64) ** 2, np.ones(w), "valid"))
+    found, offsets, voiced = 0, [], 0
+    for i in range(0, len(reference) - w, w):
+        ref = reference[i:i + w]
+        if np.sqrt(np.mean(ref ** 2)) < 0.01:
+            continue
+        voiced += 1
+        c = signal.correlate(recording, ref, mode="valid", method="fft") / (energy * np.linalg.norm(ref) + 1e-3)
+        k = int(np.argmax(c))
+        if c[k] > 0.9 and (not offsets or k - i >= offsets[-1] - int(0.01 * sr)):
+            found += 1
+            offsets.append(k - i)
+    full = signal.correlate(recording, reference, mode="valid", method="fft")
+    k = int(np.argmax(np.abs(full)))
     seg = recording[k:k + len(reference)]
-    return k, float(corr[k] / (np.linalg.norm(seg) * np.linalg.norm(reference) or 1.0))
+    return found / max(1, voiced), float(full[k] / (np.linalg.norm(seg) * np.linalg.norm(reference) or 1.0))
 
 
 def _play_into_sink(player, x, sr):
@@ -115,9 +131,6 @@ def test_record_five_prompts_with_hotkeys_then_export(qtbot, workspace, pulse_si
         from engine.audio.resample import resample
         ref = resample(x, sr, ysr)
         assert len(y) > len(ref), f"{uid}: the take is shorter than what was played"
-        _, corr = align(y, ref)
-        print(f"{uid}: correlation with the played clip {corr:.3f}")
-        h = ysr // 10
-        prof = lambda a: "".join("#" if d > -40 else "." for d in 10 * np.log10((a[:len(a) // h * h].reshape(-1, h) ** 2).mean(1) + 1e-12))
-        print(prof(y)); print(prof(ref))
-        assert corr > 0.9, f"{uid} does not contain the clip that was played (corr {corr:.2f})"
+        share, corr = matched_windows(y, ref, ysr)
+        print(f"{uid}: {share:.0%} of the played clip found in order (global correlation {corr:.3f})")
+        assert share >= 0.8, f"{uid} does not contain the clip that was played ({share:.0%} matched)"

@@ -124,3 +124,23 @@ def test_thousands_of_streamed_events_do_not_corrupt_the_interpreter(qtbot, brid
     with qtbot.waitSignal(bridge.done, timeout=20000, check_params_cb=lambda ev: ev.job_id == req.job_id):
         bridge.submit(req)
     assert abs(sys.getrefcount(True) - before) < 200
+
+
+def test_any_signal_is_safe_once_the_bridge_is_imported(qtbot):
+    """The fix is process-wide: plain signals elsewhere in the app keep True's refcount too."""
+    from PySide6.QtCore import QObject, Signal
+
+    from studio.ui.engine_bridge import install_emit_refcount_fix
+
+    install_emit_refcount_fix()
+
+    class Ticker(QObject):
+        tick = Signal(int)
+
+    t = Ticker()
+    seen = []
+    t.tick.connect(seen.append)
+    before = sys.getrefcount(True)
+    for i in range(3000):
+        t.tick.emit(i)
+    assert len(seen) == 3000 and abs(sys.getrefcount(True) - before) < 100

@@ -45,7 +45,7 @@ def test_tiny_csm_through_import_generate_rerender_export(qtbot, tiny_csm_dir, t
         v.random_seed.setChecked(False)
         v.seed.setValue(3)
         v.takes_per_click.setValue(3)
-        v.max_seconds.setValue(0.8)
+        v.max_seconds.setValue(0.4)
         with qtbot.waitSignal(ws.controller.batchFinished, timeout=240000):
             assert ws.controller.generate()
         takes = ws.takes.list()

@@ -167,6 +167,7 @@ class CompareController(QObject):
         v.blind_button.setEnabled(n >= L.MIN_LANES and not self.blind)
         v.reveal_button.setEnabled(self.blind)
         v.picker_box.setEnabled(not self.blind)
+        v.export_csv.setEnabled(not self.blind)  # the results name the models: not during a blind test
         for w in (v.abx_start, v.save_cmos):
             w.setEnabled(n >= 2)
         v.abx_play_x.setEnabled(self._abx_x is not None)
@@ -370,6 +371,8 @@ class CompareController(QObject):
         t.resizeColumnsToContents()
 
     def export_csv(self) -> Path | None:
+        if self.blind:
+            return None
         path = self.save_path()
         if not path:
             return None

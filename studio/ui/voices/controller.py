@@ -11,13 +11,15 @@ import math
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QListWidgetItem
+from PySide6.QtWidgets import QFileDialog
 
 from studio.ui.theme import COLORS
 from studio.ui.voices import clip_state as cs
-from studio.ui.voices.commands import DeleteVoice, DuplicateVoice, RenameVoice, SetClipState
+from studio.ui.voices.commands import SetClipState
+from studio.ui.voices.library_actions import VoiceLibraryActions
+from studio.ui.voices.recording_actions import RecordingActions
 from studio.ui.voices.view import VoicesView
 from studio.ui.widgets.background import analysis_pool, run_in_background
 from studio.ui.widgets.transport import format_time
@@ -31,7 +33,7 @@ def _fmt_db(v: float, unit: str = "dBFS") -> str:
     return f"{v:.1f} {unit}" if math.isfinite(v) else f"-inf {unit}"
 
 
-class VoicesController(QObject):
+class VoicesController(RecordingActions, VoiceLibraryActions, QObject):
     clipChanged = Signal()  # the open clip changed (import, edit, undo)
     melReady = Signal()
     previewShown = Signal()  # a long file's sparse overview is up while it decodes
@@ -56,6 +58,7 @@ class VoicesController(QObject):
         self._rec_timer.timeout.connect(self._poll_recorder)
         self._import_queue: list[Path] = []
         self._loading: Path | None = None
+        self._preview_shown = False
         self._importing = False
         v = view
         v.import_action.triggered.connect(self.choose_files)
@@ -122,6 +125,7 @@ class VoicesController(QObject):
         if preview is None or self._loading != path:  # short file, or the full decode won the race
             return
         v = self.view
+        self._preview_shown = True
         v.waveform.show_preview(preview.times_s, preview.values, preview.duration_s)
         v.mel.set_pending("decoding…")
         v.clip_title.setText(path.name)
@@ -130,7 +134,7 @@ class VoicesController(QObject):
 
     def _imported(self, path: Path, state: cs.ClipState) -> None:
         self._set_busy(-1)
-        self._loading = None
+        self._loading, self._preview_shown = None, False
         self.undo_stack.push(SetClipState(self._apply_state, self.state, state, f"Open {path.name}"))
         msg = f"Imported {path.name} ({format_time(state.duration_s)})"
         if state.warnings:
@@ -142,8 +146,9 @@ class VoicesController(QObject):
 
     def _import_failed(self, path: Path, exc: BaseException) -> None:
         self._set_busy(-1)
-        self._loading = None
-        self._apply_state(self.state)  # drop any preview: what the user had open shows again
+        if self._loading == path and self._preview_shown:
+            self._apply_state(self.state)  # drop the preview: what the user had open shows again
+        self._loading, self._preview_shown = None, False
         text = str(exc) or f"{path.name} could not be opened ({type(exc).__name__})."
         from engine.audio.io import AudioFileError
 
@@ -330,199 +335,6 @@ class VoicesController(QObject):
         mode = self.view.normalize_mode.currentData()
         s.normalize_mode = mode
         self.view.normalize_target.setValue(s.normalize_lufs if mode == "lufs" else s.normalize_peak_dbfs)
-
-    # ---- recording ----------------------------------------------------------------------
-    @property
-    def is_recording(self) -> bool:
-        return self._recorder is not None
-
-    def _input_changed(self, name: str | None) -> None:
-        self.ctx.settings.input_device = name
-        self.ctx.status.devices_changed.emit()
-        if self.is_recording:
-            self.ctx.status.show("The new input device is used from the next recording.")
-
-    def toggle_record(self) -> None:
-        if self._recorder is None:
-            self.start_recording()
-        else:
-            self.stop_recording()
-
-    def start_recording(self) -> None:
-        try:
-            rec = self.ctx.make_recorder(owner="voices", name="voice recording")
-            rec.start()
-        except Exception as exc:  # no device, device busy, module missing: say so, keep going
-            log.exception("could not start recording")
-            self.view.record_action.setChecked(False)
-            self.ctx.status.show(f"Could not start recording: {exc}", 10000)
-            return
-        self._recorder = rec
-        self.view.meter.set_source(rec.level, lambda: rec.overflows)
-        self.view.record_action.setChecked(True)
-        self._rec_timer.start()
-        self.recordingChanged.emit(True)
-
-    def _poll_recorder(self) -> None:
-        rec = self._recorder
-        if rec is None:
-            return
-        sr = getattr(rec, "samplerate", self.ctx.settings.record_samplerate)
-        self.view.record_action.setText(f"● Rec {format_time(rec.frames_written / sr)}")
-        if rec.error:
-            self.ctx.status.show(f"Recording stopped: {rec.error}", 0)
-            self.stop_recording()
-
-    def stop_recording(self) -> Path | None:
-        rec, self._recorder = self._recorder, None
-        self._rec_timer.stop()
-        self.view.meter.set_source(None)
-        self.view.record_action.setChecked(False)
-        self.view.record_action.setText("● Record")
-        self.recordingChanged.emit(False)
-        if rec is None:
-            return None
-        try:
-            path = rec.stop()
-        except Exception as exc:
-            log.exception("stopping recorder")
-            self.ctx.status.show(f"Recording could not be finalized: {exc} (it will be offered for recovery)", 0)
-            return None
-        self.import_files([Path(path)])
-        return Path(path)
-
-    # ---- library ------------------------------------------------------------------------
-    def refresh_library(self) -> None:
-        lst = self.view.voice_list
-        current = lst.currentItem().data(Qt.UserRole) if lst.currentItem() else None
-        lst.blockSignals(True)
-        lst.clear()
-        for voice in self.ctx.voices.list():
-            total = sum(c.duration_s for c in voice.clips)
-            item = QListWidgetItem(voice.name)
-            item.setData(Qt.UserRole, voice.id)
-            item.setToolTip(f"{len(voice.clips)} clip(s), {total:.1f} s\n{voice.transcript[:200]}")
-            item.setFlags(item.flags() | Qt.ItemIsEditable)
-            lst.addItem(item)
-            if voice.id == current:
-                lst.setCurrentItem(item)
-        lst.blockSignals(False)
-        self._show_voice_details()
-
-    def _show_voice_details(self) -> None:
-        vid = self._selected_voice_id()
-        text = ""
-        if vid is not None:
-            try:
-                voice = self.ctx.voices.get(vid)
-            except KeyError:
-                voice = None
-            if voice is not None:
-                total = sum(c.duration_s for c in voice.clips)
-                text = f"{len(voice.clips)} clip{'s' if len(voice.clips) != 1 else ''} · {total:.1f} s"
-                if voice.notes:
-                    text += f"\n{voice.notes}"
-                if voice.transcript:
-                    t = voice.transcript if len(voice.transcript) < 90 else voice.transcript[:87] + "…"
-                    text += f"\n“{t}”"
-        self.view.voice_details.setText(text)
-        self._update_enabled()
-
-    def _selected_voice_id(self) -> int | None:
-        item = self.view.voice_list.currentItem()
-        return None if item is None else int(item.data(Qt.UserRole))
-
-    def save_voice(self) -> None:
-        v = self.view
-        state = self.state
-        if state is None:
-            v.save_error.setText("Open or record a clip first.")
-            return
-        name = v.name_edit.text().strip()
-        if not name:
-            v.save_error.setText("Give the voice a name.")
-            v.name_edit.setFocus()
-            return
-        if not v.consent_check.isChecked():
-            v.save_error.setText("Tick the consent box: only clone your own voice or one you have permission for.")
-            return
-        v.save_error.setText("")
-        transcript, notes = v.transcript_edit.toPlainText().strip(), v.notes_edit.text().strip()
-        store = self.ctx.voices
-        v.save_button.setEnabled(False)
-
-        def work():
-            return store.create(name, transcript=transcript, consent=True, notes=notes,
-                                samples=state.samples, sample_rate=state.sample_rate, original=state.original)
-
-        def done(voice) -> None:
-            self.refresh_library()
-            self._update_enabled()
-            self.ctx.status.show(f"Saved voice '{voice.name}'.")
-            self.voiceSaved.emit(voice.id)
-
-        def failed(exc: BaseException) -> None:
-            self._update_enabled()
-            v.save_error.setText(f"Not saved: {exc}")  # the form keeps everything the user typed
-
-        self._bg(work, on_done=done, on_error=failed)
-
-    def add_clip_to_selected(self) -> None:
-        vid, state = self._selected_voice_id(), self.state
-        if vid is None or state is None:
-            return
-        store = self.ctx.voices
-        self._bg(lambda: store.add_clip(vid, state.samples, state.sample_rate, original=state.original,
-                                                 transcript=self.view.transcript_edit.toPlainText().strip()),
-                          on_done=lambda _c: (self.refresh_library(), self.ctx.status.show("Clip added.")),
-                          on_error=lambda e: self.view.save_error.setText(f"Not added: {e}"))
-
-    def open_selected_voice(self) -> None:
-        vid = self._selected_voice_id()
-        if vid is None:
-            return
-        voice = self.ctx.voices.get(vid)
-        if not voice.clips:
-            self.ctx.status.show(f"'{voice.name}' has no clips.")
-            return
-        v = self.view
-        v.name_edit.setText(voice.name)
-        v.transcript_edit.setPlainText(voice.transcript)
-        v.notes_edit.setText(voice.notes)
-        v.consent_check.setChecked(voice.consent)
-        self.import_files([voice.clips[0].working_path])
-
-    def rename_selected_voice(self) -> None:
-        item = self.view.voice_list.currentItem()
-        if item is not None:
-            self.view.voice_list.editItem(item)
-
-    def _voice_item_edited(self, item: QListWidgetItem) -> None:
-        vid = int(item.data(Qt.UserRole))
-        old = self.ctx.voices.get(vid).name
-        new = item.text().strip()
-        if not new or new == old:
-            QTimer.singleShot(0, self.refresh_library)  # put the old name back
-            return
-        QTimer.singleShot(0, lambda: self.undo_stack.push(RenameVoice(self.ctx.voices, vid, old, new,
-                                                                      self.refresh_library)))
-
-    def rename_voice(self, voice_id: int, new_name: str) -> None:
-        old = self.ctx.voices.get(voice_id).name
-        self.undo_stack.push(RenameVoice(self.ctx.voices, voice_id, old, new_name, self.refresh_library))
-
-    def duplicate_selected_voice(self) -> None:
-        vid = self._selected_voice_id()
-        if vid is not None:
-            name = self.ctx.voices.get(vid).name
-            self.undo_stack.push(DuplicateVoice(self.ctx.voices, vid, name, self.refresh_library))
-
-    def delete_selected_voice(self) -> None:
-        vid = self._selected_voice_id()
-        if vid is not None:
-            name = self.ctx.voices.get(vid).name
-            self.undo_stack.push(DeleteVoice(self.ctx.voices, vid, name, self.refresh_library))
-            self.ctx.status.show(f"Deleted '{name}' (Ctrl+Z to undo).")
 
     # ---- playback -----------------------------------------------------------------------
     def playback_source(self) -> tuple[np.ndarray, int, float] | None:

@@ -7,6 +7,7 @@ The function may accept a `report` keyword to send progress/partial results (`pr
 from __future__ import annotations
 
 import inspect
+import os
 import logging
 import threading
 from typing import Any, Callable
@@ -53,6 +54,7 @@ class BackgroundTask(QRunnable):
                 pass
 
     def run(self) -> None:  # worker thread
+        _lower_thread_priority()
         try:
             kwargs = dict(self.kwargs)
             if self._wants_report:
@@ -102,6 +104,21 @@ def shutdown_pools(timeout_ms: int = 60000) -> bool:
         _analysis_pool.clear()
     QThreadPool.globalInstance().waitForDone(timeout_ms)
     return _analysis_pool is None or _analysis_pool.waitForDone(200)
+
+
+_niced = threading.local()
+
+
+def _lower_thread_priority() -> None:
+    """Workers run at a lower CPU priority than the GUI thread (Linux: per-thread nice), so a busy
+    machine stalls the decode, not the window. Once per pool thread; silently skipped elsewhere."""
+    if getattr(_niced, "done", False):
+        return
+    _niced.done = True
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(19, os.getpriority(os.PRIO_PROCESS, 0) + 5))
+    except (AttributeError, OSError):
+        pass
 
 
 def _emit(signal, *args) -> None:
