@@ -1,6 +1,6 @@
 """Mimi codec speed at the REAL kyutai/mimi dimensions (random weights): ours vs transformers.
 
-    python benchmarks/bench_mimi.py                 # 10 s of audio / 125 frames, 2 repeats
+    python benchmarks/bench_mimi.py                 # 10 s of audio / 125 frames, 1 repeat
     python benchmarks/bench_mimi.py --seconds 30 --reps 5 --stream-frames 100 --threads 4
 
 Prints, side by side: whole decode of the codes (32 codebooks) and its real-time factor (time /
@@ -67,8 +67,8 @@ def real_size_models():
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=10.0, help="audio length (default 10 s = 125 frames)")
-    ap.add_argument("--reps", type=int, default=2, help="repeats of whole decode/encode (median shown)")
-    ap.add_argument("--stream-frames", type=int, default=30, help="single-frame streaming steps timed")
+    ap.add_argument("--reps", type=int, default=1, help="repeats of whole decode/encode (median shown)")
+    ap.add_argument("--stream-frames", type=int, default=20, help="single-frame streaming steps timed")
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

@@ -2,7 +2,7 @@
 longest stall while a take is generated (a 10 ms QTimer probe: any lateness is time the GUI froze).
 
 Default: a tiny random CSM checkpoint (tests/engine/tiny_csm.py, needs transformers) installed through
-"Import local folder", offscreen Qt, 3 runs. `--fake` uses the deterministic fake backend instead
+"Import local folder", offscreen Qt, 2 runs. `--fake` uses the deterministic fake backend instead
 (measures the GUI/bridge path alone). `--runs N`, `--text "..."` for longer runs.
 
     python benchmarks/bench_synth_gui.py [--fake] [--runs 3]
@@ -45,9 +45,9 @@ class _ClockPlayer:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fake", action="store_true", help="fake backend instead of the tiny CSM")
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--text", default="Hello there. This is a short benchmark sentence for the studio.")
-    ap.add_argument("--max-seconds", type=float, default=3.0, help="cap on generated audio per take")
+    ap.add_argument("--max-seconds", type=float, default=1.5, help="cap on generated audio per take")
     args = ap.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="mynah-bench-"))

@@ -78,10 +78,11 @@ def _to_16k(x: np.ndarray, sr: int) -> np.ndarray:
 def speech_probabilities(x: np.ndarray, sr: int, *, cancel=None, stream_windows: int = 300) -> np.ndarray:
     """Per-window speech probability, one value per 32 ms (HOP_S) of input.
 
-    The model is recurrent, so a long file is cut into streams of `stream_windows` windows (~19 s)
+    The model is recurrent, so a long file is cut into streams of `stream_windows` windows (~10 s)
     run side by side as one batch; each stream first replays WARMUP windows before its start so its
-    state has settled, which makes the result match a single pass to within a few hundredths while
-    needing ~30x fewer onnxruntime calls. `cancel`: optional callable returning True to stop early.
+    state has settled: speech/no-speech decisions match a single pass on > 99 % of windows while the
+    number of onnxruntime calls drops by the number of streams (231 s: 8 s -> ~2 s on 2 busy cores).
+    `cancel`: optional callable returning True to stop early.
     """
     sess = _get_session()
     y = _to_16k(x, sr)  # [T16]

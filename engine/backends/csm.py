@@ -84,6 +84,9 @@ class CsmBackend:
         k = loaded.spec.n_codebooks
         if codes.ndim != 2 or codes.shape[0] < k:
             raise ValueError(f"voice {voice.key!r} holds codes of shape {codes.shape}; CSM needs [{k}, frames]")
+        if codes.size and (codes.min() < 0 or codes.max() >= loaded.spec.audio_vocab):
+            raise ValueError(f"voice {voice.key!r} holds codes outside 0..{loaded.spec.audio_vocab - 1}; "
+                             "it was encoded for another model: encode the reference again")
         ids = loaded.tokenizer.encode_turn(voice.text)
         return PromptRows.concat([text_rows(ids, k), audio_rows(codes[:k], loaded.spec.codebook_eos)])
 

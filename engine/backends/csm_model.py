@@ -10,6 +10,8 @@ frame) and predicts codebooks 1..K-1, one head per codebook.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -145,7 +147,8 @@ def expected_hf_keys(spec: CsmSpec) -> dict[str, tuple[int, ...]]:
 AUDIO_EMB_KEYS = ("backbone_model.embed_tokens.embed_audio_tokens.weight", "depth_decoder.model.embed_tokens.weight")
 
 
-def state_dict_from_hf(sd: dict[str, torch.Tensor], spec: CsmSpec) -> dict[str, torch.Tensor]:
+def state_dict_from_hf(sd: dict[str, torch.Tensor], spec: CsmSpec,
+                       release: Callable[[list[str]], None] | None = None) -> dict[str, torch.Tensor]:
     """Our parameter names from transformers' (q/k/v and gate/up fused on the way)."""
     backbone_emb, depth_emb = sd.get(AUDIO_EMB_KEYS[0]), sd.get(AUDIO_EMB_KEYS[1])
     if spec.tie_embeddings:
@@ -159,6 +162,6 @@ def state_dict_from_hf(sd: dict[str, torch.Tensor], spec: CsmSpec) -> dict[str, 
         "projection.weight": sd["depth_decoder.model.inputs_embeds_projector.weight"],
         "audio_head": sd["depth_decoder.codebooks_head.weight"],
     }
-    out.update({f"backbone.{k}": t for k, t in hf_decoder_state_dict(sd, "backbone_model.").items()})
-    out.update({f"decoder.{k}": t for k, t in hf_decoder_state_dict(sd, "depth_decoder.model.").items()})
+    out.update({f"backbone.{k}": t for k, t in hf_decoder_state_dict(sd, "backbone_model.", release).items()})
+    out.update({f"decoder.{k}": t for k, t in hf_decoder_state_dict(sd, "depth_decoder.model.", release).items()})
     return out

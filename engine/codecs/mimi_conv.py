@@ -63,7 +63,7 @@ class CausalConv1d(nn.Module):
             pad_value = x[..., :1] if self.pad_mode == "replicate" else torch.zeros_like(x[..., :1])
             tail = pad_value.expand(-1, -1, self.padding_total)
         x = torch.cat([tail, x], dim=-1)
-        new_tail = x[..., x.shape[-1] - self.padding_total:]
+        new_tail = x[..., x.shape[-1] - self.padding_total:].clone()  # clone: don't pin the whole chunk
         return self.conv(x), new_tail
 
 
@@ -110,7 +110,7 @@ class CausalConvTranspose1d(nn.Module):
         if tail is not None:
             y = torch.cat([y[..., : self.overlap] + tail, y[..., self.overlap:]], dim=-1)
         n_out = x.shape[-1] * self.stride
-        out, new_tail = y[..., :n_out], y[..., n_out:]
+        out, new_tail = y[..., :n_out], y[..., n_out:].clone()  # clone: don't pin the whole chunk
         if self.conv.bias is not None:
             out = out + self.conv.bias[:, None]
         return out, new_tail

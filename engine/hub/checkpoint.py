@@ -101,6 +101,18 @@ class SafetensorsFile:
         t = torch.frombuffer(self._mmap, dtype=entry.dtype, count=numel, offset=entry.start)
         return t.view(entry.shape)
 
+    def release(self, key: str) -> None:
+        """Drop the resident pages of a tensor that was copied elsewhere (e.g. fused into a bigger
+        one), so they stop counting against memory. Reading it again re-reads the file."""
+        entry = self.entries[key]
+        if self._mmap is None or not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        page = mmap.PAGESIZE
+        start = -(-entry.start // page) * page  # whole pages only: neighbours may share the edges
+        end = entry.end // page * page
+        if end > start:
+            self._mmap.madvise(mmap.MADV_DONTNEED, start, end - start)
+
 
 class Checkpoint:
     """A set of safetensors files seen as one key -> tensor mapping."""
@@ -129,6 +141,11 @@ class Checkpoint:
         if key not in self._where:
             raise CheckpointError(f"{self.name}: tensor {key!r} is missing")
         return self._where[key].tensor(key)
+
+    def release(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            if key in self._where:
+                self._where[key].release(key)
 
     def tensors(self, prefix: str = "") -> dict[str, torch.Tensor]:
         return {k: self.tensor(k) for k in self._where if k.startswith(prefix)}

@@ -8,6 +8,8 @@ Batch size is whatever `setup_caches` was given; positions are Python ints (no d
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -146,9 +148,13 @@ class Transformer(nn.Module):
         return self.norm(x)
 
 
-def hf_decoder_state_dict(sd: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+def hf_decoder_state_dict(sd: dict[str, torch.Tensor], prefix: str,
+                          release: Callable[[list[str]], None] | None = None) -> dict[str, torch.Tensor]:
     """Map Hugging Face Llama decoder keys under `prefix` (e.g. "model.") to ours, fusing q/k/v
-    and gate/up. Keys not under `prefix.layers`/`prefix.norm` are ignored."""
+    and gate/up. Keys not under `prefix.layers`/`prefix.norm` are ignored.
+
+    release: called with the source keys of each fused tensor once copied (lets a memory-mapped
+    checkpoint drop those pages layer by layer, so loading never holds both copies)."""
     out: dict[str, torch.Tensor] = {}
     i = 0
     while f"{prefix}layers.{i}.input_layernorm.weight" in sd:
@@ -162,6 +168,9 @@ def hf_decoder_state_dict(sd: dict[str, torch.Tensor], prefix: str) -> dict[str,
         out[q + "feed_forward.w13.weight"] = torch.cat(
             [sd[p + "mlp.gate_proj.weight"], sd[p + "mlp.up_proj.weight"]])
         out[q + "feed_forward.w2.weight"] = sd[p + "mlp.down_proj.weight"]
+        if release is not None:
+            release([p + n for n in ("self_attn.q_proj.weight", "self_attn.k_proj.weight",
+                                     "self_attn.v_proj.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight")])
         i += 1
     out["norm.weight"] = sd[f"{prefix}norm.weight"]
     return out

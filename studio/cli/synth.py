@@ -35,6 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--dtype", choices=("auto", "fp32", "bf16", "fp16", "float32", "bfloat16", "float16"),
                    default="auto", help="auto: bf16 on CUDA, fp32 on CPU (fp16 can overflow to NaN)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for the model (0: torch's default)")
     p.add_argument("--no-normalize", action="store_true", help="pass the text to the model as typed")
     p.add_argument("-v", "--verbose", action="store_true", help="log engine details to stderr")
 
@@ -144,6 +145,10 @@ class _Session:
         from engine.worker import EngineWorker
 
         a = self.args
+        if a.threads > 0:
+            import torch  # the CLI has no window to keep responsive, so importing it here is fine
+
+            torch.set_num_threads(a.threads)
         worker = EngineWorker().start()
         worker.add_listener(self.events.put)
         try:

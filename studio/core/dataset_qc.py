@@ -139,25 +139,27 @@ def retake_queue(items: Iterable[tuple[int, TakeQC]]) -> list[int]:
 # ----- ASR: whichever is present ----------------------------------------------------------------
 
 def find_transcriber(*, beam_size: int = 5) -> Transcriber | None:
-    """A `transcribe(audio, sr) -> text` from the eval area's ASR when it exists, else faster-whisper
-    on the bundled checkpoint, else None (QC and segmentation then work without transcripts).
-    Loading happens on first call, on the caller's (background) thread."""
+    """A `transcribe(audio, sr) -> text`: the eval area's ASR (`engine.eval.asr.load_asr`: Whisper,
+    pocketsphinx fallback) when present, else faster-whisper on the bundled checkpoint, else None
+    (QC and segmentation then work without transcripts). The model loads on the first call, on the
+    caller's (background) thread. Audio too short or silent to transcribe gives ""."""
     try:
-        from engine.eval import asr  # the eval area's module (faster-whisper, pocketsphinx fallback)
-
-        for name in ("transcribe", "transcribe_audio"):
-            fn = getattr(asr, name, None)
-            if callable(fn):
-                return _adapt(fn)
+        from engine.eval import asr
     except Exception:
         log.info("engine.eval.asr not usable; trying faster-whisper directly", exc_info=True)
-    return _faster_whisper(beam_size)
+        return _faster_whisper(beam_size)
+    engine = None
 
-
-def _adapt(fn: Callable) -> Transcriber:
     def run(x: np.ndarray, sr: int) -> str:
-        out = fn(x, sr)
-        return getattr(out, "text", out) if not isinstance(out, str) else out
+        nonlocal engine
+        if engine is None:
+            engine = asr.load_asr("auto", beam_size=beam_size)
+        try:
+            return engine.transcribe(np.asarray(x, dtype=np.float32), sr).text
+        except Exception as exc:
+            if type(exc).__name__ == "NotScorable":  # too short / silent: nothing to hear
+                return ""
+            raise
     return run
 
 

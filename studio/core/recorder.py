@@ -230,9 +230,8 @@ class Recorder:
             pass
         try:
             self._finalize()
-        except OSError as exc:
-            # The file stays in paths.incomplete with its sidecar: recovery will offer it.
-            self.error += f" (it could not be moved to its folder: {exc}; it will be offered for recovery)"
+        except OSError as exc:  # closing the file failed (disk gone): the sidecar still points at it
+            self.error += f" (finishing the file failed: {exc}; it will be offered for recovery)"
 
     def _close_stream(self) -> None:
         s, self._stream = self._stream, None
@@ -256,7 +255,16 @@ class Recorder:
 
             dest_dir = self.out_dir or get_paths().recordings
             wav = self.incomplete_path
-            self.path = move_file(wav, unique_path(dest_dir, self.name))
+            try:
+                self.path = move_file(wav, unique_path(dest_dir, self.name))
+            except OSError as exc:
+                # The audio is complete and safe where it is; its sidecar says where it belongs,
+                # so the next start-up offers it for recovery.
+                note = (f"The recording could not be moved to {dest_dir}: {exc.strerror or exc}. "
+                        "It is kept and will be offered for recovery at the next start.")
+                self.error = f"{self.error} {note}" if self.error else note
+                self.path = wav
+                return self.path
             wav.with_suffix(".json").unlink(missing_ok=True)
             return self.path
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -96,8 +97,10 @@ def find_incomplete(directory: Path | None = None) -> list[IncompleteRecording]:
     for wav in sorted(d.glob("*.wav"), key=lambda p: p.stat().st_mtime):
         try:
             lay = inspect_wav(wav)
-        except (ValueError, OSError, EOFError):
+        except (ValueError, OSError, EOFError, struct.error):
             continue  # not even a WAV header made it to disk: nothing to recover
+        if lay.real_frames == 0:
+            continue  # crashed before the first block: no audio to offer
         side_path = wav.with_suffix(".json")
         try:
             side = Sidecar.load(side_path)

@@ -16,9 +16,6 @@ import traceback
 
 log = logging.getLogger("studio.app")
 
-import studio.ui.widgets.pyside_refcount_fix  # noqa: E402,F401  (PySide6 6.12 emit() refcount bug)
-
-
 # Worker threads (decode, mel, analysis) hold the GIL between numpy calls; handing it back to the
 # GUI thread every 1 ms instead of Python's default 5 ms keeps redraws smooth during an import.
 GIL_SWITCH_INTERVAL_S = 0.001

@@ -9,7 +9,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import studio.ui.widgets.pyside_refcount_fix  # noqa: F401,E402  (PySide6 6.12 emit() refcount bug)
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoGroup
 

@@ -11,12 +11,10 @@ cancelled(Cancelled), stateChanged(EngineState) (idle/loading/busy/stopped + loa
 """
 from __future__ import annotations
 
-import ctypes
 import logging
 import sys
 
-import PySide6
-from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
+from PySide6.QtCore import QObject, Qt, Signal
 
 from engine.jobs import (AudioChunk, Cancelled, CodeFrame, Done, EngineState, Event, Failed, Progress,
                          Request)
@@ -24,57 +22,6 @@ from engine.worker import EngineWorker
 from engine.worker_jobs import BackendFactory
 
 log = logging.getLogger("mynah.ui.engine")
-
-
-def _emit_loses_a_reference() -> bool:
-    """PySide6 6.12.0's SignalInstance.emit() returns True without owning a reference to it, so
-    every Python-side emit decrements True's refcount; on Python < 3.12 (bools not immortal) a few
-    thousand emits free True and the interpreter aborts ("bool_dealloc"). Probe it with a test signal."""
-    class _Probe(QObject):
-        ping = Signal()
-
-    probe = _Probe()
-    n = 64
-    before = sys.getrefcount(True)
-    for _ in range(n):
-        probe.ping.emit()
-    lost = before - sys.getrefcount(True)
-    if lost >= n // 2:  # (another thread may move the count a little)
-        for _ in range(n):  # give back what the probe itself took
-            ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
-        return True
-    return False
-
-
-_emit_fix_installed = False
-
-
-def install_emit_refcount_fix() -> bool:
-    """Patch SignalInstance.emit process-wide when this PySide6 has the refcount bug (idempotent).
-
-    Importing this module installs it; the app and the test suite should also call it at start-up
-    so code that emits many signals before the bridge is imported is safe. True when installed.
-    """
-    global _emit_fix_installed
-    if _emit_fix_installed:
-        return True
-    if not _emit_loses_a_reference():
-        return False
-    original = SignalInstance.emit
-
-    def emit(self, *args):
-        ret = original(self, *args)
-        if ret is True or ret is False:
-            ctypes.pythonapi.Py_IncRef(ctypes.py_object(ret))  # the reference emit() forgot
-        return ret
-
-    SignalInstance.emit = emit
-    _emit_fix_installed = True
-    log.info("PySide6 %s: installed the Signal.emit refcount fix", PySide6.__version__)
-    return True
-
-
-install_emit_refcount_fix()
 
 
 class EngineBridge(QObject):
@@ -154,4 +101,4 @@ def describe_state(state: EngineState) -> str:
     return f"{label}: {state.detail} · {models}" if state.detail else f"{label} · {models}"
 
 
-__all__ = ["EngineBridge", "describe_state", "install_emit_refcount_fix"]
+__all__ = ["EngineBridge", "describe_state"]

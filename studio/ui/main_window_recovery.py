@@ -16,7 +16,9 @@ def _find():
         from studio.core import recovery
     except ImportError:  # recovery module not present in this build
         return []
-    return recovery.find_incomplete()
+    # Dataset takes are recovered by their dataset when it is reopened (it resumes at that
+    # prompt); offering them here too would let "Discard" delete a take the dataset still expects.
+    return [r for r in recovery.find_incomplete() if getattr(r, "owner", None) not in DATASET_OWNERS]
 
 
 def _describe(rec) -> str:
@@ -28,6 +30,7 @@ def _describe(rec) -> str:
 # Recordings made in these workspaces come back into the Voices editor; others (a dataset take)
 # go back to the folder their sidecar names, and the status bar says where.
 VOICES_OWNERS = {"voices", "recordings"}
+DATASET_OWNERS = {"dataset"}
 
 
 def offer_recovery(window) -> None:

@@ -9,4 +9,5 @@ WORKSPACES: list[tuple[str, str, str]] = [
     ("Synthesize", "studio.ui.synthesize.workspace", "SynthesizeWorkspace"),
     ("Compare", "studio.ui.compare.workspace", "CompareWorkspace"),
     ("Models", "studio.ui.models.workspace", "ModelsWorkspace"),
+    ("Dataset", "studio.ui.dataset.workspace", "DatasetWorkspace"),
 ]

@@ -94,6 +94,17 @@ def test_reference_too_long_for_the_budget_is_a_clear_error(backend):
         list(backend.synthesize("Hi.", None, SamplingParams(max_audio_seconds=200, options=CODES_ONLY)))
 
 
+def test_voice_encoded_for_another_model_is_refused(backend):
+    bad = _voice(10)
+    bad.payload = bad.payload + 5000
+    with pytest.raises(ValueError, match="encode the reference again"):
+        list(backend.synthesize("Hi.", bad, SamplingParams(options=CODES_ONLY)))
+    with pytest.raises(ValueError, match=r"CSM needs \[32, frames\]"):
+        backend.split_text("Hi.", VoicePrompt("v", "x", 10, np.zeros((8, 10), dtype=np.int64)))
+    with pytest.raises(ValueError, match="no text to say"):
+        list(backend.synthesize("   ", None, SamplingParams(options=CODES_ONLY)))
+
+
 def test_long_text_is_split_into_chunks_that_each_fit_with_the_voice(backend):
     voice = _voice(600)
     text = " ".join(f"Sentence number {i} is here to make the text long." for i in range(60))
@@ -131,3 +142,20 @@ def test_full_pipeline_reference_audio_to_streamed_audio(backend, speech_clips):
     streamed = np.concatenate([s.audio for s in steps if s.audio is not None])
     assert streamed.dtype == np.float32 and len(streamed) == len(codes) * 1920
     np.testing.assert_allclose(streamed, backend.decode_codes(codes.T), atol=1e-4)
+
+
+def test_silent_tail_is_held_back_then_dropped_and_stops_the_take():
+    from engine.backends.csm_guards import GuardSettings, SilenceTrimmer
+
+    sr, fr = 24000, 12.5  # decisions are per 80 ms frame (1920 samples)
+    tone = (0.3 * np.sin(np.arange(3840) * 0.05)).astype(np.float32)  # 2 frames of sound
+    quiet = np.zeros(9600, dtype=np.float32)  # 5 frames, 0.4 s
+    t = SilenceTrimmer(sr, fr, GuardSettings(silence_tail_s=1.0, keep_tail_s=0.1))
+    out, stop = t.push(np.concatenate([tone, quiet]))
+    assert len(out) == len(tone) and not stop  # the silent end is held back
+    out, stop = t.push(tone)  # speech resumes: the held pause comes back, in order
+    assert len(out) == len(quiet) + len(tone) and np.array_equal(out[: len(quiet)], quiet)
+    results = [t.push(quiet) for _ in range(3)]  # 0.4, 0.8, 1.2 s of silence
+    assert all(out is None for out, _ in results)
+    assert [stop for _, stop in results] == [False, False, True]
+    assert len(t.finish()) == int(0.1 * sr)  # only a short decay survives

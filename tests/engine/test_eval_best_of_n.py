@@ -75,7 +75,7 @@ def test_cancel_between_candidates_keeps_what_was_made(scorer, speech_dir):
 
 
 @pytest.mark.timeout(900)
-def test_best_of_n_with_a_tiny_random_csm(scorer, speech_dir, speech_clips):
+def test_best_of_n_with_a_tiny_random_csm(scorer, speech_dir):
     pytest.importorskip("transformers")
     import torch
 
@@ -89,9 +89,13 @@ def test_best_of_n_with_a_tiny_random_csm(scorer, speech_dir, speech_clips):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
 
+    codes: dict[int, np.ndarray] = {}
+
     def generate(seed: int):
         params = SamplingParams(seed=seed, temperature=0.9, max_audio_seconds=1.2)
-        chunks = [s.audio for s in backend.synthesize(text, None, params) if s.audio is not None]
+        steps = list(backend.synthesize(text, None, params))
+        codes[seed] = np.stack([st.codes for st in steps if st.codes is not None])  # [frames, K]
+        chunks = [st.audio for st in steps if st.audio is not None]
         audio = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
         return audio, backend.info.sample_rate
 
@@ -100,12 +104,14 @@ def test_best_of_n_with_a_tiny_random_csm(scorer, speech_dir, speech_clips):
         result = best_of_n(generate, 3, scorer=scorer, text=text, reference=reference, reference_sr=ref_sr)
     finally:
         torch.set_num_threads(threads)
-    assert len(result.ranking) == 3 and all(c.error is None for c in result.ranking), \
-        [c.error for c in result.ranking]
-    audios = [c.audio for c in result.ranking]
-    assert any(len(a) != len(audios[0]) or not np.array_equal(a, audios[0]) for a in audios[1:])
-    best = result.best
-    assert best.combined == max(c.combined for c in result.ranking)
+    errors = [c.error for c in result.ranking if c.error]
+    assert len(result.ranking) == 3 and not errors, errors
+    # Each seed sampled its own tokens. (The tiny random Mimi decodes them all to nearly the same
+    # waveform, so the ranking itself may tie; the real-speech test above checks the ordering.)
+    assert not np.array_equal(codes[0], codes[1]) and not np.array_equal(codes[1], codes[2])
+    assert [c.combined for c in result.ranking] == sorted((c.combined for c in result.ranking), reverse=True)
+    assert result.best.combined == max(c.combined for c in result.ranking)
     for c in result.ranking:  # random weights speak no words: every metric is a score or a reason
-        assert c.scores.wer is not None
+        assert c.scores.wer is not None and c.scores.wer.wer > 0.5
         assert (c.scores.dnsmos is None) == ("dnsmos" in c.scores.not_scorable)
+        assert (c.scores.similarity is None) == ("similarity" in c.scores.not_scorable)

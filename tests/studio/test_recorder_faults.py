@@ -9,7 +9,7 @@ from studio.core.devices import AudioDevice, DeviceError
 from studio.core.paths import get_paths
 from studio.core.player import Player
 from studio.core.recorder import Recorder
-from studio.core.recovery import find_incomplete
+from studio.core.recovery import Sidecar, find_incomplete
 from tests.studio.test_recorder_support import dominant_hz, wait_for
 
 SR = 48000
@@ -76,3 +76,19 @@ def test_stream_that_stops_delivering_is_detected(pulse_sink, tmp_path):
     frames = rec.frames_written
     path = rec.stop()
     assert read_audio(path).info.frames == frames >= SR // 2
+
+
+def test_unwritable_destination_keeps_the_take_for_recovery(pulse_sink, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the takes folder should be")
+    rec = Recorder(blocked, samplerate=SR, name="kept")
+    rec.start()
+    assert wait_for(lambda: rec.frames_written > SR // 4, 10)
+    path = rec.stop()
+    assert "could not be moved" in rec.error and "recovery" in rec.error
+    assert path.parent == get_paths().incomplete and read_audio(path).info.frames == rec.frames_written
+    side = Sidecar.load(path.with_suffix(".json"))
+    side.pid = 999999999  # the next start-up: the process that recorded it has exited
+    side.save(path.with_suffix(".json"))
+    [found] = [r for r in find_incomplete() if r.wav_path == path]
+    assert found.name == "kept" and found.frames == rec.frames_written

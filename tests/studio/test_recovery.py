@@ -78,8 +78,11 @@ def test_discard_goes_to_trash_and_live_recordings_are_not_offered():
     assert find_incomplete() == []
 
 
-def test_header_less_garbage_is_ignored():
-    (get_paths().incomplete / "junk.wav").write_bytes(b"RIF")
+def test_header_less_garbage_and_empty_recordings_are_not_offered():
+    inc = get_paths().incomplete
+    (inc / "junk.wav").write_bytes(b"RIF")
+    (inc / "torn.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x03\x00")
+    StreamingWavWriter(inc / "empty.wav", 48000, 1).close()  # crashed before the first block
     assert find_incomplete() == []
 
 

@@ -25,9 +25,8 @@ def test_window_shows_before_torch_is_imported_and_logs_to_file(mynah_home):
 
 
 def test_many_signal_emits_do_not_crash_the_process(mynah_home):
-    # PySide6 6.12 drops a reference to True on every Signal.emit() and to None on every Python
-    # slot call; without the fix in
-    # studio.ui.widgets.pyside_refcount_fix the interpreter aborts after a few hundred emits.
+    # PySide6 6.12.0 drops a reference to True on every Signal.emit() and to None on every Python
+    # slot call, and the interpreter aborts after a few hundred emits: pyproject excludes it.
     script = textwrap.dedent("""
         from PySide6.QtWidgets import QApplication
         app = QApplication([])

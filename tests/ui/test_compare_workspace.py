@@ -190,3 +190,17 @@ def test_instant_switch_on_a_real_output_device(qtbot, pulse_sink):
     finally:
         c.stop()
         ctx.player.close()
+
+
+def test_number_keys_switch_lanes(qtbot):
+    ws, voice, quiet, loud = _setup(qtbot)
+    _add_all(qtbot, ws, voice, quiet, loud)
+    from PySide6.QtTest import QTest
+    ws.show()
+    ws.activateWindow()
+    assert QTest.qWaitForWindowActive(ws)  # shortcuts only fire in the active window
+    ws.view.stop_button.setFocus()
+    from PySide6.QtCore import Qt
+    qtbot.keyClick(ws.view.stop_button, Qt.Key_3)
+    assert ws.controller.active == 2 and ws.controller.lanes[2].played
+    assert np.array_equal(ws.ctx.player.samples, ws.controller.lanes[2].audio)

@@ -110,7 +110,7 @@ def test_long_recording_proofreading_with_undo(qtbot, workspace, speech_clips, t
     ws.undo_stack.undo()
     ws.undo_stack.undo()  # merge undone: back to the four segments as typed
     assert [s.text for s in panel.segments] == [r["transcript"] for r in rows]
-    panel.grab().save("/tmp/ds_long.png")
+    panel.grab().save(str(tmp_path / "long.png"))
     with qtbot.waitSignal(panel.added, timeout=30000):
         panel.add_to_dataset()
     assert [p.text for p in ws.store.prompts(ds.id)] == [r["transcript"] for r in rows]
@@ -141,7 +141,7 @@ def test_qc_filter_retake_queue_and_export_dialog(qtbot, workspace, speech_clips
     ws.qc.queue.itemDoubleClicked.emit(ws.qc.queue.item(0))
     assert ws.tabs.currentWidget() is ws.teleprompter and ws.teleprompter.index == 1
     ws.tabs.setCurrentWidget(ws.qc)
-    ws.grab().save("/tmp/ds_qc.png")
+    ws.grab().save(str(tmp_path / "qc.png"))
 
     dlg = ws.open_export()
     dest = tmp_path / "busy"
@@ -155,4 +155,44 @@ def test_qc_filter_retake_queue_and_export_dialog(qtbot, workspace, speech_clips
         dlg.start(confirm_overwrite=lambda p: True)
     assert blocker.args[0] is not None and len(blocker.args[0].clips) == 3
     assert (dest / "train.jsonl").exists() and "clipping: 1" in (dest / "README.md").read_text()
-    dlg.grab().save("/tmp/ds_export.png")
+    dlg.grab().save(str(tmp_path / "export.png"))
+
+
+class _FakeRecorder:
+    """Stands in for studio.core.recorder.Recorder: levels scripted by the test."""
+
+    def __init__(self, path, levels):
+        self.path, self.levels = path, list(levels)
+        self.error, self.overflows, self.samplerate, self.duration_s = None, 0, 24000, 2.0
+
+    def level(self):
+        from types import SimpleNamespace
+
+        db = self.levels.pop(0) if len(self.levels) > 1 else self.levels[0]
+        return SimpleNamespace(rms_dbfs=db, peak_dbfs=db + 6, clipped=False)
+
+    def stop(self):
+        return self.path
+
+
+def test_auto_stop_after_trailing_silence_and_device_change_warning(qtbot, workspace, tmp_path):
+    ws = workspace
+    ds = ws.store.create("Auto", sample_rate=24000)
+    ws.store.add_prompts(ds.id, [Prompt("a0", "Hello there.")])
+    ws.store.update(ds.id, input_device="USB mic @ 48000 Hz")
+    ws.open_dataset(ds.id)
+    tp = ws.teleprompter
+    assert "input changed" in tp.warning.text() and "USB mic" in tp.warning.text()
+    p = ws.store.prompts(ds.id)[0]
+    take = ws.store.begin_take(ds.id, p.id, "a0_take1")
+    wav = tmp_path / "a0_take1.wav"
+    sf.write(str(wav), np.zeros(24000, np.float32), 24000)
+    # Speech for a while, then silence: the take stops by itself after the chosen silence.
+    tp.auto_stop.setChecked(True)
+    tp.auto_stop_s.setValue(0.5)
+    tp.recorder, tp._take_id = _FakeRecorder(wav, [-20.0] * 12 + [-70.0]), take
+    tp._started = __import__("time").monotonic() - 2.0
+    tp._auto_timer.start()
+    qtbot.waitUntil(lambda: tp.recorder is None, timeout=5000)
+    qtbot.waitUntil(lambda: not tp.saving, timeout=5000)
+    assert ws.store.take(take).status == "done" and ws.store.take(take).is_best

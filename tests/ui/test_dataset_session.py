@@ -45,7 +45,8 @@ def matched_windows(recording, reference, sr, win_s=0.5):
     from scipy import signal
 
     w = int(win_s * sr)
-    energy = np.sqrt(np.convolve(recording.astype(np.float64) ** 2, np.ones(w), "valid"))
+    csum = np.concatenate([[0.0], np.cumsum(recording.astype(np.float64) ** 2)])
+    energy = np.sqrt(np.maximum(csum[w:] - csum[:-w], 0.0))  # [len(recording) - w + 1]
     found, offsets, voiced = 0, [], 0
     for i in range(0, len(reference) - w, w):
         ref = reference[i:i + w]
@@ -91,19 +92,22 @@ def test_record_five_prompts_with_hotkeys_then_export(qtbot, workspace, pulse_si
         assert tp.index == i and tp.prompt_label.text() == rows[f]["transcript"]
         x, sr = sf.read(str(rows[f]["path"]), dtype="float32")
         qtbot.keyClick(tp, Qt.Key_R)
-        assert tp.recorder is not None
-        qtbot.waitUntil(lambda: tp.recorder.frames_written > 0, timeout=10000)
+        assert tp.is_recording
+        qtbot.waitUntil(lambda: tp.recorder is not None and tp.recorder.frames_written > 0, timeout=10000)
         qtbot.wait(300)
         _play_into_sink(player, x, sr)
         qtbot.wait(int(1000 * len(x) / sr) + 600)
         qtbot.keyClick(tp, Qt.Key_R)
-        assert tp.recorder is None
+        assert not tp.is_recording
+        qtbot.waitUntil(lambda: not tp.saving, timeout=10000)
         played.append((x, sr))
         if i == 2:  # a retake: record again, discard it with Del, the first take stays best
             qtbot.keyClick(tp, Qt.Key_R)
-            qtbot.waitUntil(lambda: tp.recorder.frames_written > 0, timeout=10000)
+            qtbot.waitUntil(lambda: tp.recorder is not None and tp.recorder.frames_written > 0, timeout=10000)
             qtbot.wait(300)
             qtbot.keyClick(tp, Qt.Key_R)
+            qtbot.waitUntil(lambda: not tp.saving, timeout=10000)
+            assert len(ws.store.takes(ds.id, tp.current.id)) == 2
             qtbot.keyClick(tp, Qt.Key_Delete)
             assert len(ws.store.takes(ds.id, tp.current.id)) == 1
         qtbot.keyClick(tp, Qt.Key_N)
@@ -113,7 +117,7 @@ def test_record_five_prompts_with_hotkeys_then_export(qtbot, workspace, pulse_si
     ws.qc.refresh()
     assert ws.qc.table.rowCount() == 5
     tp.grab().save(str(tmp_path / "teleprompter.png"))
-    ws.grab().save("/tmp/dataset_workspace.png")
+    ws.grab().save(str(tmp_path / "workspace.png"))
 
     dlg = ws.open_export()
     dlg.dest.setText(str(tmp_path / "lj"))

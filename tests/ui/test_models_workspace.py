@@ -103,3 +103,18 @@ def test_token_is_never_left_on_screen(ws):
     assert ws.view.token_edit.text() == "" and "token" in ws.view.token_state.text()
     from engine.hub.download import save_token
     save_token("")
+
+
+def test_workspaces_import_without_torch_or_the_hub_client():
+    """The window must appear before torch loads: these modules are imported at start-up."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; import studio.ui.synthesize.workspace, studio.ui.compare.workspace, "
+            "studio.ui.models.workspace; print(sorted(m for m in ('torch', 'huggingface_hub', 'transformers') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QListWidgetItem, QTableWidgetItem
 
 from studio.core.ratings import RatingError, RatingStore
@@ -62,6 +63,10 @@ class CompareController(QObject):
         v.abx_is_b.clicked.connect(lambda: self.answer_abx(1))
         v.export_csv.clicked.connect(self.export_csv)
         v.match_loudness.toggled.connect(lambda _: self._reload_lanes())
+        # 1..6 switch lanes, space plays/pauses: hands stay on the keyboard during a listening test.
+        for i in range(L.MAX_LANES):
+            QShortcut(QKeySequence(str(i + 1)), v, activated=lambda i=i: self.switch_to(i))
+        QShortcut(QKeySequence("Space"), v, activated=self.toggle_play)
         self.refresh_picker()
         self.refresh_results()
         self._update_enabled()

@@ -33,7 +33,7 @@ class CoverageChart(QWidget):
         p.fillRect(self.rect(), QColor(COLORS["plot_bg"]))
         if self.script is None:
             p.setPen(QColor(COLORS["text_dim"]))
-            p.drawText(self.rect(), Qt.AlignCenter, "No script loaded")
+            p.drawText(self.rect(), Qt.AlignCenter, "Phoneme coverage of the script appears here")
             return
         n = len(ARPABET)
         w = (self.width() - 20) / n

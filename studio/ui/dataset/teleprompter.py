@@ -12,11 +12,12 @@ import logging
 import time
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout,
                                QWidget)
 
 from studio.ui.theme import COLORS
+from studio.ui.widgets.background import run_in_background
 from studio.ui.widgets.meter import LevelMeter
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,9 @@ class Teleprompter(QWidget):
         self.recorder = None
         self.monitor = None
         self._take_id: int | None = None
+        self._starting = None  # (recorder, take id) while the device opens
+        self._stop_requested = False
+        self._pending_stops = 0
         self._started = 0.0
         self._heard_speech = False
         self._quiet_since: float | None = None
@@ -142,15 +146,25 @@ class Teleprompter(QWidget):
 
     @property
     def is_recording(self) -> bool:
-        return self.recorder is not None or self._preroll_timer.isActive()
+        return self.recorder is not None or self._starting is not None or self._preroll_timer.isActive()
 
     # ----- keys -------------------------------------------------------------------------------
+    def _actions(self) -> dict:
+        return {Qt.Key_R: self.toggle_record, Qt.Key_Space: self.play_last, Qt.Key_N: self.next,
+                Qt.Key_Right: self.next, Qt.Key_P: self.previous, Qt.Key_Left: self.previous,
+                Qt.Key_S: self.skip, Qt.Key_Delete: self.discard_last, Qt.Key_K: self.keep_last}
+
+    def event(self, ev) -> bool:
+        # The main window binds R and Space as window-wide shortcuts; while the teleprompter has
+        # focus its own meaning of every hotkey wins (Space plays the last take, not the transport).
+        if ev.type() == QEvent.ShortcutOverride and ev.modifiers() in (Qt.NoModifier, Qt.KeypadModifier) \
+                and ev.key() in self._actions() and self.dataset is not None:
+            ev.accept()
+            return True
+        return super().event(ev)
+
     def keyPressEvent(self, ev) -> None:
-        k = ev.key()
-        actions = {Qt.Key_R: self.toggle_record, Qt.Key_Space: self.play_last, Qt.Key_N: self.next,
-                   Qt.Key_Right: self.next, Qt.Key_P: self.previous, Qt.Key_Left: self.previous,
-                   Qt.Key_S: self.skip, Qt.Key_Delete: self.discard_last, Qt.Key_K: self.keep_last}
-        fn = actions.get(k)
+        fn = self._actions().get(ev.key())
         if fn is None or self.dataset is None:
             super().keyPressEvent(ev)
             return
@@ -211,8 +225,12 @@ class Teleprompter(QWidget):
         if self.recorder is not None:
             self.stop_recording()
             return
+        if self._starting is not None:
+            self._stop_requested = True
+            return
         if self.current is None:
             return
+        self._check_device()  # the input may have been changed in settings since the last take
         self._stop_monitor()
         if self.preroll.value() > 0:
             self.state_label.setText(f"Get ready… recording starts in {self.preroll.value():.1f} s")
@@ -221,6 +239,8 @@ class Teleprompter(QWidget):
             self._start_recorder()
 
     def _start_recorder(self) -> None:
+        """Reserve the take row, then open the device on a worker thread: opening a PortAudio
+        stream can take a few hundred ms on a busy machine and must not freeze the GUI."""
         from studio.core.recorder import Recorder
 
         p = self.current
@@ -228,13 +248,24 @@ class Teleprompter(QWidget):
         take = self.store.begin_take(self.dataset.id, p.id, name)
         rec = Recorder(self.store.takes_folder(self.dataset.id), device=self.ctx.settings.input_device,
                        samplerate=self.dataset.sample_rate, name=name, owner="dataset", owner_ref=str(take))
-        try:
-            path = rec.start()
-        except Exception as exc:
-            self.store.library.execute("UPDATE dataset_takes SET status = 'lost' WHERE id = ?", (take,))
-            self.warning.setText(str(exc))
-            self.message.emit(str(exc))
+        self._starting = (rec, take)
+        self.state_label.setText("Opening the input…")
+        run_in_background(rec.start, on_done=lambda path: self._recorder_started(rec, take, path),
+                          on_error=lambda exc: self._recorder_failed(take, exc), owner=self)
+
+    def _recorder_failed(self, take: int, exc) -> None:
+        if self._starting is None or self._starting[1] != take:
             return
+        self._starting = None
+        self.store.library.execute("UPDATE dataset_takes SET status = 'lost' WHERE id = ?", (take,))
+        self.warning.setText(str(exc))
+        self.state_label.setText("Press R to record")
+        self.message.emit(str(exc))
+
+    def _recorder_started(self, rec, take: int, path) -> None:
+        if self._starting is None or self._starting[0] is not rec:
+            return  # stop_all took this take over while the device was opening
+        self._starting = None
         self.store.set_streaming_path(take, path)
         if not self.dataset.input_device:
             self.dataset = self.store.update(self.dataset.id, input_device=self._device_label())
@@ -244,27 +275,42 @@ class Teleprompter(QWidget):
         self.state_label.setText("● Recording — R to stop")
         self.state_label.setStyleSheet(f"color: {COLORS['record']}; font-weight: 600;")
         self._auto_timer.start()
+        if self._stop_requested:  # R was pressed again while the device was opening
+            self._stop_requested = False
+            self.stop_recording()
 
-    def stop_recording(self) -> int | None:
+    def stop_recording(self) -> None:
+        """Stop on a worker thread (the writer drains and the file is finalized there); the take
+        is registered when that is done."""
         rec, take = self.recorder, self._take_id
         if rec is None:
-            return None
+            return
         self._auto_timer.stop()
         self.meter.set_source(None)
         self.recorder, self._take_id = None, None
-        try:
-            path = rec.stop()
-        except Exception as exc:
-            log.exception("stopping the recorder")
-            self.warning.setText(f"The take could not be finished: {exc}. It will be recovered when the dataset reopens.")
-            return None
+        self.state_label.setStyleSheet("")
+        self.state_label.setText("Saving the take…")
+        self._pending_stops += 1
+        run_in_background(rec.stop, on_done=lambda path: self._recorder_stopped(rec, take, path),
+                          on_error=lambda exc: self._stop_failed(exc))
+
+    def _stop_failed(self, exc) -> None:
+        self._pending_stops -= 1
+        log.error("stopping the recorder: %s", exc)
+        self.warning.setText(f"The take could not be finished: {exc}. It will be recovered when the dataset reopens.")
+
+    def _recorder_stopped(self, rec, take: int, path) -> None:
+        self._pending_stops -= 1
         self.store.finish_take(take, path, duration_s=rec.duration_s, sample_rate=rec.samplerate)
         if rec.error:
             self.warning.setText(rec.error)
-        self.state_label.setStyleSheet("")
         self.refresh()
         self.takeFinished.emit(take)
-        return take
+
+    @property
+    def saving(self) -> bool:
+        """A stopped take is still being finalized."""
+        return self._pending_stops > 0
 
     def _poll_recording(self) -> None:
         rec = self.recorder
@@ -326,7 +372,26 @@ class Teleprompter(QWidget):
             self.monitor = None
 
     def stop_all(self) -> None:
+        """Closing or switching dataset: stop synchronously so the take is registered now."""
         self._preroll_timer.stop()
-        if self.recorder is not None:
-            self.stop_recording()
+        rec, take = self.recorder, self._take_id
+        if self._starting is not None:  # the device is still opening: wait for it, then stop
+            rec, take = self._starting
+            self._starting = None
+            deadline = time.monotonic() + 10
+            while not rec.is_recording and rec.error is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if rec.is_recording:
+                self.store.set_streaming_path(take, rec.incomplete_path)
+            else:
+                rec = None
+        if rec is not None:
+            self._auto_timer.stop()
+            self.meter.set_source(None)
+            self.recorder, self._take_id = None, None
+            try:
+                path = rec.stop()
+                self.store.finish_take(take, path, duration_s=rec.duration_s, sample_rate=rec.samplerate)
+            except Exception:
+                log.exception("stopping the recorder at shutdown; the take stays recoverable")
         self._stop_monitor()

@@ -135,6 +135,8 @@ class DatasetWorkspace(QWidget):
         self._update_info()
         self._update_buttons()
         self.refresh_coverage()
+        if self.isVisible():
+            self.teleprompter.start_monitor()  # meter + noise floor before the first take
         self.datasetOpened.emit(dataset_id)
 
     def _update_info(self) -> None:

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 
 from engine.hub.local import installed_models
 from engine.jobs import LoadModel, ReferenceSpec
@@ -49,6 +50,8 @@ class SynthesizeController(QObject, TakeEditsMixin):
         v = view
         v.text_edit.textChanged.connect(self._preview.start)
         v.generate_button.clicked.connect(self.generate)
+        QShortcut(QKeySequence("Ctrl+Return"), v, activated=self.generate)
+        QShortcut(QKeySequence("Escape"), v, activated=self.stop)
         v.stop_button.clicked.connect(self.stop)
         v.random_seed.toggled.connect(lambda on: v.seed.setEnabled(not on))
         self.refresh_voices()

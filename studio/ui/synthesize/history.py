@@ -56,11 +56,15 @@ class HistoryController(QObject):
         v.regenerate_chunk_button.clicked.connect(self.regenerate_chunk)
         v.hear_codebooks_button.clicked.connect(
             lambda: self.current is not None and self.synth.hear_codebooks(self.current, v.codebooks.value()))
-        synth.takeStored.connect(lambda take_id: self.refresh(select=take_id))
+        # During a batch only the list grows; the newest take is opened (audio, mel, codes) once the
+        # batch is over, so the GUI thread does no heavy drawing while the engine streams.
+        synth.takeStored.connect(self._take_stored)
+        synth.batchFinished.connect(lambda: self._newest and self.refresh(select=self._newest))
+        self._newest: str | None = None
         self.refresh()
 
     # ---- list ----------------------------------------------------------------------------
-    def refresh(self, select: str | None = None) -> None:
+    def refresh(self, select: str | None = None, *, show: bool = True) -> None:
         voice_id = self.view.voice_combo.currentData()
         keep = select or (self.current.id if self.current else None)
         lst = self.view.take_list
@@ -76,7 +80,18 @@ class HistoryController(QObject):
                 item.setSelected(True)
                 lst.setCurrentItem(item)
         lst.blockSignals(False)
-        self._selection_changed()
+        if show:
+            self._selection_changed()
+
+    def _take_stored(self, take_id: str) -> None:
+        self._newest = take_id
+        if not self.synth.busy:
+            self.refresh(select=take_id)
+        else:
+            self._list_only()
+
+    def _list_only(self) -> None:
+        self.refresh(select=self.current.id if self.current else None, show=False)
 
     def selected_ids(self) -> list[str]:
         return [i.data(Qt.UserRole) for i in self.view.take_list.selectedItems()]

@@ -1,0 +1,1 @@
+"""Dataset workspace: teleprompter sessions, QC, long-recording proofreading, export."""

@@ -1,0 +1,1 @@
+"""The Voices workspace: import/record a reference clip, edit it, save it as a Voice."""
