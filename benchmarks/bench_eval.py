@@ -29,12 +29,16 @@ def _take(seconds: float) -> tuple[np.ndarray, int, str, np.ndarray, int]:
     import soundfile as sf
 
     if SPEECH.is_dir():
-        x, sr = sf.read(SPEECH / "vctk_p226_023.wav", dtype="float32")
-        ref, ref_sr = sf.read(SPEECH / "vctk_p226_016.wav", dtype="float32")
-        text = ("If the red of the second bow falls upon the green of the first, the result is to give a bow "
-                "with an abnormally wide yellow band, since red and green light when mixed form yellow.")
+        import csv
+
+        with open(SPEECH / "transcripts.tsv", newline="", encoding="utf-8") as f:
+            texts = {r["file"]: r["transcript"] for r in csv.DictReader(f, delimiter="\t")}
+        # 10.5 s of read speech whose last 0.5 s is silence: cut to 10 s, every word is still in it.
+        name = "librispeech_2412_153948-0001.flac"
+        x, sr = sf.read(SPEECH / name, dtype="float32")
+        ref, ref_sr = sf.read(SPEECH / "librispeech_2412_153948-0000.flac", dtype="float32")
         x = np.pad(x, (0, max(0, int(seconds * sr) - len(x))))[: int(seconds * sr)]
-        return x, sr, text, ref, ref_sr
+        return x, sr, texts[name], ref, ref_sr
     # No test data: a synthetic vowel-like signal still exercises every model.
     sr = 16000
     t = np.arange(int(seconds * sr)) / sr

@@ -87,6 +87,18 @@ class Synthesize(Request):
     stream_frames: int = 5  # frames per audio chunk (CSM: 5 frames = 400 ms)
     normalize_text: bool = True
     default_pause_s: float = 0.6  # silence for a blank line between paragraphs
+    # Equal-power crossfade where two text chunks meet (0: plain concatenation). Part of the
+    # request so a take's recipe records it and Re-render reproduces the same samples.
+    crossfade_ms: float = 30.0
+
+
+@dataclass(kw_only=True)
+class DecodeCodes(Request):
+    """Decode a take's codes with only the first `n_codebooks` RVQ levels ("hear codebooks 1..k")."""
+
+    codes: np.ndarray  # int [n_codebooks_total, T]: all levels the model produced
+    n_codebooks: int  # k: 1..the model's codebook count
+    model_id: str | None = None  # None: the only loaded model
 
 
 @dataclass(kw_only=True)
@@ -163,9 +175,16 @@ class SynthResult:
 
 
 @dataclass(kw_only=True)
+class DecodedAudio:
+    audio: np.ndarray  # float32 mono [T], a copy
+    sample_rate: int
+    n_codebooks: int  # the k levels used
+
+
+@dataclass(kw_only=True)
 class Done(Event):
     # LoadModel -> ModelInfo; EncodeReference -> VoicePrompt; Synthesize -> SynthResult;
-    # Evaluate -> TakeScores; Unload -> list of unloaded model ids.
+    # DecodeCodes -> DecodedAudio; Evaluate -> TakeScores; Unload -> list of unloaded model ids.
     result: Any = None
 
 
@@ -197,7 +216,7 @@ class EngineState(Event):
 TERMINAL_EVENTS = (Done, Failed, Cancelled)
 
 __all__ = [
-    "Request", "ReferenceSpec", "LoadModel", "EncodeReference", "Synthesize", "Evaluate", "Cancel",
-    "Unload", "Event", "Progress", "AudioChunk", "CodeFrame", "SynthResult", "Done", "Failed",
+    "Request", "ReferenceSpec", "LoadModel", "EncodeReference", "Synthesize", "DecodeCodes", "Evaluate",
+    "Cancel", "Unload", "Event", "Progress", "AudioChunk", "CodeFrame", "SynthResult", "DecodedAudio", "Done", "Failed",
     "Cancelled", "EngineState", "TERMINAL_EVENTS", "new_job_id",
 ]

@@ -19,10 +19,11 @@ import time
 import traceback
 from typing import Callable
 
-from engine.jobs import (Cancel, Cancelled, Done, EncodeReference, EngineState, Evaluate, Event,
-                         Failed, LoadModel, Request, Synthesize, TERMINAL_EVENTS, Unload)
+from engine.jobs import (Cancel, Cancelled, DecodeCodes, Done, EncodeReference, EngineState, Evaluate,
+                         Event, Failed, LoadModel, Request, Synthesize, TERMINAL_EVENTS, Unload)
 from engine.worker_jobs import (BackendFactory, JobCancelled, JobContext, JobError, ModelSlot,
-                                resolve_backend, run_encode, run_evaluate, run_load, run_unload)
+                                resolve_backend, run_decode, run_encode, run_evaluate, run_load,
+                                run_unload)
 from engine.worker_synth import run_synthesize
 
 log = logging.getLogger("mynah.engine")
@@ -214,6 +215,8 @@ class EngineWorker:
             return run_encode(req, ctx)
         if isinstance(req, Synthesize):
             return run_synthesize(req, ctx)
+        if isinstance(req, DecodeCodes):
+            return run_decode(req, ctx)
         if isinstance(req, Evaluate):
             if self._scorer is None:
                 from engine.eval.scorer import Scorer  # lazy: loads ASR/speaker models on first use
@@ -242,6 +245,8 @@ def _describe(req: Request) -> str:
         return "Encoding the reference voice"
     if isinstance(req, Synthesize):
         return "Generating speech"
+    if isinstance(req, DecodeCodes):
+        return f"Decoding codebooks 1..{req.n_codebooks}"
     if isinstance(req, Evaluate):
         return "Scoring the take"
     return type(req).__name__

@@ -14,7 +14,8 @@ from typing import Any, Callable
 import numpy as np
 
 from engine.backends.base import Backend, ModelInfo, VoicePrompt
-from engine.jobs import EncodeReference, Evaluate, Event, LoadModel, Progress, ReferenceSpec, Unload
+from engine.jobs import (DecodeCodes, DecodedAudio, EncodeReference, Evaluate, Event, LoadModel, Progress,
+                         ReferenceSpec, Unload)
 
 log = logging.getLogger("mynah.engine")
 
@@ -154,6 +155,30 @@ def voice_prompt(ctx: JobContext, slot: ModelSlot, spec: ReferenceSpec) -> Voice
 def run_encode(req: EncodeReference, ctx: JobContext) -> VoicePrompt:
     slot = model_for(ctx, req.model_id)
     return voice_prompt(ctx, slot, req.reference)
+
+
+def run_decode(req: DecodeCodes, ctx: JobContext) -> DecodedAudio:
+    """The take's codes through the model's codec with only the first k levels."""
+    slot = model_for(ctx, req.model_id)  # "not loaded" errors come from here
+    total = int(slot.info.n_codebooks)
+    try:
+        k = int(req.n_codebooks)
+    except (TypeError, ValueError):
+        raise JobError(f"The number of codebooks must be a whole number, got {req.n_codebooks!r}") from None
+    if not 1 <= k <= total:
+        raise JobError(f"The number of codebooks must be between 1 and {total} for {slot.model_id}, got {k}")
+    codes = np.asarray(req.codes)
+    if codes.ndim != 2 or codes.shape[0] != total or codes.shape[1] == 0:
+        raise JobError(f"These codes have shape {list(codes.shape)}; {slot.model_id} decodes "
+                       f"[{total} codebooks, frames] (were they made by another model?)")
+    if not np.issubdtype(codes.dtype, np.integer):
+        raise JobError(f"Codes must be integers, these are {codes.dtype}")
+    ctx.check_cancel()
+    ctx.emit(Progress(job_id=ctx.job_id, fraction=None, message=f"Decoding codebooks 1..{k}"))
+    audio = np.array(slot.backend.decode_codes(codes, k), dtype=np.float32, copy=True).reshape(-1)  # [T]
+    if not np.isfinite(audio).all():
+        raise JobError("The codec produced invalid audio (NaN/inf) from these codes")
+    return DecodedAudio(audio=audio, sample_rate=int(slot.info.sample_rate), n_codebooks=k)
 
 
 def run_evaluate(req: Evaluate, ctx: JobContext, scorer: Any) -> Any:

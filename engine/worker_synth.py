@@ -3,7 +3,9 @@
 The text is parsed into speech and explicit pauses (engine/text/script.py), each speech part is
 normalized and cut by the backend into chunks that fit its position budget, and every chunk is
 generated as a stream of SynthSteps. The cancel flag is checked between steps; the generator is
-closed on every exit so the backend frees its streaming state.
+closed on every exit so the backend frees its streaming state. Chunks are joined by
+engine/worker_seams.py (equal-power crossfade of `Synthesize.crossfade_ms`, a few ms ramp next to
+pauses); the streamed AudioChunks concatenate to exactly SynthResult.audio.
 """
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ from engine.jobs import AudioChunk, CodeFrame, Progress, SynthResult, Synthesize
 from engine.text.normalize import normalize_for_tts
 from engine.text.script import Pause, parse_script
 from engine.worker_jobs import JobContext, JobError, model_for, voice_prompt
+from engine.worker_seams import SeamJoiner
 
 CHARS_PER_SECOND = 14.0  # typical read speech; only used to estimate progress
+MAX_CROSSFADE_MS = 500.0  # longer would smear words together; a typo should fail clearly
 
 
 @dataclass
@@ -43,22 +47,40 @@ def plan_items(req: Synthesize, split) -> list[_Item]:
 
 
 class _Take:
-    """Accumulates the take while streaming events out."""
+    """Accumulates the take while streaming events out; what it emits went through the joiner, so
+    `audio` (the emitted pieces) is the final take."""
 
-    def __init__(self, ctx: JobContext, sample_rate: int, expected_s: float, n_chunks: int):
+    def __init__(self, ctx: JobContext, sample_rate: int, expected_s: float, n_chunks: int,
+                 joiner: SeamJoiner):
         self.ctx, self.sr, self.expected_s, self.n_chunks = ctx, sample_rate, max(expected_s, 0.1), n_chunks
+        self.joiner = joiner
         self.audio: list[np.ndarray] = []
         self.codes: list[np.ndarray] = []  # each int [n_codebooks]
         self.n_samples = 0
         self.first_audio_at: float | None = None
 
-    def add_audio(self, audio: np.ndarray, chunk_index: int, *, silence: bool = False) -> None:
+    def speech(self, audio: np.ndarray, chunk_index: int) -> None:
         # A copy the receiver owns: the backend may reuse its buffer for the next step.
         chunk = np.array(audio, dtype=np.float32, copy=True).reshape(-1)  # [n]
         if not np.isfinite(chunk).all():
             raise JobError("The model produced invalid audio (NaN/inf); try another dtype (bf16/fp32)")
+        self._emit(self.joiner.push(chunk), chunk_index)
+
+    def end_chunk(self, chunk_index: int) -> None:
+        self._emit(self.joiner.end_chunk(), chunk_index)
+
+    def pause(self, seconds: float, chunk_index: int) -> None:
+        speech, silence = self.joiner.pause(int(round(seconds * self.sr)))
+        self._emit(speech, chunk_index)
+        self._emit(silence, chunk_index, silence=True)
+
+    def finish(self, chunk_index: int) -> None:
+        self._emit(self.joiner.finish(), chunk_index)
+
+    def _emit(self, chunk: np.ndarray, chunk_index: int, *, silence: bool = False) -> None:
         if chunk.size == 0:
             return
+        chunk = np.array(chunk, dtype=np.float32, copy=True)  # never a view of the joiner's buffers
         if self.first_audio_at is None and not silence:
             self.first_audio_at = time.perf_counter()
         self.ctx.emit(AudioChunk(job_id=self.ctx.job_id, audio=chunk, sample_rate=self.sr,
@@ -79,6 +101,8 @@ class _Take:
 
 def run_synthesize(req: Synthesize, ctx: JobContext) -> SynthResult:
     started = time.perf_counter()
+    if not 0.0 <= req.crossfade_ms <= MAX_CROSSFADE_MS:  # also catches NaN
+        raise JobError(f"The crossfade between chunks must be 0-{MAX_CROSSFADE_MS:.0f} ms, got {req.crossfade_ms}")
     slot = model_for(ctx, req.model_id)
     backend = slot.backend
     voice = voice_prompt(ctx, slot, req.voice) if req.voice is not None else None
@@ -87,17 +111,20 @@ def run_synthesize(req: Synthesize, ctx: JobContext) -> SynthResult:
     speech = [i for i in items if i.text]
     expected_s = sum(len(i.text) for i in speech) / CHARS_PER_SECOND + sum(i.pause_s for i in items)
     sr = int(slot.info.sample_rate)
-    take = _Take(ctx, sr, expected_s, len(speech))
+    take = _Take(ctx, sr, expected_s, len(speech), SeamJoiner.for_rate(sr, req.crossfade_ms))
     stop_reasons: list[str | None] = []
     chunk_index = -1
     for item in items:
         ctx.check_cancel()
         if item.text is None:
-            take.add_audio(np.zeros(int(round(item.pause_s * sr)), np.float32), max(chunk_index, 0), silence=True)
+            take.pause(item.pause_s, max(chunk_index, 0))
             continue
         chunk_index += 1
+        take.joiner.start_chunk()
         stop_reasons.append(_generate_chunk(ctx, backend, item.text, voice, req, take, chunk_index))
+        take.end_chunk(chunk_index)
     ctx.check_cancel()
+    take.finish(max(chunk_index, 0))
     if take.n_samples == 0:
         raise JobError("The model produced no audio")
     audio = np.concatenate(take.audio) if take.audio else np.zeros(0, np.float32)  # [T]
@@ -118,7 +145,7 @@ def _generate_chunk(ctx: JobContext, backend, text: str, voice, req: Synthesize,
             if step.codes is not None:
                 take.add_codes(step.codes, chunk_index)
             if step.audio is not None:
-                take.add_audio(step.audio, chunk_index)
+                take.speech(step.audio, chunk_index)
             if step.done:
                 stop_reason = step.stop_reason
                 break

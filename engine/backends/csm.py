@@ -157,15 +157,14 @@ class CsmBackend:
         chunks = self.split_text(text, voice) if text.strip() else []
         if not chunks:
             raise ValueError("there is no text to say")
-        if not codes_only:
-            self._codec_model()  # fail before generating, not after
+        codec = None if codes_only else self._codec_model()  # fail before generating, not after
         generator = make_generator(loaded.device, params.seed)
-        code_limit = None if codes_only else int(self._codec_model().codebook_size)
+        code_limit = None if codec is None else int(codec.codebook_size)
         frame_index = 0
         for ci, chunk in enumerate(chunks):
             prompt, max_frames = self._prompt(chunk, voice_rows, params.max_audio_seconds)
-            stream = None if codes_only else self._codec_model().streaming_decoder()
-            trimmer = None if codes_only else SilenceTrimmer(self.info.sample_rate, self.info.frame_rate, guards)
+            stream = None if codec is None else codec.streaming_decoder()
+            trimmer = None if codec is None else SilenceTrimmer(codec.sample_rate, codec.frame_rate, guards)
             pending: list[np.ndarray] = []  # frames not yet decoded
             for frame in generate_frames(loaded.model, prompt, settings, max_frames, generator, guards,
                                          code_limit):

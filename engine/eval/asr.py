@@ -96,7 +96,11 @@ class WhisperAsr:
         from faster_whisper import WhisperModel
 
         self.model_dir = Path(model_dir)
-        self.model = self.model_dir.name if self.model_dir.name != "model" else self.model_dir.parent.name
+        bundled = bundled_whisper_dir()
+        if bundled is not None and self.model_dir.resolve() == bundled.resolve():
+            self.model = "whisper tiny.en (bundled)"
+        else:
+            self.model = self.model_dir.name
         # CTranslate2's default (4 threads) oversubscribes small machines: measured 20 s vs 13.6 s
         # for 5 clips on a busy 2-core box with 4 vs 2 threads. One per core, at most 8.
         if cpu_threads is None:

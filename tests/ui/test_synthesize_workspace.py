@@ -234,24 +234,43 @@ def test_splice_crossfades_without_clicks():
     assert np.max(np.abs(np.diff(out))) < 0.01  # no step: every seam is a smooth fade
 
 
-def test_hear_codebooks_needs_the_engine_decode_job(make_ws, qtbot):
-    import engine.jobs as jobs
+def test_hear_codebooks_decodes_the_first_k_levels_and_plays_them(make_ws, qtbot):
+    from tests.engine.test_worker_fake_backend import SAMPLES_PER_FRAME, SR
 
-    ws, _ = make_ws()
+    ws, backend = make_ws()
+    asked = []
+    real_decode = backend.decode_codes
+    backend.decode_codes = lambda codes, k=None: asked.append((codes.shape, k)) or real_decode(codes, k)
     generate(qtbot, ws)
     take = ws.takes.list()[0]
     ws.history.select(take.id)
     assert ws.view.codebooks.maximum() == 4  # the fake model's codebooks
-    if not hasattr(jobs, "DecodeCodes"):
-        assert not ws.view.hear_codebooks_button.isEnabled()
-        assert not ws.controller.hear_codebooks(take, 2)
-        assert "DecodeCodes" in ws.view.message.text()
-    else:  # the engine can decode: the first k codebooks play
-        ws.view.codebooks.setValue(2)
-        played = []
-        ws.ctx.player.play = lambda x, sr, start_s=0.0: played.append(len(x))
-        ws.view.hear_codebooks_button.click()
-        qtbot.waitUntil(lambda: played, timeout=10000)
+    assert ws.view.hear_codebooks_button.isEnabled()
+    ws.view.codebooks.setValue(2)
+    played = []
+    ws.ctx.player.play = lambda x, sr, start_s=0.0: played.append((len(x), sr))
+    ws.view.hear_codebooks_button.click()
+    qtbot.waitUntil(lambda: len(played) > 0 or ws.view.message.property("error"), timeout=10000)
+    assert not ws.view.message.property("error"), ws.view.message.text()
+    n_frames = ws.takes.load_codes(take).shape[1]
+    assert asked == [((4, n_frames), 2)]  # the take's own codes, only the first 2 levels
+    assert played == [(n_frames * SAMPLES_PER_FRAME, SR)]
+    assert "codebooks 1..2" in ws.view.message.text()
+
+
+def test_hear_codebooks_failure_is_explained_and_the_take_is_kept(make_ws, qtbot):
+    ws, backend = make_ws()
+    generate(qtbot, ws)
+    take = ws.takes.list()[0]
+    ws.history.select(take.id)
+
+    def broken(codes, k=None):
+        raise RuntimeError("codec weights missing")
+    backend.decode_codes = broken
+    ws.view.hear_codebooks_button.click()
+    qtbot.waitUntil(lambda: "Could not decode" in ws.view.message.text(), timeout=10000)
+    assert "codec weights missing" in ws.view.message.text()
+    assert [t.id for t in ws.takes.list()] == [take.id] and ws.view.generate_button.isEnabled()
 
 
 def test_model_that_fails_to_load_says_so_and_loses_nothing(make_ws, qtbot):

@@ -86,8 +86,8 @@ class TakeEditsMixin:
     # ---- hear the first k codebooks -----------------------------------------------------------
     @staticmethod
     def can_decode_codes() -> bool:
-        """Decoding needs the model's codec, which lives on the engine thread: an engine job
-        `DecodeCodes(codes, n_codebooks, model_id)` (proposed to the worker area; not there yet)."""
+        """Decoding needs the model's codec, which lives on the engine thread: the engine job
+        `DecodeCodes(codes, n_codebooks, model_id)` (Done.result is a DecodedAudio)."""
         import engine.jobs as jobs
 
         return hasattr(jobs, "DecodeCodes")
@@ -117,7 +117,7 @@ class TakeEditsMixin:
             return False
         take, k = entry
         try:
-            self.ctx.player.play(np.asarray(ev.result, np.float32), take.sample_rate)
+            self.ctx.player.play(np.asarray(ev.result.audio, np.float32), ev.result.sample_rate)
             self._say(f"Playing codebooks 1..{k} of this take.")
         except Exception as e:
             self._say(f"Cannot play: {e}", error=True)

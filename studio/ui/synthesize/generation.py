@@ -129,7 +129,8 @@ def build_jobs(text: str, settings: GenerateSettings, *, model_id: str, info: Mo
             revision=info.revision if info else "", weights_sha256=info.weights_sha256 if info else "",
             device=info.device if info else "", dtype=info.dtype if info else "",
             temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p, seed=seed,
-            max_audio_seconds=settings.max_audio_seconds, options=dict(settings.options))
+            max_audio_seconds=settings.max_audio_seconds, options=dict(settings.options),
+            crossfade_ms=req.crossfade_ms)  # what the engine will really use at chunk seams
         jobs.append(TakeJob(request=req, recipe=recipe))
     return jobs
 
@@ -139,7 +140,9 @@ def request_from_recipe(recipe: TakeRecipe, voice: ReferenceSpec | None) -> Synt
     params = SamplingParams(temperature=recipe.temperature, top_k=recipe.top_k, top_p=recipe.top_p,
                             repetition_penalty=recipe.repetition_penalty, seed=recipe.seed,
                             max_audio_seconds=recipe.max_audio_seconds, options=dict(recipe.options))
-    return Synthesize(text=recipe.text, voice=voice, model_id=recipe.model_id, params=params)
+    # Takes made before chunk crossfades recorded 0 ms, which reproduces their plain joins.
+    return Synthesize(text=recipe.text, voice=voice, model_id=recipe.model_id, params=params,
+                      crossfade_ms=recipe.crossfade_ms)
 
 
 def splice(audio: np.ndarray, sr: int, start: int, end: int, new: np.ndarray,

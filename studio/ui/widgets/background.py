@@ -139,6 +139,9 @@ def run_in_background(fn: Callable[..., Any], *args, on_done: Callable[[Any], No
                       **kwargs) -> BackgroundTask:
     """Start `fn(*args, **kwargs)` on the pool. With `owner`, nothing is delivered once the owner
     is destroyed (a result landing on a closed window's deleted widgets would crash)."""
+    if owner is None:  # a bound slot of a widget: that widget is the owner
+        owner = next((getattr(cb, "__self__", None) for cb in (on_done, on_error)
+                      if isinstance(getattr(cb, "__self__", None), QObject)), None)
     task = BackgroundTask(fn, *args, **kwargs)
     task._disposable = pool is not None and pool is _analysis_pool
 
