@@ -47,6 +47,25 @@ def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -
     return fb.astype(np.float32)
 
 
+_RESAMPLE_BLOCK = 1 << 15  # input samples per soxr call (~0.4 ms: soxr holds the GIL meanwhile)
+
+
+def _resample_display(a: np.ndarray, sr: int, work_sr: int) -> np.ndarray:
+    """Band-limit and change rate for display with soxr "LQ": a real anti-alias filter ("QQ" folds
+    a 12 kHz tone onto 4 kHz at 16 kHz) for ~1.4x the cost of "QQ". Long signals stream in small
+    blocks because soxr holds the GIL for a whole call: a GUI thread beside an hour-long
+    spectrogram then never waits more than a block for the interpreter."""
+    import soxr
+
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    if a.size <= 8 * _RESAMPLE_BLOCK:
+        return np.asarray(soxr.resample(a, int(sr), int(work_sr), quality="LQ"), dtype=np.float32)
+    stream = soxr.ResampleStream(int(sr), int(work_sr), 1, dtype="float32", quality="LQ")
+    parts = [stream.resample_chunk(a[i:i + _RESAMPLE_BLOCK], last=i + _RESAMPLE_BLOCK >= a.size)
+             for i in range(0, a.size, _RESAMPLE_BLOCK)]
+    return np.concatenate(parts)
+
+
 def _power_frames(frames: np.ndarray, window: np.ndarray, n_fft: int) -> np.ndarray:
     """[..., win] -> power spectrum [..., n_fft // 2 + 1] float32."""
     spec = sfft.rfft(frames * window, n=n_fft, axis=-1)      # complex64
@@ -71,10 +90,8 @@ def mel_db(x: np.ndarray, sr: int, *, n_mels: int = 80, hop_s: float = 0.01, win
     fmax = float(sr) / 2 if fmax is None else min(float(fmax), float(sr) / 2)
     work_sr = int(sr)
     if 2 * fmax < 0.9 * sr:
-        from engine.audio.resample import resample
-
         work_sr = int(np.ceil(2 * fmax))
-        a = resample(a, sr, work_sr, quality="QQ")  # display only: fast quality is enough
+        a = _resample_display(a, sr, work_sr)
     hop = max(1, int(round(hop_s * work_sr)))
     win = max(16, int(round(win_s * work_sr)))
     tiles = 1  # windows per column (overview mode)

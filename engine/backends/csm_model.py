@@ -18,6 +18,7 @@ from torch import nn
 
 from engine.backends.csm_config import CsmSpec
 from engine.lm.llama import Transformer, hf_decoder_keys, hf_decoder_state_dict
+from engine.lm.threads import one_thread
 from engine.lm.sampling import SamplerSettings, sample, uses_topk_fast_path
 
 
@@ -108,17 +109,19 @@ class CsmModel(nn.Module):
         elif settings.temperature > 0:
             noise = torch.empty(k, b, lim, device=h_last.device).exponential_(1.0, generator=generator)
         logits = self.codebook0_head(h_last)[:, :lim]  # [B, lim]
-        seen[0] = logits
-        codes[:, 0] = sample(logits, settings, generator, previous_c0, None if noise is None else noise[0])
+        with one_thread(h_last.device):
+            seen[0] = logits
+            codes[:, 0] = sample(logits, settings, generator, previous_c0, None if noise is None else noise[0])
         # Depth decoder: position 0 is the backbone state, position i+1 holds codebook i.
         c0 = F.embedding(codes[:, 0], self.depth_embeddings.weight)  # [B, D]
         x = F.linear(torch.stack([h_last, c0], dim=1), self.projection.weight)  # [B, 2, Dd]
         out = self.decoder(x, 0)[:, -1]  # [B, Dd]
         for i in range(1, k):
             logits = (out @ self.audio_head[i - 1])[:, :lim]  # [B, lim] (slicing the weight would copy it)
-            seen[i] = logits
-            token = sample(logits, settings, generator, None, None if noise is None else noise[i])  # [B]
-            codes[:, i] = token
+            with one_thread(h_last.device):
+                seen[i] = logits
+                token = sample(logits, settings, generator, None, None if noise is None else noise[i])  # [B]
+                codes[:, i] = token
             if i == k - 1:
                 break
             emb = F.embedding(token + i * v, self.depth_embeddings.weight)  # [B, D]

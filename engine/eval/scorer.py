@@ -174,7 +174,10 @@ class Scorer:
             return self._ref_cache[key]
 
     def similarity(self, audio: np.ndarray, sr: int, reference: np.ndarray, reference_sr: int) -> float:
-        ref = self.embed_speaker(reference, reference_sr)
+        try:
+            ref = self.embed_speaker(reference, reference_sr)
+        except NotScorable as exc:  # say which side is the problem: the take or the voice
+            raise NotScorable(f"reference voice: {exc}") from exc
         return cosine(self.speaker_encoder.embed(audio, sr), ref)
 
     def score(self, audio: np.ndarray, sr: int, *, text: str | None = None,

@@ -17,6 +17,7 @@ from torch import nn
 from engine.lm.config import LlamaConfig
 from engine.lm.kv_cache import KVCache
 from engine.lm.rope import apply_rope, rope_tables
+from engine.lm.threads import one_thread
 
 
 class RMSNorm(nn.Module):
@@ -57,8 +58,9 @@ class Attention(nn.Module):
         cache = self.kv_cache
         assert cache is not None, "call setup_caches() first"
         if s == 1:
-            keys, values = cache.write_one(start, k[:, 0], v[:, 0])  # [B, Hkv, start+1, D]
-            y = self._attend_one(q, keys, values)  # [B, H*D]
+            with one_thread(x.device):
+                keys, values = cache.write_one(start, k[:, 0], v[:, 0])  # [B, Hkv, start+1, D]
+                y = self._attend_one(q, keys, values)  # [B, H*D]
         else:
             keys, values = cache.update(start, k.transpose(1, 2), v.transpose(1, 2))
             y = F.scaled_dot_product_attention(q.transpose(1, 2), keys, values, attn_mask=mask,

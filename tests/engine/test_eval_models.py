@@ -161,8 +161,14 @@ def test_bad_audio_gives_reasons_or_defined_scores_never_exceptions(scorer, clip
         assert s.dnsmos is None or s.dnsmos.ovr < 2.5
 
 
+def test_a_silent_reference_is_named_as_the_problem(scorer, clips):
+    _, x, sr = clips[0]
+    s = scorer.score(x, sr, reference=np.zeros(sr, np.float32), reference_sr=sr, metrics=("similarity",))
+    assert s.similarity is None and s.not_scorable["similarity"] == "reference voice: silent"
+
+
 def test_transcribe_fills_a_voice_transcript(scorer, clips):
     (row, x, sr), = [c for c in clips if c[0]["file"] == "ljspeech_lj_LJ001-0004.wav"]
-    t = scorer.transcribe(x, 22050 if sr == 22050 else sr)
+    t = scorer.transcribe(x, sr)  # 22.05 kHz LJSpeech: resampled inside
     assert compute_wer(row["transcript"], t.text).wer < 0.2
     assert t.engine == "whisper" and t.segments and t.language == "en"

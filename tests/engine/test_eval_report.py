@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import csv
-import os
 
-import numpy as np
 import pytest
 import soundfile as sf
 
 from engine.eval.asr import bundled_whisper_dir
-from engine.eval.text_norm import normalize_text
 from engine.eval.report import ReportInputError, discover_systems, read_prompts, run_report
+from engine.eval.text_norm import normalize_text
 from studio.cli import main as mynah
 from tests.engine.test_eval_models import add_noise, shared_scorer
 

@@ -33,10 +33,17 @@ def _fmt_db(v: float, unit: str = "dBFS") -> str:
     return f"{v:.1f} {unit}" if math.isfinite(v) else f"-inf {unit}"
 
 
+def _warm_up_imports() -> None:
+    import engine.audio.analysis  # noqa: F401  scipy.signal, scipy.stats
+    import engine.audio.edit  # noqa: F401
+    import engine.audio.mel  # noqa: F401  scipy.fft, scipy.sparse, soxr
+
+
 class VoicesController(RecordingActions, VoiceLibraryActions, QObject):
     clipChanged = Signal()  # the open clip changed (import, edit, undo)
-    melReady = Signal()
-    previewShown = Signal()  # a long file's sparse overview is up while it decodes
+    melReady = Signal()  # a spectrogram of the whole clip is shown (for long clips: the overview)
+    melDetailReady = Signal()  # the 10 ms-hop spectrogram is in (same moment as melReady for short clips)
+    previewShown = Signal()  # a long file's waveform started growing on screen while it decodes
     importFinished = Signal(str, bool)  # path, ok
     voiceSaved = Signal(int)
     recordingChanged = Signal(bool)
@@ -87,6 +94,10 @@ class VoicesController(RecordingActions, VoiceLibraryActions, QObject):
         v.consent_check.toggled.connect(lambda _c: v.save_error.setText(""))
         self.refresh_library()
         self._update_enabled()
+        # Import scipy & co. now, while nothing is on screen to repaint: an import holds the GIL
+        # for long stretches, and doing it in the middle of a long file's import (mel, readouts)
+        # made every repaint of the growing waveform wait for it.
+        run_in_background(_warm_up_imports, pool=analysis_pool(), lower_priority=False)
 
     def _bg(self, fn, *args, **kwargs):
         return run_in_background(fn, *args, owner=self, **kwargs)
@@ -116,10 +127,25 @@ class VoicesController(RecordingActions, VoiceLibraryActions, QObject):
         self.ctx.status.show(f"Importing {path.name}…", 0)
         self._set_busy(+1)
         self._loading = path
-        self._bg(cs.load_preview, path, on_done=lambda pv, p=path: self._preview(p, pv))
-        self._bg(cs.load_clip, path,
-                          on_done=lambda st, p=path: self._imported(p, st),
-                          on_error=lambda exc, p=path: self._import_failed(p, exc))
+        # One streaming pass decodes and builds the peak pyramid; a long file's exact envelope
+        # grows on screen as it is read (`_progress`).
+        self._bg(cs.load_clip, path, lower_priority=False,
+                 on_done=lambda st, p=path: self._imported(p, st),
+                 on_error=lambda exc, p=path: self._import_failed(p, exc),
+                 on_progress=lambda pr, p=path: self._progress(p, pr))
+
+    def _progress(self, path: Path, pr: cs.LoadProgress) -> None:
+        if self._loading != path:
+            return
+        v = self.view
+        v.waveform.show_progress(pr.peaks, pr.sample_rate, pr.duration_s)
+        done = pr.peaks.n_valid / max(1, pr.peaks.total)
+        v.clip_info.setText(f"{format_time(pr.duration_s)} · loading {done:.0%}…")
+        if not self._preview_shown:
+            self._preview_shown = True
+            v.mel.set_pending("decoding…")
+            v.clip_title.setText(path.name)
+            self.previewShown.emit()
 
     def _preview(self, path: Path, preview) -> None:
         if preview is None or self._loading != path:  # short file, or the full decode won the race
@@ -192,10 +218,13 @@ class VoicesController(RecordingActions, VoiceLibraryActions, QObject):
             self._show_report(None)
             pool = analysis_pool()
             self._analysis = [
-                self._bg(cs.compute_mel, state.samples, state.sample_rate, pool=pool,
+                self._bg(cs.compute_mel_progressive, state.samples, state.sample_rate, pool=pool,
+                         lower_priority=False,
                          on_done=lambda m, g=gen: self._mel_done(g, m),
+                         on_progress=lambda m, g=gen: self._mel_done(g, m),
                          on_error=lambda e, g=gen: self._mel_failed(g, e)),
                 self._bg(cs.compute_report, state.samples, state.sample_rate, pool=pool,
+                         lower_priority=False,
                          on_done=lambda r, g=gen: self._report_done(g, r)),
             ]
         self._update_enabled()
@@ -204,8 +233,12 @@ class VoicesController(RecordingActions, VoiceLibraryActions, QObject):
     def _mel_done(self, gen: int, mel: cs.MelImage) -> None:
         if gen != self._generation:
             return
+        first = not self.view.mel.has_image()
         self.view.mel.set_mel(mel.pyramid, mel.hop_s)
-        self.melReady.emit()
+        if first:
+            self.melReady.emit()
+        if mel.detail:
+            self.melDetailReady.emit()
 
     def _mel_failed(self, gen: int, exc: BaseException) -> None:
         if gen == self._generation:
@@ -294,7 +327,7 @@ class VoicesController(RecordingActions, VoiceLibraryActions, QObject):
             self._set_busy(-1)
             self.ctx.status.show(f"{label} failed: {exc}", 10000)
 
-        self._bg(work, on_done=done, on_error=failed)
+        self._bg(work, on_done=done, on_error=failed, lower_priority=False)
 
     def trim_to_selection(self) -> None:
         rng = self._selection_samples()

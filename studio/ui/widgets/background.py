@@ -53,8 +53,10 @@ class BackgroundTask(QRunnable):
             except RuntimeError:  # pool already gone at interpreter exit
                 pass
 
+    lower_priority = True
+
     def run(self) -> None:  # worker thread
-        _lower_thread_priority()
+        _set_thread_priority(lower=self.lower_priority)
         try:
             kwargs = dict(self.kwargs)
             if self._wants_report:
@@ -109,16 +111,24 @@ def shutdown_pools(timeout_ms: int = 60000) -> bool:
 _niced = threading.local()
 
 
-def _lower_thread_priority() -> None:
+def _set_thread_priority(lower: bool) -> None:
     """Workers run at a lower CPU priority than the GUI thread (Linux: per-thread nice), so a busy
-    machine stalls the decode, not the window. Once per pool thread; silently skipped elsewhere."""
-    if getattr(_niced, "done", False):
+    machine stalls background chores, not the window. Not for work the user is waiting on that
+    holds the GIL in stretches (a long import, a spectrogram): a niced thread preempted while it
+    holds the GIL makes the GUI thread wait for it (priority inversion; measured: 150 ms stalls
+    on the loaded 2-core machine). Raising the priority back may be refused (no CAP_SYS_NICE):
+    then the task simply runs niced. Silently skipped where unsupported."""
+    want = 5 if lower else 0
+    if getattr(_niced, "delta", 0) == want:
         return
-    _niced.done = True
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(19, os.getpriority(os.PRIO_PROCESS, 0) + 5))
+        tid = threading.get_native_id()
+        if not hasattr(_niced, "base"):
+            _niced.base = os.getpriority(os.PRIO_PROCESS, 0)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, _niced.base + want))
+        _niced.delta = want
     except (AttributeError, OSError):
-        pass
+        _niced.delta = want if lower else getattr(_niced, "delta", 0)
 
 
 def _emit(signal, *args) -> None:
@@ -136,14 +146,16 @@ def run_in_background(fn: Callable[..., Any], *args, on_done: Callable[[Any], No
                       on_error: Callable[[BaseException], None] | None = None,
                       on_progress: Callable[[Any], None] | None = None,
                       pool: QThreadPool | None = None, owner: QObject | None = None,
-                      **kwargs) -> BackgroundTask:
+                      lower_priority: bool = True, **kwargs) -> BackgroundTask:
     """Start `fn(*args, **kwargs)` on the pool. With `owner`, nothing is delivered once the owner
-    is destroyed (a result landing on a closed window's deleted widgets would crash)."""
+    is destroyed (a result landing on a closed window's deleted widgets would crash).
+    `lower_priority=False` for work the user waits on that holds the GIL (see _set_thread_priority)."""
     if owner is None:  # a bound slot of a widget: that widget is the owner
         owner = next((getattr(cb, "__self__", None) for cb in (on_done, on_error)
                       if isinstance(getattr(cb, "__self__", None), QObject)), None)
     task = BackgroundTask(fn, *args, **kwargs)
     task._disposable = pool is not None and pool is _analysis_pool
+    task.lower_priority = lower_priority
 
     def guarded(cb):
         return lambda *a: None if task.cancelled.is_set() else cb(*a)

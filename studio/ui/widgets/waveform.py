@@ -1,8 +1,10 @@
 """Waveform view: long-file-safe drawing, zoom/pan on X, drag to select, click to seek, playhead.
 
-Drawing goes through a MinMaxPyramid: each redraw hands pyqtgraph at most a few thousand points
-(then `setDownsampling(mode='peak')` + `setClipToView` finish the job), so zooming a 60-minute
-file never stalls the GUI thread.
+Drawing goes through a peak pyramid (`engine.audio.peaks`): each redraw takes the exact min/max
+envelope at ~2 points per pixel from the level that fits (raw samples only when zoomed in to a few
+samples per pixel), so a repaint never touches more than a few thousand points whatever the file
+length, and no peak is ever missed. While a long file is still decoding the envelope grows left to
+right (`show_progress`).
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Qt, Signal
 
 from studio.ui.theme import COLORS
-from studio.ui.widgets.decimate import MinMaxPyramid
+from engine.audio.peaks import PeakPyramid, build_peaks
 
 pg.setConfigOptions(antialias=False, imageAxisOrder="row-major")
 
@@ -59,8 +61,9 @@ class WaveformView(pg.PlotWidget):
         pi.getAxis("bottom").setLabel("time (s)")
         pi.getAxis("bottom").enableAutoSIPrefix(False)  # "ms"/"µs" relabelling confuses on zoom
         self.curve = pg.PlotDataItem(pen=pg.mkPen(COLORS["wave"], width=1))
-        self.curve.setDownsampling(auto=True, method="peak")
-        self.curve.setClipToView(True)
+        # No pyqtgraph downsampling/clipping: the pyramid already hands over only what is drawn.
+        self.curve.setDownsampling(auto=False)
+        self.curve.setClipToView(False)
         self.addItem(self.curve)
         self.region = pg.LinearRegionItem(brush=pg.mkBrush(79, 179, 191, 50),
                                           pen=pg.mkPen(COLORS["accent"], width=1))
@@ -71,7 +74,7 @@ class WaveformView(pg.PlotWidget):
         self.playhead = pg.InfiniteLine(0, angle=90, pen=pg.mkPen(COLORS["playhead"], width=1.5))
         self.playhead.setZValue(20)
         self.addItem(self.playhead)
-        self._pyramid: MinMaxPyramid | None = None
+        self._pyramid: PeakPyramid | None = None
         self.sample_rate = 1
         self.duration_s = 0.0
         self._redraw = QTimer(self, singleShot=True, interval=15)
@@ -81,7 +84,7 @@ class WaveformView(pg.PlotWidget):
         self._vb.setXRange(0, 10, padding=0)  # an empty view still reads as "seconds of audio"
 
     # ---- data ---------------------------------------------------------------------------
-    def set_audio(self, samples: np.ndarray | None, sample_rate: int, pyramid: MinMaxPyramid | None = None,
+    def set_audio(self, samples: np.ndarray | None, sample_rate: int, pyramid: PeakPyramid | None = None,
                   *, keep_view: bool = False) -> None:
         """Show new audio; pass a prebuilt pyramid for long files (built off the GUI thread)."""
         if samples is None or len(samples) == 0:
@@ -89,7 +92,7 @@ class WaveformView(pg.PlotWidget):
             self.curve.setData([], [])
             self.clear_selection()
             return
-        self._pyramid = pyramid if pyramid is not None else MinMaxPyramid.build(samples)
+        self._pyramid = pyramid if pyramid is not None else build_peaks(samples)
         self.sample_rate = int(sample_rate)
         self.duration_s = len(samples) / float(sample_rate)
         self._vb.setLimits(xMin=0, xMax=max(self.duration_s, 1e-3), yMin=-1.1, yMax=1.1,
@@ -104,6 +107,19 @@ class WaveformView(pg.PlotWidget):
         self.clear_selection()
         self._draw_visible()
 
+    def show_progress(self, peaks: PeakPyramid, sample_rate: int, duration_s: float) -> None:
+        """A long file still decoding: draw the exact envelope of what has been read so far over
+        the whole file's time axis (the rest stays empty); set_audio replaces it when done."""
+        first = self._pyramid is None or self.duration_s != duration_s
+        self._pyramid, self.sample_rate, self.duration_s = peaks, int(sample_rate), float(duration_s)
+        if first:
+            self._vb.setLimits(xMin=0, xMax=max(duration_s, 1e-3), yMin=-1.1, yMax=1.1,
+                               minXRange=min(0.005, duration_s))
+            self._vb.setXRange(0, duration_s, padding=0)
+            self._vb.setYRange(-1.05, 1.05, padding=0)
+            self.clear_selection()
+        self._draw_visible()
+
     def show_preview(self, times_s: np.ndarray, values: np.ndarray, duration_s: float) -> None:
         """A coarse overview to look at while a long file decodes; set_audio replaces it."""
         self._pyramid, self.duration_s = None, float(duration_s)
@@ -113,16 +129,29 @@ class WaveformView(pg.PlotWidget):
         self.clear_selection()
 
     def _draw_visible(self) -> None:
-        if self._pyramid is None:
+        p = self._pyramid
+        if p is None:
             return
         lo, hi = self._vb.viewRange()[0]
         sr = self.sample_rate
-        width_px = max(400, int(self._vb.width()))
+        width_px = max(200, int(self._vb.width()))
         span = (hi - lo) * sr
         # A margin of half a screen each side so small pans do not show an empty edge.
-        x, y = self._pyramid.view(int((lo * sr) - span / 2), int((hi * sr) + span / 2) + 1,
-                                  max_points=4 * width_px)
-        self.curve.setData(x / sr, y)
+        s0 = max(0, int(lo * sr - span / 2))
+        s1 = min(p.n_valid, int(hi * sr + span / 2) + 1)
+        if s1 <= s0:
+            self.curve.setData([], [])
+            return
+        if s1 - s0 <= 4 * width_px:  # a few samples per pixel: draw the samples themselves
+            x = np.arange(s0, s1, dtype=np.float64) / sr
+            y = p.samples[s0:s1]
+        else:
+            # ~1-2 (min, max) pairs per pixel over the visible part (the range is 2 screens wide).
+            c, mins, maxs = p.envelope(s0, s1, max_pairs=3 * width_px)
+            x = np.repeat(c / sr, 2)
+            y = np.empty(2 * c.size, np.float32)
+            y[0::2], y[1::2] = mins, maxs
+        self.curve.setData(x, y, skipFiniteCheck=True)
 
     # ---- selection / playhead ------------------------------------------------------------
     def set_selection(self, start_s: float, end_s: float) -> None:

@@ -1,0 +1,74 @@
+"""Peak pyramid: every envelope entry is exactly the min/max of the raw samples it covers, also
+while the file is still streaming in, so a drawn waveform never misses or invents a peak."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.audio.peaks import BASE_SPAN, FACTOR, PeakBuilder, build_peaks
+
+
+def _signal(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = (0.1 * rng.standard_normal(n)).astype(np.float32)
+    if n > 10:
+        x[rng.integers(0, n, 5)] = rng.uniform(-1, 1, 5).astype(np.float32)  # isolated clicks
+    return x
+
+
+@pytest.mark.parametrize("n", [1, 255, 256, 1000, 4 * 256 * 4 + 17, 300_001])
+def test_every_level_is_exact_min_max_of_its_span(n):
+    x = _signal(n)
+    p = build_peaks(x)
+    assert p.complete and p.n_valid == n
+    for lv in p.levels:
+        assert lv.count == -(-n // lv.span)
+        for i in range(lv.count):
+            seg = x[i * lv.span: (i + 1) * lv.span]
+            assert lv.mins[i] == seg.min() and lv.maxs[i] == seg.max()
+    spans = [lv.span for lv in p.levels]
+    assert spans == [BASE_SPAN * FACTOR ** k for k in range(len(spans))]
+
+
+def test_streaming_snapshots_only_show_what_was_read():
+    x = _signal(1_000_003, seed=1)
+    buf = np.full_like(x, 5.0)  # garbage where nothing was read yet
+    b = PeakBuilder(buf)
+    pos = 0
+    for step in (1, 300, 70_000, 250_000, 400_000, x.size):
+        stop = min(x.size, pos + step)
+        buf[pos:stop] = x[pos:stop]
+        pos = stop
+        b.advance(pos)
+        snap = b.snapshot()
+        for lv in snap.levels:  # no entry reaches past the valid prefix (before completion)
+            assert lv.count * lv.span <= pos or snap.complete
+            for i in range(0, lv.count, max(1, lv.count // 50)):
+                seg = x[i * lv.span: min(pos, (i + 1) * lv.span)]
+                assert lv.mins[i] == seg.min() and lv.maxs[i] == seg.max()
+        c, mn, mx = snap.envelope(0, x.size, 500)
+        assert mx.max() <= 1.0 and (c.size == 0 or c.max() <= pos)  # never the garbage, never past pos
+        if pos:
+            assert mx.max() == x[:pos].max() and mn.min() == x[:pos].min()
+        if pos == x.size:
+            break
+
+
+@pytest.mark.parametrize("start,end,pairs", [(0, 1_000_000, 1300), (123_457, 130_000, 1300),
+                                             (500_000, 500_900, 1300), (999_000, 1_000_000, 7),
+                                             (0, 1_000_000, 3), (777, 5_000_000, 2600)])
+def test_envelope_keeps_every_peak_and_few_points(start, end, pairs):
+    x = _signal(1_000_000, seed=2)
+    x[654_321] = 0.999  # one-sample spike anywhere must show at any zoom
+    x[654_322] = -0.998
+    p = build_peaks(x)
+    c, mn, mx = p.envelope(start, end, pairs)
+    assert c.size <= pairs + 8, "a redraw hands pyqtgraph a bounded number of points"
+    assert np.all(np.diff(c) > 0)
+    end = min(end, x.size)
+    # The envelope covers the range: its extremes are those of the raw samples it spans.
+    lo = max(0, start - p.levels[-1].span * 4)
+    assert mx.max() <= x[lo:end + p.levels[-1].span * 4].max()
+    assert mx.max() >= x[start:end].max() and mn.min() <= x[start:end].min()
+    if start <= 654_321 < end:
+        assert mx.max() == pytest.approx(0.999) and mn.min() == pytest.approx(-0.998)
