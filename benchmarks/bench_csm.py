@@ -7,7 +7,8 @@ bandwidth bound, at tiny and at real CSM-1B dimensions (fp32, CPU).
 
 Each measurement runs in its own subprocess (one model in memory at a time; peak RSS per side).
 The real-size run writes ~6.2 GB of random weights to a temp folder (deleted at the end).
-Frames/s excludes the prompt prefill: (N - 1) / (time for N frames - time for 1 frame).
+Frames/s excludes the prompt prefill: (N - 1) / (time of frame N - time of frame 1), frames timed
+as they come out (our generator steps; a transformers streamer).
 """
 from __future__ import annotations
 
@@ -71,7 +72,22 @@ def _timed(fn) -> float:
     return time.perf_counter() - t
 
 
+class _FrameClock:
+    """A transformers streamer that only notes when each frame comes out."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    def put(self, value) -> None:
+        self.times.append(time.perf_counter())
+
+    def end(self) -> None:
+        pass
+
+
 def run_worker(side: str, folder: Path, frames: int, threads: int) -> dict:
+    """Per-frame time = (last frame time - first frame time) / (N - 1): the prompt prefill (compute-
+    bound, and very noisy on a shared CPU) is excluded; it is reported as `first_frame_s`."""
     import torch
 
     torch.set_num_threads(threads)
@@ -86,30 +102,35 @@ def run_worker(side: str, folder: Path, frames: int, threads: int) -> dict:
         backend = get_backend("csm")
         backend.load(folder, device="cpu", dtype="fp32")
 
-        def gen(n: int) -> None:
+        def gen(n: int) -> list[float]:
             params = SamplingParams(seed=0, max_audio_seconds=n / 12.5,
                                     options={"codes_only": True, "repeat_frames": 10**9})
-            got = sum(1 for s in backend.synthesize(TEXT, None, params) if s.codes is not None)
-            assert got == n, f"stopped after {got} frames"
+            stamps = [time.perf_counter()]
+            stamps += [time.perf_counter() for s in backend.synthesize(TEXT, None, params) if s.codes is not None]
+            assert len(stamps) == n + 1, f"stopped after {len(stamps) - 1} frames"
+            return stamps
     else:
         from transformers import CsmForConditionalGeneration
 
         model = CsmForConditionalGeneration.from_pretrained(folder, dtype=torch.float32).eval()
         input_ids = torch.tensor([ids])
 
-        def gen(n: int) -> None:
+        def gen(n: int) -> list[float]:
+            clock = _FrameClock()
+            start = time.perf_counter()
             with torch.inference_mode():
                 out = model.generate(input_ids=input_ids, max_new_tokens=n, min_new_tokens=n, do_sample=True,
                                      temperature=0.9, top_k=50, depth_decoder_do_sample=True,
-                                     depth_decoder_temperature=0.9, depth_decoder_top_k=50)
+                                     depth_decoder_temperature=0.9, depth_decoder_top_k=50, streamer=clock)
             assert out.shape[1] == n, out.shape
+            return [start] + clock.times[-n:]  # the first put() is the prompt
     load_s = time.perf_counter() - t0
     gen(2)  # warm-up
-    t1 = _timed(lambda: gen(1))
-    tn = _timed(lambda: gen(frames))
-    s_per_frame = (tn - t1) / (frames - 1)
+    stamps = gen(frames)
+    s_per_frame = (stamps[-1] - stamps[1]) / (frames - 1)
     return {"side": side, "load_s": load_s, "s_per_frame": s_per_frame, "frames_per_s": 1 / s_per_frame,
-            "first_frame_s": t1, "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
+            "first_frame_s": stamps[1] - stamps[0],
+            "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
 
 
 def measure_bandwidth(threads: int) -> float:

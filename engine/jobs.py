@@ -110,6 +110,11 @@ class Evaluate(Request):
     text: str | None = None
     reference: np.ndarray | None = None
     reference_sr: int | None = None
+    # engine.eval.scorer.ScorerConfig (typed loosely so this module stays import-light); None: defaults.
+    # The worker keeps one Scorer per config, so models load once per setting.
+    config: Any = None
+    metrics: tuple[str, ...] | None = None  # None: the Scorer's default (wer, similarity, dnsmos)
+    transcribe: bool = False  # also fill TakeScores.transcript when there is no text (reference clips)
 
 
 @dataclass(kw_only=True)

@@ -39,8 +39,12 @@ class EngineWorker:
     (queue the event elsewhere) and an exception in one is logged and ignored.
     """
 
-    def __init__(self, backend_factory: BackendFactory | None = None, *, name: str = "mynah-engine"):
+    def __init__(self, backend_factory: BackendFactory | None = None, *, name: str = "mynah-engine",
+                 scorer_factory=None):
         self._factory: BackendFactory = backend_factory or resolve_backend
+        # config (ScorerConfig or None) -> scorer; tests inject fakes, default is engine.eval's Scorer.
+        self._scorer_factory = scorer_factory
+        self._scorers: dict[object, object] = {}  # config -> scorer, so each setting loads models once
         self._queue: queue.Queue = queue.Queue()
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
@@ -218,14 +222,28 @@ class EngineWorker:
         if isinstance(req, DecodeCodes):
             return run_decode(req, ctx)
         if isinstance(req, Evaluate):
-            if self._scorer is None:
-                from engine.eval.scorer import Scorer  # lazy: loads ASR/speaker models on first use
-
-                self._scorer = Scorer()
-            return run_evaluate(req, ctx, self._scorer)
+            return run_evaluate(req, ctx, self._scorer_for(req.config))
         if isinstance(req, Unload):
             return run_unload(req, ctx)
         raise JobError(f"The engine does not know the request {type(req).__name__}")
+
+    def _scorer_for(self, config):
+        if config is None and self._scorer is not None:
+            return self._scorer
+        if config not in self._scorers:
+            if self._scorer_factory is not None:
+                scorer = self._scorer_factory(config)
+            else:
+                from engine.eval.scorer import Scorer  # lazy: loads ASR/speaker models on first use
+
+                scorer = Scorer() if config is None else Scorer(config)
+            if len(self._scorers) >= 2:  # a changed setting: drop the old models (RAM)
+                self._scorers.clear()
+                self._scorer = None
+            self._scorers[config] = scorer
+        if config is None:
+            self._scorer = self._scorers[config]
+        return self._scorers[config]
 
     def _unload_all(self) -> None:
         for slot in list(self._models.values()):

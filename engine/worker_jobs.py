@@ -186,8 +186,18 @@ def run_evaluate(req: Evaluate, ctx: JobContext, scorer: Any) -> Any:
     if audio.size == 0:
         raise JobError("There is no audio to score")
     ctx.emit(Progress(job_id=ctx.job_id, fraction=None, message="Scoring the take"))
-    return scorer.score(audio, req.sample_rate, text=req.text, reference=req.reference,
-                        reference_sr=req.reference_sr)
+    kw = {} if req.metrics is None else {"metrics": tuple(req.metrics)}
+    scores = scorer.score(audio, req.sample_rate, text=req.text, reference=req.reference,
+                          reference_sr=req.reference_sr, **kw)
+    if req.transcribe and getattr(scores, "transcript", None) is None:
+        # A reference clip has no text to compare with, but the user wants to read what ASR heard.
+        from engine.eval.common import NotScorable
+
+        try:
+            scores.transcript = scorer.transcribe(audio, req.sample_rate)
+        except NotScorable as exc:
+            scores.not_scorable["asr"] = str(exc)
+    return scores
 
 
 def _unload_slot(ctx: JobContext, slot: ModelSlot) -> None:

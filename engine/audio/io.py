@@ -160,28 +160,77 @@ def _read_blocks(p: Path, info: AudioInfo, mono: bool, target_sr: int | None,
     return out[:n], n_bad
 
 
+_PARALLEL_ABOVE = 1 << 23  # frames (~3 min at 48 kHz): decode the second half on a helper thread
+
+
 def _read_int16_mono(p: Path, info: AudioInfo, out: np.ndarray, report_n: Callable[[int], None]) -> None:
     """16-bit (or 8-bit) PCM straight into the mono float32 `out` [frames], in small blocks (each
-    numpy step releases the GIL for ~1 ms, so a GUI thread beside it never waits long)."""
+    numpy step releases the GIL for ~1 ms, so a GUI thread beside it never waits long).
+
+    Long files: a helper thread decodes the second half meanwhile (libsndfile and numpy release
+    the GIL, so the two halves really run in parallel); progress reports the valid prefix only."""
+    total = out.size
+    if total < _PARALLEL_ABOVE:
+        n = _decode_range(p, info, out, 0, total, report_n)
+        if n < total:  # the header promised more frames than the file holds (truncated file)
+            report_n(n)
+        return
+    import threading
+
+    half = total // 2
+    stop = threading.Event()
+    result: dict[str, object] = {}
+
+    def helper() -> None:
+        try:
+            result["n"] = _decode_range(p, info, out, half, total, None, stop)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
+            result["error"] = exc
+
+    t = threading.Thread(target=helper, name="mynah-decode-2nd-half", daemon=True)
+    t.start()
+    try:
+        n = _decode_range(p, info, out, 0, half, report_n)
+    except BaseException:  # cancelled (report_n raised) or a read error: stop the helper too
+        stop.set()
+        t.join()
+        raise
+    t.join()
+    if "error" in result:
+        raise result["error"]  # type: ignore[misc]
+    if n == half:
+        n = half + int(result.get("n", 0))
+    report_n(n)
+
+
+def _decode_range(p: Path, info: AudioInfo, out: np.ndarray, start: int, end: int,
+                  report_n: Callable[[int], None] | None, stop=None) -> int:
+    """Decode frames [start, end) into out[start:end]; returns how many were read."""
     block_frames = 1 << 18
     buf = np.empty((block_frames, info.channels), np.int16)
     scale = np.float32(1.0 / (32768.0 * info.channels))
-    n = 0
+    n = start
     with sf.SoundFile(str(p)) as f:
-        while n < out.size:
-            got = f.read(min(block_frames, out.size - n), dtype="int16", out=buf[: min(block_frames, out.size - n)])
+        if start:
+            f.seek(start)
+        while n < end and not (stop is not None and stop.is_set()):
+            want = min(block_frames, end - n)
+            got = f.read(want, dtype="int16", out=buf[:want])
             m = len(got)
             if m == 0:
                 break
             o = out[n:n + m]
-            o[:] = got[:, 0]
-            for c in range(1, info.channels):
-                o += got[:, c]
-            o *= scale
+            if info.channels == 1:
+                np.multiply(got[:, 0], scale, out=o, dtype=np.float32)
+            else:  # int16 + int16 summed in float32 straight into the result: one pass
+                np.add(got[:, 0], got[:, 1], out=o, dtype=np.float32)
+                for c in range(2, info.channels):
+                    o += got[:, c]
+                o *= scale
             n += m
-            report_n(n)
-    if n < out.size:  # the header promised more frames than the file holds (truncated file)
-        report_n(n)
+            if report_n is not None:
+                report_n(n)
+    return n - start
 
 
 def _downmix(block: np.ndarray) -> np.ndarray:

@@ -117,7 +117,9 @@ class CsmModel(nn.Module):
         x = F.linear(torch.stack([h_last, c0], dim=1), self.projection.weight)  # [B, 2, Dd]
         out = self.decoder(x, 0)[:, -1]  # [B, Dd]
         for i in range(1, k):
-            logits = (out @ self.audio_head[i - 1])[:, :lim]  # [B, lim] (slicing the weight would copy it)
+            logits = out @ self.audio_head[i - 1]  # [B, V] (slicing the weight instead would copy it)
+            if lim < v:
+                logits = logits[:, :lim]
             with one_thread(h_last.device):
                 seen[i] = logits
                 token = sample(logits, settings, generator, None, None if noise is None else noise[i])  # [B]
@@ -125,7 +127,7 @@ class CsmModel(nn.Module):
             if i == k - 1:
                 break
             emb = F.embedding(token + i * v, self.depth_embeddings.weight)  # [B, D]
-            out = self.decoder(F.linear(emb, self.projection.weight).unsqueeze(1), i + 1)[:, -1]
+            out = self.decoder.forward(F.linear(emb, self.projection.weight).unsqueeze(1), i + 1)[:, -1]
         if not bool(torch.isfinite(seen).all()):
             raise NonFiniteLogitsError(
                 "the model produced NaN/inf values (numeric overflow). Generation was stopped; "

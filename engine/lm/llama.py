@@ -106,8 +106,10 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, start: int,
                 mask: torch.Tensor | None) -> torch.Tensor:
-        h = x + self.attention(self.attention_norm(x), cos, sin, start, mask)
-        return h + self.feed_forward(self.ffn_norm(h))
+        # `.forward` directly: these inner modules never carry hooks, and skipping nn.Module's call
+        # machinery matters in the 31-step depth loop (overhead-bound at small sizes).
+        h = x + self.attention.forward(self.attention_norm.forward(x), cos, sin, start, mask)
+        return h + self.feed_forward.forward(self.ffn_norm.forward(h))
 
 
 class Transformer(nn.Module):
@@ -134,6 +136,8 @@ class Transformer(nn.Module):
         self.register_buffer("rope_sin", sin.unsqueeze(1).to(w.device, w.dtype), persistent=False)
         positions = torch.arange(max_positions, device=w.device)
         self.register_buffer("causal", positions[None, :] <= positions[:, None], persistent=False)
+        # Per-position views for one-token steps: indexing a Python list costs no tensor op.
+        self._rope_rows = [(self.rope_cos[i:i + 1], self.rope_sin[i:i + 1]) for i in range(max_positions)]
         self.max_positions = max_positions
 
     def forward(self, x: torch.Tensor, start: int) -> torch.Tensor:
@@ -142,12 +146,15 @@ class Transformer(nn.Module):
         end = start + s
         if end > self.max_positions:
             raise ValueError(f"position {end - 1} is past the cache size {self.max_positions}")
-        cos, sin = self.rope_cos[start:end], self.rope_sin[start:end]  # [S, 1, head_dim]
-        # One new position attends to every cached one: no mask needed.
-        mask = self.causal[start:end, :end] if s > 1 else None  # [S, end]
+        if s == 1:
+            cos, sin = self._rope_rows[start]  # [1, 1, head_dim]
+            mask = None  # one new position attends to every cached one
+        else:
+            cos, sin = self.rope_cos[start:end], self.rope_sin[start:end]  # [S, 1, head_dim]
+            mask = self.causal[start:end, :end]  # [S, end]
         for layer in self.layers:
-            x = layer(x, cos, sin, start, mask)
-        return self.norm(x)
+            x = layer.forward(x, cos, sin, start, mask)
+        return self.norm.forward(x)
 
 
 def hf_decoder_state_dict(sd: dict[str, torch.Tensor], prefix: str,

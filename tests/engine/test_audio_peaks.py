@@ -72,3 +72,42 @@ def test_envelope_keeps_every_peak_and_few_points(start, end, pairs):
     assert mx.max() >= x[start:end].max() and mn.min() <= x[start:end].min()
     if start <= 654_321 < end:
         assert mx.max() == pytest.approx(0.999) and mn.min() == pytest.approx(-0.998)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_streaming_read_builds_the_same_pyramid_as_the_whole_signal(tmp_path, monkeypatch, parallel):
+    """A long 16-bit stereo import: progress only ever shows decoded audio, and the end result
+    equals libsndfile's own float decode and the pyramid of the whole signal."""
+    import soundfile as sf
+
+    from engine.audio import io
+
+    if parallel:  # the second half decodes on a helper thread for long files
+        monkeypatch.setattr(io, "_PARALLEL_ABOVE", 1000)
+    sr = 8000
+    x = _signal(sr * 70, seed=3)
+    stereo = np.stack([x, 0.5 * x[::-1]], axis=1)
+    path = tmp_path / "long.wav"
+    sf.write(path, stereo, sr, subtype="PCM_16")
+    expected = sf.read(path, dtype="float32")[0].mean(axis=1)
+
+    seen: list[int] = []
+    builder: list[PeakBuilder] = []
+
+    def on_block(buf: np.ndarray, n: int) -> None:
+        assert not seen or n >= seen[-1]
+        seen.append(n)
+        np.testing.assert_allclose(buf[:n], expected[:n], atol=1e-6)  # the prefix is final
+        if not builder:
+            builder.append(PeakBuilder(buf))
+        builder[0].advance(n)
+
+    audio = io.read_audio(path, mono=True, on_block=on_block)
+    np.testing.assert_allclose(audio.samples, expected, atol=1e-6)
+    assert seen[-1] == expected.size and len(seen) > 1
+    got, want = builder[0].snapshot(), build_peaks(audio.samples)
+    assert got.complete
+    for a, b in zip(got.levels, want.levels):
+        assert a.count == b.count
+        np.testing.assert_array_equal(a.mins[:a.count], b.mins[:b.count])
+        np.testing.assert_array_equal(a.maxs[:a.count], b.maxs[:b.count])

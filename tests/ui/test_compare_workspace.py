@@ -204,3 +204,22 @@ def test_number_keys_switch_lanes(qtbot):
     qtbot.keyClick(ws.view.stop_button, Qt.Key_3)
     assert ws.controller.active == 2 and ws.controller.lanes[2].played
     assert np.array_equal(ws.ctx.player.samples, ws.controller.lanes[2].audio)
+
+
+def test_blind_mode_hides_objective_scores(qtbot):
+    """Per-lane objective numbers (WER, similarity, DNSMOS) would tell the lanes apart: hidden."""
+    from tests.ui.test_eval_gui_compare import put_scores
+
+    ws, voice, quiet, loud = _setup(qtbot)
+    put_scores(ws, quiet, 0.912)
+    put_scores(ws, loud, 0.655, hear=lambda t: "")
+    _add_all(qtbot, ws, voice, quiet, loud)
+    c = ws.controller
+    shown = " ".join(_visible_strings(ws))
+    assert "0.912" in shown and "0.655" in shown  # visible when not blind
+    c.start_blind(random.Random(2))
+    strings = _visible_strings(ws)
+    leaks = [x for x in strings for s in ("0.912", "0.655", "WER", "100.0%", "DNSMOS 3.10") if s in x]
+    assert leaks == []
+    c.reveal()
+    assert "0.912" in " ".join(_visible_strings(ws))

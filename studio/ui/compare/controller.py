@@ -13,7 +13,9 @@ from PySide6.QtWidgets import QFileDialog, QListWidgetItem, QTableWidgetItem
 
 from studio.core.ratings import RatingError, RatingStore
 from studio.core.takes import TakeStore
+from studio.core.scores import ScoreStore
 from studio.ui.compare import lanes as L
+from studio.ui.compare import objective as O
 from studio.ui.compare.lane_row import LaneRow
 from studio.ui.compare.view import CompareView
 from studio.ui.widgets.background import run_in_background
@@ -36,6 +38,7 @@ class CompareController(QObject):
         super().__init__(parent)
         self.ctx, self.view, self.takes = ctx, view, takes
         self.ratings = RatingStore(ctx.library)
+        self.scores = ScoreStore(ctx.library)  # objective scores of takes (scored in Synthesize)
         self.lanes: list[L.Lane] = []
         self.rows: list[LaneRow] = []
         self.active: int | None = None
@@ -121,6 +124,10 @@ class CompareController(QObject):
             lanes = [l.fresh() for l in self.lanes]
             run_in_background(lambda: L.prepare(lanes, match_loudness=match), on_done=self.set_lanes)
 
+    def _lane_objective(self, lane) -> str:
+        key = lane.item.key
+        return O.lane_text(O.latest_scores(self.scores, key[5:])) if key.startswith("take:") else ""
+
     def _voice_name(self, voice_id) -> str:
         if voice_id is None:
             return ""
@@ -149,7 +156,8 @@ class CompareController(QObject):
             row.switch.setText(label)
             if not self.blind:
                 gain = f" · {lane.gain_db:+.1f} dB" if lane.gain_db else ""
-                row.name.setText(f"{lane.label}{gain}" + (f" ({'; '.join(lane.notes)})" if lane.notes else ""))
+                row.name.setText(f"{lane.label}{gain}" + (f" ({'; '.join(lane.notes)})" if lane.notes else "")
+                                 + self._lane_objective(lane))
             row.set_played(lane.played)
             row.switch.clicked.connect(lambda _=False, i=i: self.switch_to(i))
             self.view.lanes_box.addWidget(row)
@@ -366,11 +374,17 @@ class CompareController(QObject):
         if self.blind:
             return  # model names would hint at which lane is which
         rows = self.ratings.results()
-        t.setRowCount(len(rows))
-        for i, r in enumerate(rows):
-            cells = (r.model, r.setting, r.voice, _fmt(r.mos_naturalness, r.mos_naturalness_ci95, r.mos_naturalness_n),
-                     _fmt(r.mos_similarity, r.mos_similarity_ci95, r.mos_similarity_n),
-                     _fmt(r.cmos, r.cmos_ci95, r.cmos_n), "–" if r.win_rate is None else f"{100 * r.win_rate:.0f}%")
+        objective = O.objective_by_group(self.takes, self.scores, self._voice_name)
+        scored_only = sorted(set(objective) - {(r.model, r.setting, r.voice) for r in rows})
+        t.setRowCount(len(rows) + len(scored_only))
+        table = [((r.model, r.setting, r.voice),
+                  (_fmt(r.mos_naturalness, r.mos_naturalness_ci95, r.mos_naturalness_n),
+                   _fmt(r.mos_similarity, r.mos_similarity_ci95, r.mos_similarity_n),
+                   _fmt(r.cmos, r.cmos_ci95, r.cmos_n), "–" if r.win_rate is None else f"{100 * r.win_rate:.0f}%"))
+                 for r in rows] + [(g, ("–", "–", "–", "–")) for g in scored_only]
+        for i, (g, listening) in enumerate(table):
+            obj = objective[g].cells() if g in objective else ("–", "–", "–", "0")
+            cells = (*g, *listening, *obj)
             for j, text in enumerate(cells):
                 t.setItem(i, j, QTableWidgetItem(text))
         t.resizeColumnsToContents()
@@ -381,7 +395,9 @@ class CompareController(QObject):
         path = self.save_path()
         if not path:
             return None
-        out = self.ratings.export_csv(Path(path))
+        out = Path(path)  # the ratings joined with the objective scores of each group
+        objective = O.objective_by_group(self.takes, self.scores, self._voice_name)
+        out.write_text(O.results_csv(self.ratings.results_csv(), objective), encoding="utf-8", newline="")
         self._say(f"Results saved to {out}")
         return out
 

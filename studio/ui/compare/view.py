@@ -6,7 +6,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGroupBo
                                QLineEdit, QListWidget, QPushButton, QSlider, QSplitter, QTableWidget,
                                QVBoxLayout, QWidget)
 
-RESULT_COLUMNS = ("Model", "Setting", "Voice", "Naturalness MOS", "Similarity MOS", "CMOS", "Win rate")
+from studio.ui.compare.objective import OBJECTIVE_COLUMNS
+
+# Listening results, then the objective scores (engine.eval) of the same group's scored takes.
+RESULT_COLUMNS = ("Model", "Setting", "Voice", "Naturalness MOS", "Similarity MOS", "CMOS", "Win rate",
+                  *OBJECTIVE_COLUMNS)
 
 
 class CompareView(QWidget):

@@ -24,6 +24,7 @@ class CompareWorkspace(QWidget):
     def showEvent(self, event) -> None:  # new takes may have been made in Synthesize
         super().showEvent(event)
         self.controller.refresh_picker()
+        self.controller.refresh_results()  # and scored there (objective columns); empty while blind
 
     def shutdown(self) -> None:
         self.controller.stop()

@@ -108,7 +108,9 @@ class SynthesizeController(QObject, TakeEditsMixin):
         v = self.view
         return GenerateSettings(
             temperature=v.temperature.value(), top_k=v.top_k.value(), top_p=v.top_p.value(),
-            seed=None if v.random_seed.isChecked() else v.seed.value(), takes=v.takes_per_click.value(),
+            seed=None if v.random_seed.isChecked() else v.seed.value(),
+            # Best of N (> 1) makes N candidates for one take, instead of "takes per click".
+            takes=v.best_of_n.value() if v.best_of_n.value() > 1 else v.takes_per_click.value(),
             max_audio_seconds=v.max_seconds.value() or None)
 
     def voice_spec(self, voice_id) -> ReferenceSpec | None:

@@ -73,7 +73,9 @@ class HistoryController(QObject):
         for t in self.takes.list(voice_id=voice_id, search=self.view.search.text(),
                                  favourites_only=self.view.favourites_only.isChecked()):
             when = datetime.fromtimestamp(t.created).strftime("%H:%M:%S")
-            item = QListWidgetItem(f"{'★ ' if t.favourite else ''}{when} · {t.label()}\n{t.recipe.text[:70]}")
+            label = f"{'★ ' if t.favourite else ''}{when} · {t.label()}"
+            decorate = getattr(self, "decorate", None)  # scoring.py: best-of-N role, scores
+            item = QListWidgetItem(f"{decorate(t, label) if decorate else label}\n{t.recipe.text[:70]}")
             item.setData(Qt.UserRole, t.id)
             lst.addItem(item)
             if t.id == keep:
@@ -125,6 +127,9 @@ class HistoryController(QObject):
         v.favourite_button.setChecked(bool(has and self.current.favourite))
         v.favourite_button.blockSignals(False)
         self._show(self.current)
+        on_current = getattr(self, "on_current", None)  # scoring.py shows the take's scores
+        if on_current is not None:
+            on_current()
 
     # ---- take view -----------------------------------------------------------------------
     def _show(self, take: Take | None) -> None:

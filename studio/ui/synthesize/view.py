@@ -6,7 +6,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QLineEdit, QListWidget, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox,
                                QSplitter, QVBoxLayout, QWidget)
 
+from studio.ui.synthesize.chunk_strip import ChunkStrip
 from studio.ui.widgets.mel_view import MelView
+from studio.ui.widgets.score_view import ScoresPanel
 from studio.ui.widgets.token_grid import TokenGrid
 from studio.ui.widgets.waveform import WaveformView
 
@@ -69,6 +71,16 @@ class SynthesizeView(QWidget):
         form.addRow("Takes per click", self.takes_per_click)
         form.addRow("Max duration (s)", self.max_seconds)
         form.addRow("Stream chunk (frames)", self.stream_frames)
+        # Best of N (1 = off): N candidates per take (different seeds), scored, the best kept.
+        best_row = QHBoxLayout()
+        self.best_of_n = _spin(1, 8, 1)
+        self.best_of_n.setSpecialValueText("off")
+        self.best_of_n.setToolTip("Generate N candidates, score them (WER, similarity, DNSMOS, QC) and keep the "
+                                  "best; the others stay in the history as runners-up")
+        self.rank_weights_button = QPushButton("Weights…")
+        best_row.addWidget(self.best_of_n, 1)
+        best_row.addWidget(self.rank_weights_button)
+        form.addRow("Best of N", best_row)
         ll.addLayout(form)
 
         buttons = QHBoxLayout()
@@ -134,12 +146,29 @@ class SynthesizeView(QWidget):
         self.take_info.setWordWrap(True)
         self.take_info.setTextInteractionFlags(Qt.TextSelectableByMouse)
         rl.addWidget(self.take_info)
+        score_row = QHBoxLayout()  # evaluation (wired by synthesize/scoring.py)
+        self.score_button = QPushButton("Score")
+        self.score_button.setToolTip("Score this take: ASR word diff, similarity to the voice, DNSMOS, QC")
+        self.auto_score = QCheckBox("Score new takes automatically")
+        self.promote_button = QPushButton("Keep this one")
+        self.promote_button.setToolTip("Make this runner-up the kept take of its best-of-N group")
+        self.promote_button.setVisible(False)
+        score_row.addWidget(self.score_button)
+        score_row.addWidget(self.auto_score, 1)
+        score_row.addWidget(self.promote_button)
+        rl.addLayout(score_row)
+        self.scores = ScoresPanel()
+        rl.addWidget(self.scores)
         self.waveform = WaveformView()
         self.mel = MelView()
         self.mel.link_to(self.waveform)
         self.tokens = TokenGrid()
         self.tokens.getPlotItem().setXLink(self.waveform.getPlotItem())  # one time axis for both
         rl.addWidget(self.waveform, 2)
+        self.chunk_strip = ChunkStrip()
+        self.chunk_strip.getPlotItem().setXLink(self.waveform.getPlotItem())
+        self.chunk_strip.setVisible(False)
+        rl.addWidget(self.chunk_strip)
         rl.addWidget(self.mel, 2)
         rl.addWidget(self.tokens, 2)
         self.splitter.addWidget(right)

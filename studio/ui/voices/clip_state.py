@@ -26,7 +26,7 @@ MEL_FMAX = 8000.0
 MEL_OVERVIEW_ABOVE_S = 120.0
 MEL_OVERVIEW_COLUMNS = 8192
 # How often a long import publishes its growing waveform.
-PROGRESS_EVERY_S = 0.1
+PROGRESS_EVERY_S = 0.25  # each publish costs a waveform repaint on the GUI thread
 
 
 @dataclass(frozen=True, eq=False)

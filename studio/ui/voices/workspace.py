@@ -24,6 +24,9 @@ class VoicesWorkspace(QWidget):
         self.view = VoicesView(self)
         self.controller = VoicesController(ctx, self.view, self)
         self.undo_stack = self.controller.undo_stack
+        from studio.ui.voices.clip_scores import ClipScoring  # "good enough to clone?" + Transcribe
+
+        self.clip_scores = ClipScoring(ctx, self.view, self.controller, self)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.view)
@@ -53,5 +56,6 @@ class VoicesWorkspace(QWidget):
                 splitter.restoreState(QByteArray.fromBase64(state[key].encode()))
 
     def shutdown(self) -> None:
+        self.clip_scores.shutdown()
         if self.controller.is_recording:
             self.controller.stop_recording()
