@@ -7,8 +7,8 @@ bandwidth bound, at tiny and at real CSM-1B dimensions (fp32, CPU).
 
 Each measurement runs in its own subprocess (one model in memory at a time; peak RSS per side).
 The real-size run writes ~6.2 GB of random weights to a temp folder (deleted at the end).
-Frames/s excludes the prompt prefill: (N - 1) / (time of frame N - time of frame 1), frames timed
-as they come out (our generator steps; a transformers streamer).
+Per-frame time is the median interval between frames 1..N as they come out (our generator steps; a
+transformers streamer): the prompt prefill is excluded (reported as "1st frame s").
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,8 +87,8 @@ class _FrameClock:
 
 
 def run_worker(side: str, folder: Path, frames: int, threads: int) -> dict:
-    """Per-frame time = (last frame time - first frame time) / (N - 1): the prompt prefill (compute-
-    bound, and very noisy on a shared CPU) is excluded; it is reported as `first_frame_s`."""
+    """Per-frame time = median interval between frames: the prompt prefill (compute-bound, and very
+    noisy on a shared CPU) is excluded; it is reported as `first_frame_s`."""
     import torch
 
     torch.set_num_threads(threads)
@@ -127,7 +128,8 @@ def run_worker(side: str, folder: Path, frames: int, threads: int) -> dict:
     load_s = time.perf_counter() - t0
     gen(2)  # warm-up
     stamps = gen(frames)
-    s_per_frame = (stamps[-1] - stamps[1]) / (frames - 1)
+    # Median interval: other processes on a shared CPU add spikes that say nothing about the code.
+    s_per_frame = statistics.median(b - a for a, b in zip(stamps[1:], stamps[2:]))
     return {"side": side, "load_s": load_s, "s_per_frame": s_per_frame, "frames_per_s": 1 / s_per_frame,
             "first_frame_s": stamps[1] - stamps[0],
             "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}

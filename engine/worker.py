@@ -19,6 +19,7 @@ import time
 import traceback
 from typing import Callable
 
+from engine.sci import preload
 from engine.jobs import (Cancel, Cancelled, DecodeCodes, Done, EncodeReference, EngineState, Evaluate,
                          Event, Failed, LoadModel, Request, Synthesize, TERMINAL_EVENTS, Unload)
 from engine.worker_jobs import (BackendFactory, JobCancelled, JobContext, JobError, ModelSlot,
@@ -184,6 +185,7 @@ class EngineWorker:
     def _run_job(self, req: Request) -> None:
         job_id = req.job_id
         try:
+            preload()  # engine/sci.py: the GUI's workers may be importing scipy right now
             if self._is_cancelled(job_id):
                 self._emit(Cancelled(job_id=job_id))
                 return

@@ -7,8 +7,6 @@ import hashlib
 import threading
 
 import numpy as np
-import pyloudnorm  # noqa: F401 - imported here: scipy imported from two threads at once can fail
-
 
 from engine.eval.asr import Transcript
 from engine.eval.common import NotScorable

@@ -149,17 +149,6 @@ class VoicesController(RecordingActions, VoiceLibraryActions, QObject):
             v.clip_title.setText(path.name)
             self.previewShown.emit()
 
-    def _preview(self, path: Path, preview) -> None:
-        if preview is None or self._loading != path:  # short file, or the full decode won the race
-            return
-        v = self.view
-        self._preview_shown = True
-        v.waveform.show_preview(preview.times_s, preview.values, preview.duration_s)
-        v.mel.set_pending("decoding…")
-        v.clip_title.setText(path.name)
-        v.clip_info.setText(f"{format_time(preview.duration_s)} · loading (preview)…")
-        self.previewShown.emit()
-
     def _imported(self, path: Path, state: cs.ClipState) -> None:
         self._set_busy(-1)
         self._loading, self._preview_shown = None, False

@@ -121,14 +121,6 @@ class WaveformView(pg.PlotWidget):
             self.clear_selection()
         self._draw_visible()
 
-    def show_preview(self, times_s: np.ndarray, values: np.ndarray, duration_s: float) -> None:
-        """A coarse overview to look at while a long file decodes; set_audio replaces it."""
-        self._pyramid, self.duration_s = None, float(duration_s)
-        self._vb.setLimits(xMin=0, xMax=max(duration_s, 1e-3), yMin=-1.1, yMax=1.1)
-        self._vb.setXRange(0, duration_s, padding=0)
-        self.curve.setData(times_s, values)
-        self.clear_selection()
-
     def _draw_visible(self) -> None:
         p = self._pyramid
         if p is None:
