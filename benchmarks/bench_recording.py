@@ -43,6 +43,11 @@ def main() -> None:
     ap.add_argument("--channels", type=int, default=1)
     args = ap.parse_args()
 
+    # The null sink is one shared loopback: hold the same lock as the tests' pulse_sink fixture.
+    import fcntl
+
+    lock = open("/tmp/mynah-pulse-sink.lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     with tempfile.TemporaryDirectory(prefix="mynah-bench-rec-") as home:
         os.environ["MYNAH_HOME"] = home
         import soundfile as sf
