@@ -10,13 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-         "nineteen"]
-_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_SCALES = [(10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand")]
-_ORDINAL_WORDS = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-                  "nine": "ninth", "twelve": "twelfth"}
+# Spelled with hyphens ("twenty-one"); the hyphen step below splits them like any other.
+from engine.text.numbers import int_to_words, ordinal_to_words, year_to_words
 
 # Contractions whose expansion is unambiguous. "'s" (is/has/possessive) and "'d" (would/had) are
 # ambiguous, so they stay attached to the word: both sides are normalized identically anyway.
@@ -43,49 +38,6 @@ _CURRENCY = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pound
              "€": ("euro", "euros", "cent", "cents")}
 
 
-def int_to_words(n: int) -> str:
-    """Cardinal number in words, e.g. 1042 -> "one thousand forty two"."""
-    if n < 0:
-        return "minus " + int_to_words(-n)
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return _TENS[tens] + ("" if ones == 0 else " " + _ONES[ones])
-    if n < 1000:
-        hundreds, rest = divmod(n, 100)
-        return _ONES[hundreds] + " hundred" + ("" if rest == 0 else " " + int_to_words(rest))
-    for value, name in _SCALES:
-        if n >= value:
-            head, rest = divmod(n, value)
-            return int_to_words(head) + " " + name + ("" if rest == 0 else " " + int_to_words(rest))
-    raise AssertionError("unreachable")
-
-
-def year_to_words(n: int) -> str:
-    """How English speakers read a year: 1984 -> "nineteen eighty four", 2007 -> "two thousand seven"."""
-    if 2000 <= n <= 2009 or n % 1000 == 0:
-        return int_to_words(n)
-    head, tail = divmod(n, 100)
-    if tail == 0:
-        return int_to_words(head) + " hundred"
-    if tail < 10:
-        return int_to_words(head) + " oh " + int_to_words(tail)
-    return int_to_words(head) + " " + int_to_words(tail)
-
-
-def ordinal_to_words(n: int) -> str:
-    words = int_to_words(n).split()
-    last = words[-1]
-    if last in _ORDINAL_WORDS:
-        words[-1] = _ORDINAL_WORDS[last]
-    elif last.endswith("y"):
-        words[-1] = last[:-1] + "ieth"
-    else:
-        words[-1] = last + "th"
-    return " ".join(words)
-
-
 def _looks_like_year(digits: str) -> bool:
     # Four digits without a thousands separator in the usual range: read as a year, as both
     # Whisper's output ("in 1455") and human transcripts ("in fourteen fifty five") mean it.
@@ -107,7 +59,7 @@ def _number_match_to_words(m: re.Match) -> str:
             out += " " + int_to_words(cents) + " " + (sub if cents == 1 else subs)
         return " " + out + " "
     if frac is not None:
-        return " " + int_to_words(int(digits)) + " point " + " ".join(_ONES[int(d)] for d in frac) + " "
+        return " " + int_to_words(int(digits)) + " point " + " ".join(int_to_words(int(d)) for d in frac) + " "
     if "," not in whole and _looks_like_year(digits):
         words = year_to_words(int(digits))
     else:
