@@ -1,6 +1,12 @@
 """Synthesize workspace responsiveness: time from Generate to first sound, and the GUI thread's
 longest stall while a take is generated (a 10 ms QTimer probe: any lateness is time the GUI froze).
 
+A stall is either the GUI thread busy (its own work) or starved (the engine thread holding the GIL,
+other processes holding the CPU). So every event the GUI thread dispatches is timed too
+(QApplication.notify): "busiest event" is the GUI thread's own worst piece of work, named by event
+type and receiver; stall minus that is starvation. The load average is printed with each run,
+since on a shared machine it moves the stall figure more than the code does.
+
 Default: a tiny random CSM checkpoint (tests/engine/tiny_csm.py, needs transformers) installed through
 "Import local folder", offscreen Qt, 2 runs. `--fake` uses the deterministic fake backend instead
 (measures the GUI/bridge path alone). `--runs N`, `--text "..."` for longer runs.
@@ -10,6 +16,7 @@ Default: a tiny random CSM checkpoint (tests/engine/tiny_csm.py, needs transform
 from __future__ import annotations
 
 import argparse
+import heapq
 import os
 import sys
 import tempfile
@@ -42,11 +49,94 @@ class _ClockPlayer:
     pause = resume = stop
 
 
+def _event_timer_app(QApplication):
+    """A QApplication that times every event it dispatches on the GUI thread (outermost only)."""
+    from PySide6.QtCore import QEvent
+
+    class TimedApp(QApplication):
+        def __init__(self, argv):
+            super().__init__(argv)
+            self.depth = 0
+            self.label = ""  # the engine event being dispatched, if any
+            self.recording = False
+            self.worst: list[tuple[float, str]] = []  # min-heap of the 5 busiest (seconds, what)
+
+        def notify(self, receiver, event):
+            if not self.recording or self.depth:
+                return super().notify(receiver, event)
+            self.depth += 1
+            self.label = ""
+            t = time.perf_counter()
+            try:
+                return super().notify(receiver, event)
+            finally:
+                dt = time.perf_counter() - t
+                self.depth -= 1
+                if len(self.worst) < 5 or dt > self.worst[0][0]:
+                    try:
+                        what = f"{QEvent.Type(event.type()).name} -> {type(receiver).__name__}{self.label}"
+                    except Exception:  # an event type Qt has no name for
+                        what = f"event {int(event.type())} -> {type(receiver).__name__}"
+                    heapq.heappush(self.worst, (dt, what))
+                    if len(self.worst) > 5:
+                        heapq.heappop(self.worst)
+
+    return TimedApp
+
+
+def _gil_sampler(stop, found: list) -> None:
+    """--verbose: a thread that wakes every 2 ms; when it was kept from running for > 60 ms (the
+    GIL or the CPU was held), note what the other threads were doing the moment it got back."""
+    import threading
+    import traceback
+
+    me = threading.get_ident()
+    last = time.perf_counter()
+    while not stop.is_set():
+        time.sleep(0.002)
+        now = time.perf_counter()
+        if now - last > 0.060:
+            stacks = []
+            for ident, frame in sys._current_frames().items():
+                if ident != me and ident != threading.main_thread().ident:
+                    stacks.append("".join(traceback.format_stack(frame, limit=4)))
+            found.append((now - last, stacks))
+        last = now
+
+
+class _GcClock:
+    """Python's cyclic GC stops every thread while it runs (whichever thread triggered it): time it."""
+
+    def __init__(self):
+        import gc
+
+        self.longest, self.count, self._t = 0.0, 0, 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._t = time.perf_counter()
+        else:
+            self.count += 1
+            self.longest = max(self.longest, time.perf_counter() - self._t)
+
+    def reset(self) -> None:
+        self.longest, self.count = 0.0, 0
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fake", action="store_true", help="fake backend instead of the tiny CSM")
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--text", default="Hello there. This is a short benchmark sentence for the studio.")
+    ap.add_argument("--gc-freeze", action="store_true",
+                    help="gc.freeze() once the window is built (a proposal for app start-up: full "
+                         "collections then skip every start-up object, which shortens GC pauses)")
+    ap.add_argument("--verbose", action="store_true", help="list the 5 busiest GUI events of each run")
     ap.add_argument("--max-seconds", type=float, default=1.5, help="cap on generated audio per take")
     args = ap.parse_args()
 
@@ -55,12 +145,22 @@ def main() -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([])
+    app = _event_timer_app(QApplication)(["bench"])
+    from studio.ui.app import GIL_SWITCH_INTERVAL_S
+
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)  # as run_gui does: the engine thread yields the GIL often
     from studio.core.library import Library
     from studio.core.paths import get_paths
     from studio.core.settings import Settings
     from studio.ui.context import StudioContext
     from studio.ui.engine_bridge import EngineBridge
+
+    dispatch = EngineBridge._dispatch
+
+    def named_dispatch(self, event):  # so the busiest-event list names the engine event, not just the bridge
+        app.label = f" ({type(event).__name__})"  # read by notify when this event's dispatch ends
+        dispatch(self, event)
+    EngineBridge._dispatch = named_dispatch
     from studio.ui.synthesize.workspace import SynthesizeWorkspace
 
     paths = get_paths()
@@ -91,8 +191,18 @@ def main() -> int:
     ws.view.text_edit.setPlainText(args.text)
     ws.view.max_seconds.setValue(args.max_seconds)
     ws.view.random_seed.setChecked(False)
+    t = time.perf_counter()
+    while time.perf_counter() - t < 0.5:  # the window's first paint is not part of a generation
+        app.processEvents()
+        time.sleep(0.01)
+    if args.gc_freeze:
+        import gc
 
-    firsts, stalls, totals = [], [], []
+        gc.collect()
+        gc.freeze()
+
+    firsts, stalls, totals, busiest = [], [], [], []
+    gc_clock = _GcClock()
     for run in range(args.runs):
         player = _ClockPlayer()
         ctx._player = player
@@ -107,6 +217,14 @@ def main() -> int:
         timer.timeout.connect(probe)
         done = []
         ws.controller.batchFinished.connect(lambda: done.append(1))
+        app.worst = []
+        gc_clock.reset()
+        app.recording = True
+        if args.verbose:
+            import threading
+
+            stop, starved = threading.Event(), []
+            threading.Thread(target=_gil_sampler, args=(stop, starved), daemon=True).start()
         timer.start()
         t0 = time.perf_counter()
         last[0] = t0
@@ -117,6 +235,7 @@ def main() -> int:
             app.processEvents()
             time.sleep(0.001)
         timer.stop()
+        app.recording = False
         ws.controller.batchFinished.disconnect()
         takes = ws.takes.list()
         if not takes or takes[0].status != "complete":
@@ -127,13 +246,28 @@ def main() -> int:
         firsts.append(first)
         stalls.append(worst[0])
         totals.append(total)
+        busy = sorted(app.worst, reverse=True)
+        busiest.append(busy[0][0] if busy else 0.0)
         note = " (includes model load)" if run == 0 else ""
         print(f"run {run + 1}: first sound {first if first is None else f'{first:.3f} s'}{note}, "
               f"take {takes[0].duration_s:.2f} s generated in {total:.2f} s, "
-              f"longest GUI stall {1000 * worst[0]:.1f} ms")
+              f"longest GUI stall {1000 * worst[0]:.1f} ms, busiest GUI event {1000 * busiest[-1]:.1f} ms, "
+              f"longest GC pause {1000 * gc_clock.longest:.1f} ms ({gc_clock.count} collections), "
+              f"load average {_load()}")
+        if args.verbose:
+            for dt, what in busy:
+                print(f"    {1000 * dt:7.1f} ms  {what}")
+            stop.set()
+            for dt, stacks in sorted(starved, key=lambda x: -x[0])[:3]:
+                print(f"    a thread starved {1000 * dt:.0f} ms; other threads then:")
+                for st in stacks:
+                    print("      " + st.replace("\n", "\n      "))
     warm = [f for f in firsts[1:] if f is not None] or [f for f in firsts if f is not None]
     print(f"== {label}: Generate -> first sound {min(warm):.3f} s (best warm run), "
-          f"longest GUI stall {1000 * max(stalls):.1f} ms over {args.runs} runs")
+          f"longest GUI stall {1000 * max(stalls):.1f} ms over {args.runs} runs "
+          f"(warm runs: {1000 * max(stalls[1:] or stalls):.1f} ms); the GUI thread's own busiest event "
+          f"{1000 * max(busiest):.1f} ms (warm: {1000 * max(busiest[1:] or busiest):.1f} ms); "
+          f"load average {_load()}")
     ctx.engine_bridge.shutdown()
     return 0
 

@@ -99,35 +99,55 @@ class CsmModel(nn.Module):
         """
         k, v = self.spec.n_codebooks, self.spec.audio_vocab
         lim = code_limit or v
-        b = h_last.shape[0]
-        codes = torch.empty(b, k, dtype=torch.long, device=h_last.device)
-        # Every codebook's logits land here, checked once per frame (one sync, not 32).
-        seen = torch.empty(k, b, lim, dtype=h_last.dtype, device=h_last.device)
-        noise = None
-        if uses_topk_fast_path(settings, lim):
-            noise = torch.empty(k, b, settings.top_k, device=h_last.device).exponential_(1.0, generator=generator)
+        b, dev = h_last.shape[0], h_last.device
+        threads = torch.get_num_threads()  # read once: the depth steps switch to 1 for tiny ops
+        # codes [K, B]: row i is where codebook i's sample lands (contiguous, written by `out=`).
+        codes = torch.empty(k, b, dtype=torch.long, device=dev)
+        # Every codebook's logits land here (the heads write into it), checked once per frame.
+        seen = torch.empty(k, b, v, dtype=h_last.dtype, device=dev)
+        fast_topk = uses_topk_fast_path(settings, lim)
+        noise = gumbel = None
+        if fast_topk:
+            noise = torch.empty(k, b, settings.top_k, device=dev).exponential_(1.0, generator=generator)
+            # Exponential race as a Gumbel-max: argmax(p / E) = argmax(logit / T - log E), so a depth
+            # draw is topk + add + argmax + gather (no softmax, no division).
+            gumbel = noise.log().neg_()  # [K, B, k]
         elif settings.temperature > 0:
-            noise = torch.empty(k, b, lim, device=h_last.device).exponential_(1.0, generator=generator)
-        logits = self.codebook0_head(h_last)[:, :lim]  # [B, lim]
-        with one_thread(h_last.device):
-            seen[0] = logits
-            codes[:, 0] = sample(logits, settings, generator, previous_c0, None if noise is None else noise[0])
+            noise = torch.empty(k, b, lim, device=dev).exponential_(1.0, generator=generator)
+        torch.matmul(h_last, self.codebook0_head.weight.t(), out=seen[0])
+        with one_thread(dev):
+            codes[0] = sample(seen[0, :, :lim], settings, generator, previous_c0,
+                              None if noise is None else noise[0])
         # Depth decoder: position 0 is the backbone state, position i+1 holds codebook i.
-        c0 = F.embedding(codes[:, 0], self.depth_embeddings.weight)  # [B, D]
-        x = F.linear(torch.stack([h_last, c0], dim=1), self.projection.weight)  # [B, 2, Dd]
-        out = self.decoder(x, 0)[:, -1]  # [B, Dd]
+        emb_w, proj_w, heads = self.depth_embeddings.weight, self.projection.weight, self.audio_head
+        c0 = F.embedding(codes[0], emb_w)  # [B, D]
+        x = F.linear(torch.stack([h_last, c0]), proj_w)  # [2, B, Dd]
+        # Two one-position steps rather than a 2-position prefill: the step path has a third of
+        # the prefill's ops (no mask, no SDPA), and position 0 needs no logits.
+        self.decoder.step(x[0], 0, threads)
+        out = self.decoder.step(x[1], 1, threads)  # [B, Dd]
+        inv_t = 1.0 / settings.temperature if settings.temperature > 0 else 0.0
+        fan_in = threads > 1 and dev.type == "cpu"
         for i in range(1, k):
-            logits = out @ self.audio_head[i - 1]  # [B, V] (slicing the weight instead would copy it)
-            if lim < v:
-                logits = logits[:, :lim]
-            with one_thread(h_last.device):
-                seen[i] = logits
-                token = sample(logits, settings, generator, None, None if noise is None else noise[i])  # [B]
-                codes[:, i] = token
+            torch.matmul(out, heads[i - 1], out=seen[i])  # [B, V]
+            logits = seen[i, :, :lim]
+            if fan_in:
+                torch.set_num_threads(1)
+            if fast_topk:
+                values, ids = torch.topk(logits, settings.top_k, dim=-1)  # [B, k]
+                choice = torch.add(gumbel[i], values, alpha=inv_t).argmax(-1, keepdim=True)  # [B, 1]
+                torch.gather(ids, -1, choice, out=codes[i].unsqueeze(-1))
+            elif settings.temperature <= 0:
+                torch.argmax(logits, -1, out=codes[i])
+            else:
+                codes[i] = sample(logits, settings, generator, None, noise[i])
+            if fan_in:
+                torch.set_num_threads(threads)
             if i == k - 1:
                 break
-            emb = F.embedding(token + i * v, self.depth_embeddings.weight)  # [B, D]
-            out = self.decoder.forward(F.linear(emb, self.projection.weight).unsqueeze(1), i + 1)[:, -1]
+            emb = F.embedding(codes[i], emb_w[i * v:(i + 1) * v])  # [B, D]: codebook i's rows
+            out = self.decoder.step(F.linear(emb, proj_w), i + 1, threads)
+        codes = codes.t().contiguous()  # [B, K]
         if not bool(torch.isfinite(seen).all()):
             raise NonFiniteLogitsError(
                 "the model produced NaN/inf values (numeric overflow). Generation was stopped; "

@@ -20,6 +20,16 @@ from engine.lm.rope import apply_rope, rope_tables
 from engine.lm.threads import one_thread
 
 
+def _rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """RMSNorm.forward without the module call (fp32 fast path; other dtypes go via float32)."""
+    if x.dtype != torch.float32:
+        xf = x.float()
+        return weight * (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype)
+    # sum * (1/n) instead of mean: mean is a sum then a divide (the same sum order), and a CPU mean
+    # costs twice a sum; equal for power-of-two widths (every Llama/CSM width), <= 1 ulp otherwise.
+    return weight * (x * torch.rsqrt((x * x).sum(-1, keepdim=True).mul_(1.0 / x.shape[-1]).add_(eps)))
+
+
 class RMSNorm(nn.Module):
     def __init__(self, dim: int, eps: float) -> None:
         super().__init__()
@@ -139,6 +149,91 @@ class Transformer(nn.Module):
         # Per-position views for one-token steps: indexing a Python list costs no tensor op.
         self._rope_rows = [(self.rope_cos[i:i + 1], self.rope_sin[i:i + 1]) for i in range(max_positions)]
         self.max_positions = max_positions
+        self._plan_steps(batch)
+
+    # -- one-position steps (the hot path) ------------------------------------------------------
+    def _plan_steps(self, batch: int) -> None:
+        """Bind what a one-position step touches to plain Python tuples, once.
+
+        A depth-decoder step at small sizes is overhead-bound: nn.Module attribute look-ups, tensor
+        slicing and context managers cost as much as the kernels. The weights are bound as the
+        Parameter objects themselves (in-place edits stay visible); call `setup_caches` again after
+        replacing any weight (the loaders do so after `load_state_dict`).
+        """
+        cfg = self.cfg
+        self._step_layers = []
+        for layer in self.layers:
+            att, ff = layer.attention, layer.feed_forward
+            # wo, w2 as [in, out] views for addmm (views: in-place weight edits stay visible)
+            self._step_layers.append((layer.attention_norm.weight, att.wqkv.weight, att.wo.weight.t(),
+                                      layer.ffn_norm.weight, ff.w13.weight, ff.w2.weight.t(), att.kv_cache))
+        w = self.norm.weight
+        self._step_eps = torch.full((), cfg.norm_eps, dtype=w.dtype, device=w.device)
+        self._step_norm = self.norm.weight
+        # Per-position cache views ([B*Hkv, L, D] prefixes, keys pre-transposed) for short caches
+        # (the depth decoder's 33 slots); long caches build them per step (cheap next to the layer).
+        self._step_views = None
+        if max(1, self.max_positions) * cfg.n_layers <= 1024:
+            self._step_views = [[self._cache_views(layer[6], batch, pos) for pos in range(self.max_positions)]
+                                for layer in self._step_layers]
+        self._batch = batch
+
+    def _cache_views(self, cache: KVCache, batch: int, pos: int) -> tuple[torch.Tensor, ...]:
+        """(k slot [B, Hkv, D], v slot, keys^T [B*Hkv, D, pos+1], values [B*Hkv, pos+1, D], zero scores)."""
+        cfg = self.cfg
+        k = cache.k.view(batch * cfg.n_kv_heads, -1, cfg.head_dim)
+        v = cache.v.view(batch * cfg.n_kv_heads, -1, cfg.head_dim)
+        groups = cfg.n_heads // cfg.n_kv_heads
+        # baddbmm(beta=0) ignores its input's values but wants its shape: a broadcast zero, no memory.
+        zero = cache.k.new_zeros(()).expand(batch * cfg.n_kv_heads, groups, pos + 1)
+        return (cache.k[:, :, pos], cache.v[:, :, pos], k[:, : pos + 1].transpose(1, 2), v[:, : pos + 1], zero)
+
+    def step(self, x: torch.Tensor, pos: int, threads: int = 1) -> torch.Tensor:
+        """One position: x [B, dim] embeddings at `pos` -> final-normed hidden [B, dim].
+
+        threads: the caller's torch thread count (torch.get_num_threads(), read once per frame);
+        above 1, the tiny attention ops run on one thread (see engine/lm/threads.py).
+        Same arithmetic as `forward` (bit-identical on CPU fp32), fewer ops.
+        """
+        cfg = self.cfg
+        if pos >= self.max_positions:
+            raise ValueError(f"position {pos} is past the cache size {self.max_positions}")
+        b = x.shape[0]
+        h, hkv, d, eps = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim, cfg.norm_eps
+        dim, ffn = cfg.dim, cfg.ffn_dim
+        groups, scale = h // hkv, d ** -0.5
+        cos, sin = self._rope_rows[pos]  # [1, 1, D]
+        views = self._step_views
+        fan_in = threads > 1 and x.device.type == "cpu"
+        eps_t, inv_dim = self._step_eps, 1.0 / dim
+        fp32 = x.dtype == torch.float32
+
+        def norm(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+            if not fp32:
+                return _rms_norm(x, w, eps)
+            # eps + sum/n in one op (alpha = 1/n is exact for power-of-two widths, see _rms_norm)
+            return w * (x * torch.rsqrt(torch.add(eps_t, (x * x).sum(-1, keepdim=True), alpha=inv_dim)))
+
+        for li, (an, wqkv, wo_t, fn, w13, w2_t, cache) in enumerate(self._step_layers):
+            kslot, vslot, keys_t, values, zero = (views[li][pos] if views is not None
+                                            else self._cache_views(cache, b, pos))
+            qkv = F.linear(norm(x, an), wqkv).view(b, h + 2 * hkv, d)  # [B, H+2Hkv, D]
+            qk = qkv[:, : h + hkv]
+            qk = qk * cos + torch.roll(qk, d // 2, dims=-1) * sin  # RoPE on q and k (see rope.py)
+            if fan_in:
+                torch.set_num_threads(1)
+            kslot.copy_(qk[:, h:])
+            vslot.copy_(qkv[:, h + hkv:])
+            qg = qk[:, :h].reshape(b * hkv, groups, d)  # heads sharing a KV head: rows of one matmul
+            scores = torch.baddbmm(zero, qg, keys_t,
+                                   beta=0.0, alpha=scale)  # [B*Hkv, G, L]
+            y = torch.bmm(torch.softmax(scores, dim=-1), values).reshape(b, h * d)  # [B, H*D]
+            if fan_in:
+                torch.set_num_threads(threads)
+            x = torch.addmm(x, y, wo_t)  # residual add fused into the output projection
+            gate, up = F.linear(norm(x, fn), w13).view(b, 2, ffn).unbind(1)
+            x = torch.addmm(x, F.silu(gate) * up, w2_t)
+        return norm(x, self._step_norm)
 
     def forward(self, x: torch.Tensor, start: int) -> torch.Tensor:
         """x: [B, S, dim] embeddings for positions start..start+S-1 -> [B, S, dim]."""
@@ -147,8 +242,7 @@ class Transformer(nn.Module):
         if end > self.max_positions:
             raise ValueError(f"position {end - 1} is past the cache size {self.max_positions}")
         if s == 1:
-            cos, sin = self._rope_rows[start]  # [1, 1, head_dim]
-            mask = None  # one new position attends to every cached one
+            return self.step(x[:, 0], start, torch.get_num_threads()).unsqueeze(1)
         else:
             cos, sin = self.rope_cos[start:end], self.rope_sin[start:end]  # [S, 1, head_dim]
             mask = self.causal[start:end, :end]  # [S, end]

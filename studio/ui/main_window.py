@@ -165,6 +165,9 @@ class MainWindow(QMainWindow):
         self.record_action = QAction("&Record", self, shortcut=QKeySequence("R"))
         self.record_action.triggered.connect(self.toggle_record)
         file_menu.addAction(self.record_action)
+        self.devices_action = QAction("Audio &devices…", self)
+        self.devices_action.triggered.connect(self.open_audio_devices)
+        file_menu.addAction(self.devices_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.Quit)
         quit_action.triggered.connect(self.close)
@@ -215,6 +218,17 @@ class MainWindow(QMainWindow):
         if w is not None and hasattr(w, "toggle_record"):
             w.toggle_record()
 
+    def open_audio_devices(self):
+        """One non-modal dialog, kept and re-shown (it stops its input monitor when hidden)."""
+        from studio.ui.audio_devices_dialog import AudioDevicesDialog
+
+        if getattr(self, "devices_dialog", None) is None:
+            self.devices_dialog = AudioDevicesDialog(self.ctx, self)
+        self.devices_dialog.show()
+        self.devices_dialog.raise_()
+        self.devices_dialog.activateWindow()
+        return self.devices_dialog
+
     def _open_logs(self) -> None:
         from PySide6.QtCore import QUrl
         from PySide6.QtGui import QDesktopServices
@@ -240,7 +254,10 @@ class MainWindow(QMainWindow):
 
     def _update_device_label(self) -> None:
         s = self.ctx.settings
-        self.device_label.setText(f"In: {s.input_device or 'system default'} · Out: {s.output_device or 'system default'}")
+        from studio.ui.widgets.device_picker import device_display_name
+
+        self.device_label.setText(f"In: {device_display_name(s.input_device)} · "
+                                  f"Out: {device_display_name(s.output_device)}")
 
     # ---- drag and drop ------------------------------------------------------------------
     @staticmethod

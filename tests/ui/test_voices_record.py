@@ -29,7 +29,11 @@ def test_record_what_is_played(qtbot, qapp, pulse_sink, speech_clips):
         choice = next((n for n in names if "pulse" in n.lower()), None) or next((n for n in names if "default" in n.lower() and n != "System default"), None)
         if choice:
             picker.setCurrentIndex(names.index(choice))
-            assert w.ctx.settings.input_device == choice and choice in w.device_label.text()
+            # Stored as the stable "<host API>::<name>" key; the status bar shows the name.
+            from studio.core.devices import find_device
+
+            assert find_device(w.ctx.settings.input_device, "input").name == choice
+            assert f"In: {choice}" in w.device_label.text()
         qtbot.keyClick(w, Qt.Key_R)
         assert c.is_recording, w.statusBar().currentMessage()
         peaks = []

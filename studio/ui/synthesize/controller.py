@@ -6,6 +6,7 @@ import dataclasses
 import logging
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 
@@ -42,8 +43,16 @@ class SynthesizeController(QObject, TakeEditsMixin):
         self.extra_models: list[tuple[str, Path, str]] = []  # (model id, folder, backend): tests, dev
         self._preview = QTimer(self, singleShot=True, interval=250)
         self._preview.timeout.connect(self.update_chunk_marks)
-        self._grid = QTimer(self, interval=100)  # token grid refresh at display rate, not per frame
+        # Token grid and progress bar refresh at display rate, not per engine event: QProgressBar
+        # repaints synchronously on every setValue, and each grid change repaints a plot.
+        self._grid = QTimer(self, interval=100)
         self._grid.timeout.connect(self._refresh_live_grid)
+        self._grid.timeout.connect(self._show_progress)
+        self._progress: tuple[int, str] | None = None  # (value, text) not yet on screen
+        # The batch is wrapped up (newest take opened: audio, codes, mel) on the next turn of the
+        # event loop, not inside the event that stored the last take: two shorter GUI pauses.
+        self._finish_check = QTimer(self, singleShot=True, interval=0)
+        self._finish_check.timeout.connect(self._finish_if_done)
         self._feed = QTimer(self, singleShot=True, interval=250)
         self._feed.timeout.connect(self._feed_player)
         self._fed = 0  # samples already handed to the player
@@ -183,6 +192,7 @@ class SynthesizeController(QObject, TakeEditsMixin):
         self._streaming = False
         self._fed = 0
         self._grid_frames = 0
+        self._progress = None
         for j in jobs:
             self.bridge.submit(j.request)
         self.view.generate_button.setEnabled(False)
@@ -224,15 +234,17 @@ class SynthesizeController(QObject, TakeEditsMixin):
 
     def _stream_to_player(self, job: TakeJob) -> None:
         # The Player keeps its position when its buffer grows, so playback runs on while we append.
+        # It gets a view, not a copy: samples already streamed never change (see TakeJob.audio), so
+        # each feed costs O(1) instead of copying the whole take so far 4 times a second.
         try:
             if not self._streaming:
                 if job.first_audio_s is None:
                     return  # only silence so far
-                self.ctx.player.play(job.audio().copy(), job.sample_rate)
+                self.ctx.player.play(job.audio(), job.sample_rate)
                 self._streaming = True
                 self.first_sound_at = job.first_audio_s
             elif job.n_samples > self._fed:
-                self.ctx.player.set_source(job.audio().copy(), job.sample_rate)
+                self.ctx.player.set_source(job.audio(), job.sample_rate)
             self._fed = job.n_samples
         except Exception as e:  # no output device: keep generating, say why there is no sound
             self._streaming = True
@@ -244,10 +256,15 @@ class SynthesizeController(QObject, TakeEditsMixin):
             job.frames.append(ev.codes)
 
     def _refresh_live_grid(self) -> None:
+        # Only the frames that came since the last refresh are drawn (the grid keeps the rest).
         job = self.jobs.get(self._stream_job or "")
-        if job is not None and job.frames and len(job.frames) != self._grid_frames:
-            self._grid_frames = len(job.frames)
+        if job is None or not job.frames or len(job.frames) == self._grid_frames:
+            return
+        if len(job.frames) < self._grid_frames:  # the final codes replaced what was streamed
             self.view.tokens.set_codes(job.codes())
+        else:
+            self.view.tokens.append_frames(np.stack(job.frames[self._grid_frames:], axis=1))  # [K, new]
+        self._grid_frames = len(job.frames)
 
     def _on_progress(self, ev) -> None:
         job = self.jobs.get(ev.job_id)
@@ -257,9 +274,15 @@ class SynthesizeController(QObject, TakeEditsMixin):
         order = list(self.jobs).index(ev.job_id)
         n = len(self.jobs)
         frac = (order + (ev.fraction or 0.0)) / n
-        self.view.progress.setValue(int(1000 * frac))
-        self.view.progress.setFormat(f"take {order + 1}/{n} · chunk {ev.text_chunk_index + 1}/"
-                                     f"{ev.text_chunk_count} · {ev.audio_seconds:.1f} s")
+        self._progress = (int(1000 * frac), f"take {order + 1}/{n} · chunk {ev.text_chunk_index + 1}/"
+                                            f"{ev.text_chunk_count} · {ev.audio_seconds:.1f} s")
+
+    def _show_progress(self) -> None:
+        if self._progress is not None:
+            value, text = self._progress
+            self._progress = None
+            self.view.progress.setFormat(text)
+            self.view.progress.setValue(value)
 
     def _on_done(self, ev) -> None:
         if ev.job_id == self._load_job:
@@ -322,7 +345,7 @@ class SynthesizeController(QObject, TakeEditsMixin):
             edit = self._chunk_edits.pop(job.job_id, None)
             if edit is not None:
                 if status != "complete":
-                    self._finish_if_done()
+                    self._finish_check.start()
                     return
                 audio, spans, codes = self._spliced(edit, audio, job.sample_rate)
             take = self.takes.add(recipe, audio, job.sample_rate, codes=codes, status=status,
@@ -331,15 +354,16 @@ class SynthesizeController(QObject, TakeEditsMixin):
             original = self._rerender_of.pop(job.job_id, None)
             if original is not None and status == "complete":
                 self._check_rerender(original, take)
-        self._finish_if_done()
+        self._finish_check.start()
 
     def _finish_if_done(self) -> None:
-        if all(j.finished for j in self.jobs.values()):
+        if self.jobs and all(j.finished for j in self.jobs.values()):
             self._finish_batch()
 
     def _finish_batch(self) -> None:
         statuses = [j.finished for j in self.jobs.values()]
         self._grid.stop()
+        self._show_progress()  # the last chunk's label stays; the bar is then filled
         if self._feed.isActive():
             self._feed.stop()
             self._feed_player()  # the tail of the streamed take

@@ -96,7 +96,9 @@ class TakeJob:
         self.n_samples, self.sample_rate = self._buf.size, sample_rate
 
     def audio(self) -> np.ndarray:
-        """A view of the audio so far [T]: copy it before keeping it past the next append."""
+        """A view of the audio so far [T]. Samples in it never change: appends write past its end
+        (a full buffer is replaced by a new, larger one) and set_audio swaps in another array, so
+        the view may be kept (the player streams from it) without a copy."""
         return self._buf[:self.n_samples]
 
     def codes(self) -> np.ndarray | None:

@@ -11,6 +11,9 @@ from PySide6.QtWidgets import QListWidgetItem
 
 from studio.core.takes import Take, TakeError, TakeStore
 from studio.ui.synthesize.view import SynthesizeView
+# The Voices workspace's mel image builder, imported here and not on first use, so the first finished
+# take does not pay for the import on the GUI thread (it is light: numpy and the peak helpers).
+from studio.ui.voices.clip_state import compute_mel
 from studio.ui.widgets.background import run_in_background
 
 log = logging.getLogger(__name__)
@@ -159,8 +162,6 @@ class HistoryController(QObject):
         self._mel_gen += 1
         gen = self._mel_gen
         v.mel.set_pending()
-        from studio.ui.voices.clip_state import compute_mel  # the Voices workspace's mel image builder
-
         run_in_background(compute_mel, audio, sr,
                           on_done=lambda m: self._mel_done(gen, m),
                           on_error=lambda e: None)

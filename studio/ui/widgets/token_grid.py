@@ -36,11 +36,17 @@ class TokenGrid(pg.PlotWidget):
         pi.invertY(True)  # codebook 0 (the semantic one, for Mimi) at the top
         self.image = pg.ImageItem(axisOrder="col-major")
         self.addItem(self.image)
-        self.codes: np.ndarray | None = None
+        self.codes: np.ndarray | None = None  # [n_codebooks, n_frames] shown (a view of _codes)
+        self._codes = np.zeros((0, 0), np.int64)  # [n_codebooks, capacity]
+        self._rgb = np.zeros((0, 0, 3), np.uint8)  # [capacity, n_codebooks, 3] colours of _codes
+        self._n = 0  # frames filled
+        self._shown_s = 0.0  # right end of the time axis
 
     def set_codes(self, codes: np.ndarray | None, frame_rate: float | None = None) -> None:
         if frame_rate:
             self.frame_rate = frame_rate
+        self._n = 0
+        self._shown_s = 0.0
         if codes is None or np.asarray(codes).size == 0:
             self.codes = None
             self.image.clear()
@@ -48,17 +54,59 @@ class TokenGrid(pg.PlotWidget):
         codes = np.asarray(codes)
         if codes.ndim == 1:
             codes = codes[:, None]  # one frame
-        self.codes = codes
-        n_cb, n_frames = codes.shape
-        self.image.setImage(token_colors(codes), autoLevels=False, levels=(0, 255))
-        self.image.setRect(0.0, 0.0, n_frames / self.frame_rate, float(n_cb))
-        self.getPlotItem().setXRange(0, max(n_frames / self.frame_rate, 1e-3), padding=0)
-        self.getPlotItem().setYRange(0, n_cb, padding=0)
+        self._grow(codes.shape[0], codes.shape[1])
+        self._put(codes)
+        self._show(exact_range=True)
+
+    def append_frames(self, frames: np.ndarray) -> None:
+        """Streaming: add [n_codebooks, n] (or one [n_codebooks]) frames to the right.
+
+        Only the new columns are coloured (into a buffer that doubles when full), and the time axis
+        grows in steps, not per call: a range change relays out every X-linked plot (waveform, mel,
+        chunk strip), which cost far more GUI time than the image itself.
+        """
+        frames = np.asarray(frames)
+        if frames.ndim == 1:
+            frames = frames[:, None]
+        if frames.size == 0:
+            return
+        if self.codes is None or self._codes.shape[0] != frames.shape[0]:
+            self.set_codes(None)
+        self._grow(frames.shape[0], self._n + frames.shape[1])
+        self._put(frames)
+        self._show(exact_range=False)
 
     def append_frame(self, frame: np.ndarray) -> None:
         """Streaming: add one [n_codebooks] frame to the right."""
-        frame = np.asarray(frame).reshape(-1, 1)
-        if self.codes is None or self.codes.shape[0] != frame.shape[0]:
-            self.set_codes(frame)
+        self.append_frames(np.asarray(frame).reshape(-1, 1))
+
+    def _grow(self, n_cb: int, need: int) -> None:
+        if self._n == 0 or self._codes.shape[0] != n_cb or need > self._codes.shape[1]:
+            cap = max(need, 2 * (self._codes.shape[1] if self._n else 0), 64)
+            codes = np.zeros((n_cb, cap), np.int64)  # [n_codebooks, capacity]
+            rgb = np.zeros((cap, n_cb, 3), np.uint8)  # [capacity, n_codebooks, 3]
+            if self._n:
+                codes[:, :self._n] = self._codes[:, :self._n]
+                rgb[:self._n] = self._rgb[:self._n]
+            self._codes, self._rgb = codes, rgb
+
+    def _put(self, frames: np.ndarray) -> None:
+        n = frames.shape[1]
+        self._codes[:, self._n:self._n + n] = frames
+        self._rgb[self._n:self._n + n] = token_colors(frames)
+        self._n += n
+        self.codes = self._codes[:, :self._n]  # [n_codebooks, n_frames], a view
+
+    def _show(self, exact_range: bool) -> None:
+        n_cb, n_frames = self._codes.shape[0], self._n
+        seconds = n_frames / self.frame_rate
+        self.image.setImage(self._rgb[:n_frames], autoLevels=False, levels=(0, 255))
+        self.image.setRect(0.0, 0.0, seconds, float(n_cb))
+        if exact_range:
+            self._shown_s = max(seconds, 1e-3)
+        elif seconds > self._shown_s:  # streaming: room for 50% more before the axis moves again
+            self._shown_s = max(1.5 * seconds, 2.0)
         else:
-            self.set_codes(np.concatenate([self.codes, frame], axis=1))
+            return
+        self.getPlotItem().setXRange(0, self._shown_s, padding=0)
+        self.getPlotItem().setYRange(0, n_cb, padding=0)
