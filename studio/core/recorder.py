@@ -224,7 +224,8 @@ class Recorder:
         log.warning("recording failed: %s", message)
         self._close_stream()
         try:
-            for block in iter(self._q.get_nowait, _STOP):
+            # Not iter(get_nowait, _STOP): that compares each numpy block to the sentinel with ==.
+            while (block := self._q.get_nowait()) is not _STOP:
                 self._consume(block)
         except (queue.Empty, OSError):
             pass

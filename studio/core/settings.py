@@ -27,7 +27,8 @@ class Settings:
     window_state: str = ""
     panels: dict[str, str] = field(default_factory=dict)
     last_workspace: str = "Voices"
-    # Audio devices by name (indices change when devices come and go); None = system default.
+    # Audio devices by AudioDevice.key "<host API>::<name>" (indices change when devices come and
+    # go; a bare name from older files still resolves); None = system default.
     input_device: str | None = None
     output_device: str | None = None
     record_samplerate: int = 48000

@@ -77,6 +77,16 @@ def create_window(paths=None, *, defer_workspace: bool = False):
     return MainWindow(ctx, defer_workspace=defer_workspace)
 
 
+def _freeze_startup_objects() -> None:
+    """Move everything alive after start-up (Qt wrappers, modules, widgets) out of the garbage
+    collector's view: a full collection otherwise walks them all and stops every thread for
+    hundreds of ms, which a streaming take hears as a stall."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def run_gui(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     from PySide6.QtCore import QTimer, Qt
@@ -118,6 +128,7 @@ def run_gui(argv: list[str] | None = None) -> int:
 
         QTimer.singleShot(int(smoke), smoke_exit)
     QTimer.singleShot(0, window.after_show)
+    QTimer.singleShot(1500, _freeze_startup_objects)
     app.lastWindowClosed.connect(app.quit)
     rc = int(app.exec())
     from studio.ui.widgets.background import shutdown_pools

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QGroupBox, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout)
 
 from studio.ui.theme import COLORS
@@ -33,12 +34,37 @@ def _list_devices():
     return list_devices("input"), list_devices("output")
 
 
-def _open_monitor(device: str | None, samplerate: int):
+class _MonitorSlot:
+    """The one InputMonitor the dialog may hold, shared with the worker that opens it.
+
+    A monitor that finishes opening after the user moved on (another input chosen, dialog hidden or
+    destroyed) is closed by whichever side comes second, so no microphone stream is ever leaked.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.gen = 0
+        self.monitor = None
+
+    def close(self, *_args) -> None:
+        with self.lock:
+            self.gen += 1
+            mon, self.monitor = self.monitor, None
+        if mon is not None:
+            mon.stop()
+
+
+def _open_monitor(slot: _MonitorSlot, gen: int, device: str | None, samplerate: int):
     from studio.core.recorder_levels import InputMonitor
 
     mon = InputMonitor(device, samplerate=samplerate)
     mon.start()  # DeviceError with the user's sentence when it cannot be opened
-    return mon
+    with slot.lock:
+        if slot.gen == gen:
+            slot.monitor = mon
+            return mon
+    mon.stop()  # no longer wanted
+    return None
 
 
 def _play_tone(device: str | None) -> None:
@@ -57,7 +83,15 @@ def open_portaudio_streams() -> int:
     """
     import sounddevice as sd
 
-    return sum(1 for o in gc.get_objects() if isinstance(o, sd._StreamBase) and not o.closed)
+    gc.collect()  # a dropped stream caught in a reference cycle is not "open"
+
+    def is_open(o) -> bool:
+        try:
+            return isinstance(o, sd._StreamBase) and not o.closed
+        except AttributeError:  # constructor failed before the PortAudio pointer existed
+            return False
+
+    return sum(1 for o in gc.get_objects() if is_open(o))
 
 
 class AudioDevicesDialog(QDialog):
@@ -65,9 +99,8 @@ class AudioDevicesDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.setWindowTitle("Audio devices")
-        self.resize(820, 600)
-        self._monitor = None
-        self._monitor_gen = 0  # a monitor that opens after the user moved on is closed at once
+        self.resize(820, 640)
+        self._slot = _MonitorSlot()
         self._tone_playing = False
 
         self.inputs = DeviceTable("input")
@@ -128,6 +161,10 @@ class AudioDevicesDialog(QDialog):
         # The monitor's stream can die (unplugged) while the dialog is open: check a few times a second.
         self._watch = QTimer(self, interval=250)
         self._watch.timeout.connect(self._check_monitor)
+        self.destroyed.connect(self._slot.close)  # a plain object's method: safe after the dialog is gone
+        app = QApplication.instance()
+        if app is not None:  # quitting with the dialog open: release the microphone first
+            app.aboutToQuit.connect(self._stop_monitor)
 
     # ---- showing / listing ----------------------------------------------------------------
     def showEvent(self, ev) -> None:
@@ -197,30 +234,29 @@ class AudioDevicesDialog(QDialog):
     # ---- input monitor --------------------------------------------------------------------
     def _start_monitor(self) -> None:
         self._stop_monitor()
-        gen = self._monitor_gen
+        gen = self._slot.gen
         name = self.inputs.current_name()
         self.input_status.setText(f"Opening '{name}'…")
-        run_in_background(_open_monitor, self.inputs.current_value(), self.ctx.settings.record_samplerate,
+        run_in_background(_open_monitor, self._slot, gen, self.inputs.current_value(),
+                          self.ctx.settings.record_samplerate,
                           on_done=lambda mon: self._monitor_open(gen, name, mon),
                           on_error=lambda exc: self._monitor_failed(gen, exc), owner=self)
 
     def _monitor_open(self, gen: int, name: str, mon) -> None:
-        if gen != self._monitor_gen or not self.isVisible():
-            mon.stop()
-            return
-        self._monitor = mon
+        if mon is None or gen != self._slot.gen:
+            return  # superseded; the worker or _stop_monitor closed it
         self.meter.set_source(mon.level, lambda: mon.overflows)
         self.input_status.setText(f"Listening to '{name}': speak, or play the test tone into it.")
         self._watch.start()
 
     def _monitor_failed(self, gen: int, exc: BaseException) -> None:
-        if gen != self._monitor_gen:
+        if gen != self._slot.gen:
             return
         self.input_status.setText("No input level: the device could not be opened.")
         self.show_message(str(exc))
 
     def _check_monitor(self) -> None:
-        mon = self._monitor
+        mon = self._slot.monitor
         if mon is not None and mon.error:
             name = self.inputs.current_name()
             self._stop_monitor()
@@ -228,12 +264,9 @@ class AudioDevicesDialog(QDialog):
             self.show_message(f"'{name}': {mon.error} Plug it back in and press Rescan, or choose another input.")
 
     def _stop_monitor(self) -> None:
-        self._monitor_gen += 1
         self._watch.stop()
         self.meter.set_source(None)
-        mon, self._monitor = self._monitor, None
-        if mon is not None:
-            mon.stop()
+        self._slot.close()
 
     # ---- test tone ------------------------------------------------------------------------
     def play_test_tone(self) -> None:

@@ -20,6 +20,10 @@ class PlaybackController(QObject):
         self._target = None  # the workspace whose audio is playing
         self._timer = QTimer(self, interval=33)  # ~30 Hz playhead, pulled from the Player
         self._timer.timeout.connect(self._tick)
+        # While stopped the readout still names the clip: where Play would start / how long it is.
+        self._idle = QTimer(self, interval=250)
+        self._idle.timeout.connect(self._show_idle)
+        self._idle.start()
         transport.playPauseClicked.connect(self.play_pause)
         transport.stopClicked.connect(self.stop)
 
@@ -86,3 +90,26 @@ class PlaybackController(QObject):
             self.ctx.status.show(f"Playback stopped: {err}", 10000)
         if self._timer.isActive() and not p.is_playing and not self._paused:
             self._set_playing(False)
+
+    def _show_idle(self) -> None:
+        """Stopped or paused: the current workspace's clip (start, length), else the player's source
+        (a take played from Synthesize or Compare), so the readout never says 0 with audio loaded."""
+        if self._timer.isActive():
+            return
+        p = self.ctx._player
+        src = None
+        if not self._paused:
+            w = self._current()
+            try:
+                src = w.playback_source() if w is not None and hasattr(w, "playback_source") else None
+            except Exception:  # a workspace mid-rebuild: keep the last readout
+                log.debug("playback_source", exc_info=True)
+                return
+        if src is not None:
+            samples, sr, start = src
+            self.transport.set_position(float(start), len(samples) / float(sr))
+        elif p is not None:
+            dur = getattr(p, "duration_s", 0.0)
+            pos = getattr(p, "position_s", 0.0)
+            if isinstance(dur, (int, float)) and isinstance(pos, (int, float)):
+                self.transport.set_position(float(pos), float(dur))

@@ -50,27 +50,38 @@ def _say(step: str, t0: float) -> None:
 
 
 # ---- Voices ------------------------------------------------------------------------------------
+def _pick(rows: list[dict], names: list[str]) -> list[dict]:
+    """These files when the test data has them (5-15 s reads: what cloning wants), else any."""
+    by = {r["file"]: r for r in rows}
+    got = [by[n] for n in names if n in by]
+    return got + [r for r in rows if r not in got][:len(names) - len(got)]
+
+
 def _populate_voices(app, window) -> None:
     """Save a few voices, then leave one clip open with a selection, as a user would."""
     w = window.show_workspace("Voices")
     if w is None:
         return
     c = w.controller
-    rows = [r for r in _speech_rows() if r["file"].startswith("librispeech")] or _speech_rows()
+    rows = _speech_rows()
+    saved = _pick(rows, ["librispeech_1988_24833-0001.flac", "librispeech_2412_153948-0001.flac",
+                         "librispeech_1988_24833-0003.flac"])
     names = ["Narrator — warm", "Interview host", "Audiobook, calm"]
-    for name, row in zip(names, rows[:3]):
+    for name, row in zip(names, saved):
         c.import_files([SPEECH_DIR / row["file"]])
         _wait(app, lambda: c.state is not None and c.state.name == Path(row["file"]).name, 30)
         c.ctx.voices.create(name, transcript=row.get("transcript", "").capitalize(), consent=True,
                             samples=c.state.samples, sample_rate=c.state.sample_rate, original=c.state.original)
     c.refresh_library()
-    if rows:
-        row = rows[min(3, len(rows) - 1)]
+    opened = _pick(rows, ["librispeech_2412_153948-0000.flac"])
+    if opened:
+        row = opened[0]
         c.import_files([SPEECH_DIR / row["file"]])
         _wait(app, lambda: c.state is not None and c.state.name == Path(row["file"]).name, 30)
         _wait(app, lambda: w.view.mel.has_image() and c.report is not None, 60)
         d = c.state.duration_s
-        w.view.waveform.set_selection(d * 0.12, d * 0.55)
+        w.view.waveform.set_selection(d * 0.08, d * 0.62)
+        w.view.waveform.set_playhead(d * 0.08)
         w.view.name_edit.setText("Studio read, close mic")
         w.view.transcript_edit.setPlainText(row.get("transcript", "").capitalize())
         w.view.notes_edit.setText("SM7B, treated room")
@@ -152,37 +163,53 @@ def _populate_synthesize(app, window, t0: float):
 
 
 # ---- Compare -----------------------------------------------------------------------------------
-def _populate_compare(app, window, synth) -> None:
+def _score_takes(app, synth, takes, t0: float) -> None:
+    """Real objective scores (ASR word diff, speaker similarity, DNSMOS) for the compared takes."""
+    for t in takes:
+        synth.scoring.score(t)
+    ok = _wait(app, lambda: not synth.scoring._pending, 120)
+    _say(f"scored {len(takes)} takes ({'done' if ok else 'timed out'})", t0)
+
+
+def _populate_compare(app, window, synth, t0: float) -> None:
     w = window.show_workspace("Compare")
     if w is None or synth is None:
         return
     c, v = w.controller, w.view
-    voices = [x for x in c.ctx.voices.list() if x.clips]
-    takes = synth.takes.list()
-    keys = ([("recording", voices[0].id)] if voices else []) + [("take", t.id) for t in takes[:3]]
+    voice = synth.view.voice_combo.currentData()
+    voices = [x for x in c.ctx.voices.list() if x.clips and x.id == voice] or \
+        [x for x in c.ctx.voices.list() if x.clips]
+    takes = synth.takes.list()[:3]
+    _score_takes(app, synth, takes, t0)
+    keys = ([("recording", voices[0].id)] if voices else []) + [("take", t.id) for t in takes]
     c.refresh_picker()
     c.add_items(keys)
     _wait(app, lambda: len(c.lanes) == len(keys), 30)
-    v.listener.setText("Maya (producer)")
-    scores = [(5, 5), (2, 3), (3, 3), (2, 2)]
-    for rnd in range(2):
+    # Three listeners rate every lane (the reference is real speech; the tiny model's takes are noise).
+    panel = {"Maya": [(5, 5), (2, 2), (2, 1), (1, 2)], "Jon": [(4, 5), (1, 2), (2, 2), (2, 1)],
+             "Priya": [(5, 4), (2, 1), (1, 1), (2, 2)]}
+    for listener, scores in panel.items():
+        v.listener.setText(listener)
         for i, (lane, row) in enumerate(zip(c.lanes, c.rows)):
             c.switch_to(i)
             lane.played = True
             row.set_played(True)
             nat, sim = scores[i % len(scores)]
-            row.naturalness.setCurrentIndex(max(0, nat - rnd))
+            row.naturalness.setCurrentIndex(nat)
             row.similarity.setCurrentIndex(sim)
         c.submit_mos()
-    if len(c.lanes) > 2:
-        v.pair_a.setCurrentIndex(1)
-        v.pair_b.setCurrentIndex(2)
-        v.cmos.setValue(1)
-        c.save_cmos()
+        if len(c.lanes) > 1:
+            v.pair_a.setCurrentIndex(0)
+            v.pair_b.setCurrentIndex(1)
+            v.cmos.setValue(-3 if listener != "Jon" else -2)  # positive = B better: the reference wins
+            c.save_cmos()
     c.stop()
     c.switch_to(1 if len(c.lanes) > 1 else 0)
-    c.seek(0.9)
+    c.seek(1.4)
+    c._update_playhead()
+    v.splitter.setSizes([250, 1050])
     c.refresh_results()
+    v.results.resizeColumnsToContents()
 
 
 # ---- Dataset -----------------------------------------------------------------------------------
@@ -201,27 +228,35 @@ def _populate_dataset(app, window) -> None:
     script = builtin_script("cmu_arctic")
     store.add_prompts(ds.id, script.prompts, script_name=script.name)
     prompts = store.prompts(ds.id)
-    rows = _speech_rows()
-    arctic = {r["file"].split("_", 2)[-1].rsplit(".", 1)[0]: r for r in rows if r["file"].startswith("cmuarctic")}
-    others = [r for r in rows if not r["file"].startswith("cmuarctic")]
+    arctic = {r["file"].split("_", 2)[-1].rsplit(".", 1)[0]: r for r in _speech_rows()
+              if r["file"].startswith("cmuarctic")}  # the test data holds the first ARCTIC prompts, read
     folder = store.takes_folder(ds.id)
     folder.mkdir(parents=True, exist_ok=True)
-    for i, p in enumerate(prompts[:9]):
-        row = arctic.get(p.key) or others[i % len(others)]
-        x, sr = sf.read(str(SPEECH_DIR / row["file"]), dtype="float32", always_2d=True)
-        x = x.mean(axis=1)
-        if i == 5:
-            x = np.clip(x * 8.0, -1.0, 1.0)  # one hot take, so the clipping badge has something to say
+
+    def record(p, gain: float = 1.0) -> int:
+        x, sr = sf.read(str(SPEECH_DIR / arctic[p.key]["file"]), dtype="float32", always_2d=True)
+        x = np.clip(x.mean(axis=1) * gain, -1.0, 1.0)  # [T]
         name = store.take_name(p)
         tid = store.begin_take(ds.id, p.id, name)
         path = folder / f"{name}.wav"
         sf.write(str(path), x, sr, subtype="PCM_24")
         store.finish_take(tid, path, duration_s=len(x) / sr, sample_rate=sr)
+        return tid
+
+    for p in prompts:
+        if p.key not in arctic:
+            break
+        if p.ord == prompts[1].ord:  # a take recorded too hot, then a clean retake kept as the best
+            record(p, gain=8.0)
+            store.set_best(record(p))
+        else:
+            record(p)
     w.reload_list(ds.id)
     w.open_dataset(ds.id)
     w.qc.run_for(None)
     _wait(app, lambda: not w.qc.busy, 60)
     w.tabs.setCurrentIndex(1)  # the QC table
+    w.qc.table.resizeColumnsToContents()
 
 
 def _save(window, out: Path) -> None:
@@ -241,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t0 = time.monotonic()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    home = tempfile.mkdtemp(prefix="mynah-shots-")
+    home = str(Path(tempfile.mkdtemp(prefix="mynah-shots-")) / "Mynah")  # paths on screen read like a real one
     os.environ["MYNAH_HOME"] = home  # never the user's real library
 
     from PySide6.QtWidgets import QApplication
@@ -249,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     from studio.ui.app import create_window
     from studio.ui.theme import apply_dark_theme
 
-    tiny_dir = _build_tiny_model(Path(home) / "build" / "csm-tiny")
+    tiny_dir = _build_tiny_model(Path(home).parent / "csm-tiny-random")
     _register_tiny_entry()
     _say("tiny model built", t0)
     app = QApplication.instance() or QApplication(["mynah-screenshots"])
@@ -264,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     _say(f"models (installed={installed})", t0)
     synth = _populate_synthesize(app, window, t0) if installed else None
     _say("synthesize", t0)
-    _populate_compare(app, window, synth)
+    _populate_compare(app, window, synth, t0)
     _say("compare", t0)
     _populate_dataset(app, window)
     _say("dataset", t0)

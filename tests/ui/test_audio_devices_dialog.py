@@ -134,6 +134,14 @@ def test_device_that_cannot_be_opened_is_explained_and_dialog_lives(qtbot, qapp,
         qtbot.waitUntil(lambda: _listening(dlg), timeout=10000)
         assert not dlg.message.isVisible() and w.ctx.settings.input_device is None
 
+        dlg._slot.monitor._stream.abort()  # the input vanishes while the meter is running
+        qtbot.waitUntil(dlg.message.isVisible, timeout=5000)
+        assert "stopped delivering audio" in dlg.message.text() and "Rescan" in dlg.message.text()
+        assert dlg.input_status.text() == "No input level."
+        qtbot.mouseClick(dlg.rescan_button, Qt.LeftButton)  # "plugged back in": Rescan reopens it
+        qtbot.waitUntil(lambda: _listening(dlg), timeout=10000)
+        assert not dlg.message.isVisible()
+
         # An output another program holds: PortAudio refuses to open it.
         def busy(*a, **k):
             raise sd.PortAudioError("Device unavailable", -9985)
@@ -165,6 +173,16 @@ def test_rescan_waits_for_a_recording_to_finish(qtbot, qapp, pulse_sink):
         assert c.is_recording, "the recording goes on"
         with qtbot.waitSignal(c.importFinished, timeout=20000):
             c.toggle_record()
+        from studio.core.recorder_levels import InputMonitor
+
+        elsewhere = InputMonitor(None)  # e.g. the Dataset teleprompter's noise-floor meter
+        elsewhere.start()
+        try:
+            qtbot.mouseClick(dlg.rescan_button, Qt.LeftButton)
+            assert "still has an audio device open" in dlg.message.text()
+            qtbot.waitUntil(lambda: _listening(dlg), timeout=10000)  # its own meter came back
+        finally:
+            elsewhere.stop()
         qtbot.mouseClick(dlg.rescan_button, Qt.LeftButton)
         assert not dlg.message.isVisible(), dlg.message.text()
         qtbot.waitUntil(lambda: _listening(dlg), timeout=10000)

@@ -159,6 +159,8 @@ class CompareController(QObject):
                 row.name.setText(f"{lane.label}{gain}" + (f" ({'; '.join(lane.notes)})" if lane.notes else "")
                                  + self._lane_objective(lane))
             row.set_played(lane.played)
+            if not self.blind:  # a waveform would help tell blind lanes apart by length or level
+                row.wave.set_audio(lane.audio, lane.sample_rate, self._duration())
             row.switch.clicked.connect(lambda _=False, i=i: self.switch_to(i))
             self.view.lanes_box.addWidget(row)
             self.rows.append(row)
@@ -174,6 +176,8 @@ class CompareController(QObject):
     def _mark_active(self) -> None:
         for i, row in enumerate(self.rows):
             row.switch.setChecked(i == self.active)
+            row.wave.active = i == self.active
+            row.wave.update()
 
     def _update_enabled(self) -> None:
         v, n = self.view, len(self.lanes)
@@ -253,6 +257,8 @@ class CompareController(QObject):
         if not self.view.position.isSliderDown():
             self.view.position.setValue(int(1000 * pos / dur) if dur else 0)
         self.view.time_label.setText(f"{pos:.2f} s")
+        for row in self.rows:
+            row.wave.set_playhead(pos / dur if dur else 0.0)
         if not self.playing:
             self.view.play_button.setText("Play")
 

@@ -363,7 +363,9 @@ class SynthesizeController(QObject, TakeEditsMixin):
     def _finish_batch(self) -> None:
         statuses = [j.finished for j in self.jobs.values()]
         self._grid.stop()
-        self._show_progress()  # the last chunk's label stays; the bar is then filled
+        if self._progress is not None:  # the last chunk's label stays; the bar is filled below
+            self.view.progress.setFormat(self._progress[1])
+            self._progress = None
         if self._feed.isActive():
             self._feed.stop()
             self._feed_player()  # the tail of the streamed take

@@ -157,8 +157,10 @@ class HistoryController(QObject):
         v.waveform.set_audio(audio, sr)
         codes = self.takes.load_codes(take)
         info = self.synth._infos.get(take.recipe.model_id)
-        # Codes exist for speech frames only (pauses are plain silence), so the grid can be shorter.
-        v.tokens.set_codes(codes, frame_rate=float(info.frame_rate) if info is not None else 12.5)
+        # Codes exist for speech frames only (pauses are plain silence): the grid places each chunk's
+        # frames on its span and keeps the time axis on the whole take.
+        v.tokens.set_codes(codes, frame_rate=float(info.frame_rate) if info is not None else 12.5,
+                           spans_s=[(a / sr, b / sr) for a, b in take.chunk_spans], duration_s=len(audio) / sr)
         self._mel_gen += 1
         gen = self._mel_gen
         v.mel.set_pending()

@@ -113,6 +113,7 @@ class SynthesizeView(QWidget):
         rl.addLayout(search_row)
         self.take_list = QListWidget()
         self.take_list.setSelectionMode(QListWidget.ExtendedSelection)
+        self.take_list.setMinimumHeight(130)  # a few takes stay in view beside the take's plots
         rl.addWidget(self.take_list, 1)
         actions = QHBoxLayout()
         self.play_button = QPushButton("Play")

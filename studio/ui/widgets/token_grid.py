@@ -32,6 +32,8 @@ class TokenGrid(pg.PlotWidget):
         pi.setMouseEnabled(x=True, y=False)
         pi.getAxis("left").setLabel("codebook")
         pi.getAxis("left").setWidth(AXIS_WIDTH)  # lines up with the waveform above it
+        pi.getAxis("left").enableAutoSIPrefix(False)  # codebook numbers, never "(x0.001)"
+        pi.setYRange(0, 32, padding=0)  # an empty grid still reads as Mimi's 32 codebooks
         pi.getAxis("bottom").setLabel("time", units="s")
         pi.invertY(True)  # codebook 0 (the semantic one, for Mimi) at the top
         self.image = pg.ImageItem(axisOrder="col-major")
@@ -41,12 +43,20 @@ class TokenGrid(pg.PlotWidget):
         self._rgb = np.zeros((0, 0, 3), np.uint8)  # [capacity, n_codebooks, 3] colours of _codes
         self._n = 0  # frames filled
         self._shown_s = 0.0  # right end of the time axis
+        self._placed: np.ndarray | None = None  # [columns, K, 4] chunk-placed image of a finished take
+        self._duration_s = 0.0  # the take's length (with pauses): the time axis covers it all
 
-    def set_codes(self, codes: np.ndarray | None, frame_rate: float | None = None) -> None:
+    def set_codes(self, codes: np.ndarray | None, frame_rate: float | None = None, *,
+                  spans_s: list[tuple[float, float]] | None = None, duration_s: float | None = None) -> None:
+        """Show a finished take's codes. Codes exist for speech only; with the take's chunk spans
+        (seconds, pauses excluded) each chunk's frames are drawn where its audio is, so the grid
+        lines up with the waveform, and `duration_s` keeps the shared time axis on the whole take."""
         if frame_rate:
             self.frame_rate = frame_rate
         self._n = 0
         self._shown_s = 0.0
+        self._placed = None
+        self._duration_s = duration_s or 0.0
         if codes is None or np.asarray(codes).size == 0:
             self.codes = None
             self.image.clear()
@@ -56,7 +66,25 @@ class TokenGrid(pg.PlotWidget):
             codes = codes[:, None]  # one frame
         self._grow(codes.shape[0], codes.shape[1])
         self._put(codes)
+        if spans_s and len(spans_s) > 1:
+            self._placed = self._place(spans_s)
         self._show(exact_range=True)
+
+    def _place(self, spans_s: list[tuple[float, float]]) -> np.ndarray:
+        """[columns, n_codebooks, 4] RGBA over the whole take: each chunk's frames at its start,
+        pauses transparent. A chunk's frame count is its length in frames (seams crossfade, so
+        lengths are rounded); the last chunk takes what is left."""
+        fr, n = self.frame_rate, self._n
+        total = max(int(round(max(b for _, b in spans_s) * fr)), n)
+        out = np.zeros((total, self._codes.shape[0], 4), np.uint8)  # [columns, K, RGBA]
+        used = 0
+        for i, (a, b) in enumerate(spans_s):
+            k = n - used if i == len(spans_s) - 1 else min(n - used, int(round((b - a) * fr)))
+            at = min(int(round(a * fr)), total - k)
+            out[at:at + k, :, :3] = self._rgb[used:used + k]
+            out[at:at + k, :, 3] = 255
+            used += k
+        return out
 
     def append_frames(self, frames: np.ndarray) -> None:
         """Streaming: add [n_codebooks, n] (or one [n_codebooks]) frames to the right.
@@ -99,11 +127,16 @@ class TokenGrid(pg.PlotWidget):
 
     def _show(self, exact_range: bool) -> None:
         n_cb, n_frames = self._codes.shape[0], self._n
-        seconds = n_frames / self.frame_rate
-        self.image.setImage(self._rgb[:n_frames], autoLevels=False, levels=(0, 255))
+        placed = self._placed if exact_range else None
+        if placed is not None:
+            seconds = len(placed) / self.frame_rate
+            self.image.setImage(placed, autoLevels=False, levels=(0, 255))
+        else:
+            seconds = n_frames / self.frame_rate
+            self.image.setImage(self._rgb[:n_frames], autoLevels=False, levels=(0, 255))
         self.image.setRect(0.0, 0.0, seconds, float(n_cb))
         if exact_range:
-            self._shown_s = max(seconds, 1e-3)
+            self._shown_s = max(seconds, self._duration_s, 1e-3)
         elif seconds > self._shown_s:  # streaming: room for 50% more before the axis moves again
             self._shown_s = max(1.5 * seconds, 2.0)
         else:
