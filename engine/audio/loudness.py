@@ -7,6 +7,10 @@ reuse its K-weighting filter design so the two agree (tests compare them).
 from __future__ import annotations
 
 import numpy as np
+
+from engine.sci import preload
+
+preload()  # engine/sci.py: scipy is imported by one thread at a time
 from scipy import signal
 
 _CHUNK = 1 << 20          # samples filtered per step; bounds memory on long files

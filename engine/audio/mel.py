@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from engine.sci import preload
+
+preload()  # engine/sci.py: scipy is imported by one thread at a time
 from scipy import fft as sfft
 from scipy import sparse
 

@@ -82,6 +82,9 @@ def _lufs(x: np.ndarray, sr: int) -> float | None:
     # BS.1770 gating needs at least one 400 ms block.
     if sr <= 0 or len(x) < int(0.4 * sr) or not np.any(x):
         return None
+    from engine.sci import preload
+
+    preload()
     import pyloudnorm
 
     try:

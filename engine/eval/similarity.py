@@ -85,6 +85,9 @@ def trim_long_silences(x: np.ndarray, window_ms: int = 30, avg_width: int = 8,
     c = np.cumsum(padded)
     c[avg_width:] = c[avg_width:] - c[:-avg_width]
     mask = np.round(c[avg_width - 1:] / avg_width).astype(bool)
+    from engine.sci import preload
+
+    preload()
     from scipy.ndimage import binary_dilation
 
     dilated = binary_dilation(mask, np.ones(max_silence + 1))

@@ -4,6 +4,8 @@ At batch 1 the big matmuls want every core (they stream weights), but the many t
 them (attention over a few dozen positions, softmax, top-k) gain nothing from threads and, when
 they fan out anyway, pay a thread wake-up each: on a busy CPU that is a scheduler tick (~4 ms) per
 op, which made CSM's 31-step depth loop 3x slower than its weight reads.
+The hot paths (`Transformer.step`, `CsmModel.sample_frame`'s depth loop) do the same switch inline
+with a thread count read once per frame: a context manager per op costs as much as the op there.
 """
 from __future__ import annotations
 

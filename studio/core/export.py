@@ -124,6 +124,9 @@ from engine.audio.loudness import true_peak_dbfs as true_peak_db  # noqa: E402
 
 def _limit(x: np.ndarray, sr: int, ceiling_db: float) -> np.ndarray:
     """Look-ahead peak limiter: the gain reaches its floor before a peak and recovers over ~5 ms."""
+    from engine.sci import preload
+
+    preload()
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
     ceiling = 10 ** (ceiling_db / 20) * 0.97  # margin for inter-sample peaks

@@ -97,6 +97,9 @@ def mean_ci95(values: list[float]) -> tuple[float | None, float | None]:
     if n < 2:
         return m, None
     var = sum((v - m) ** 2 for v in values) / (n - 1)
+    from engine.sci import preload
+
+    preload()
     from scipy.stats import t
 
     return m, float(t.ppf(0.975, n - 1) * math.sqrt(var / n))

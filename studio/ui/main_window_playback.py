@@ -111,5 +111,6 @@ class PlaybackController(QObject):
         elif p is not None:
             dur = getattr(p, "duration_s", 0.0)
             pos = getattr(p, "position_s", 0.0)
+            live = bool(getattr(p, "is_playing", False)) or bool(getattr(p, "is_paused", False))
             if isinstance(dur, (int, float)) and isinstance(pos, (int, float)):
-                self.transport.set_position(float(pos), float(dur))
+                self.transport.set_position(float(pos) if live else 0.0, float(dur))

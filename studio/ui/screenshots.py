@@ -207,7 +207,8 @@ def _populate_compare(app, window, synth, t0: float) -> None:
     c.switch_to(1 if len(c.lanes) > 1 else 0)
     c.seek(1.4)
     c._update_playhead()
-    v.splitter.setSizes([250, 1050])
+    v.listener.setText("Maya")
+    v.splitter.setSizes([230, 1070])
     c.refresh_results()
     v.results.resizeColumnsToContents()
 

@@ -73,9 +73,10 @@ class LaneWave(QWidget):
         if self._env is None:
             return
         env, mid = self._env, h / 2
-        peak = max(1e-6, float(np.abs(env).max()))
+        peak = 0.5  # one scale for every lane (they are loudness-matched): louder looks louder
         p.setPen(QPen(QColor(COLORS["wave"] if self.active else COLORS["accent_dim"]), 1))
         xs = np.linspace(0, w * self._frac, len(env), endpoint=False)
+        env = np.clip(env, -peak, peak)
         for x, (lo, hi) in zip(xs, env):
             p.drawLine(QPointF(x, mid - hi / peak * (mid - 2)), QPointF(x, mid - lo / peak * (mid - 2)))
         p.setPen(QPen(QColor(COLORS["playhead"]), 1))

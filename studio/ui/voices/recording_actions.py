@@ -84,7 +84,8 @@ class RecordingActions:
                     f"and is open in the editor.")
             text += f" {extra}" if extra else ""
         else:
-            text = f"Recording stopped: {rec.error} The audio up to that point ({seconds:.1f} s) is open in the editor."
+            lead = "" if rec.error.startswith("Recording stopped") else "Recording stopped: "
+            text = f"{lead}{rec.error} The audio up to that point ({seconds:.1f} s) is open in the editor."
         return self.stop_recording(notice=text)
 
     def stop_recording(self, notice: str | None = None) -> Path | None:

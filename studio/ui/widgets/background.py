@@ -57,9 +57,6 @@ class BackgroundTask(QRunnable):
 
     def run(self) -> None:  # worker thread
         _set_thread_priority(lower=self.lower_priority)
-        from engine.sci import preload
-
-        preload()  # see engine/sci.py: scipy must never be imported by two threads at once
         try:
             kwargs = dict(self.kwargs)
             if self._wants_report:
