@@ -5,6 +5,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
                                QLineEdit, QPlainTextEdit, QVBoxLayout)
 
 from studio.core.datasets import SAMPLE_RATES, DatasetError
+from studio.ui.widgets.device_picker import device_display_name
 
 
 class NewDatasetDialog(QDialog):
@@ -22,7 +23,7 @@ class NewDatasetDialog(QDialog):
             self.rate.addItem(f"{sr / 1000:g} kHz", sr)
         self.rate.setCurrentIndex(SAMPLE_RATES.index(48000))
         self.target = QDoubleSpinBox(minimum=1, maximum=6000, value=60, suffix=" min")
-        self.device = QLineEdit(input_device or "default input")
+        self.device = QLineEdit(device_display_name(input_device) if input_device else "default input")
         self.gain = QLineEdit()
         self.gain.setPlaceholderText("e.g. interface gain at 2 o'clock, pop filter, 20 cm")
         self.consent = QPlainTextEdit()

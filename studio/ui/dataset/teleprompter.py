@@ -332,7 +332,10 @@ class Teleprompter(QWidget):
 
     # ----- input monitor: noise floor before the first take, device changes -------------------
     def _device_label(self) -> str:
-        return f"{self.ctx.settings.input_device or 'default input'} @ {self.dataset.sample_rate} Hz"
+        from studio.ui.widgets.device_picker import device_display_name
+
+        name = device_display_name(self.ctx.settings.input_device) if self.ctx.settings.input_device else "default input"
+        return f"{name} @ {self.dataset.sample_rate} Hz"
 
     def _check_device(self) -> None:
         if self.dataset is None:
