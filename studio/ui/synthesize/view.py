@@ -165,6 +165,7 @@ class SynthesizeView(QWidget):
         self.mel.link_to(self.waveform)
         self.tokens = TokenGrid()
         self.tokens.getPlotItem().setXLink(self.waveform.getPlotItem())  # one time axis for both
+        self.tokens.match_right_margin(self.waveform)
         rl.addWidget(self.waveform, 2)
         self.chunk_strip = ChunkStrip()
         self.chunk_strip.getPlotItem().setXLink(self.waveform.getPlotItem())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 
 from studio.ui.theme import COLORS
 from studio.ui.widgets.waveform import AXIS_WIDTH
@@ -34,6 +35,7 @@ class TokenGrid(pg.PlotWidget):
         pi.getAxis("left").setWidth(AXIS_WIDTH)  # lines up with the waveform above it
         pi.getAxis("left").enableAutoSIPrefix(False)  # codebook numbers, never "(x0.001)"
         pi.setYRange(0, 32, padding=0)  # an empty grid still reads as Mimi's 32 codebooks
+        pi.setXRange(0, 1, padding=0)  # ...and starts at 0 s (pyqtgraph's default centres on 0)
         pi.getAxis("bottom").setLabel("time", units="s")
         pi.invertY(True)  # codebook 0 (the semantic one, for Mimi) at the top
         self.image = pg.ImageItem(axisOrder="col-major")
@@ -45,6 +47,26 @@ class TokenGrid(pg.PlotWidget):
         self._shown_s = 0.0  # right end of the time axis
         self._placed: np.ndarray | None = None  # [columns, K, 4] chunk-placed image of a finished take
         self._duration_s = 0.0  # the take's length (with pauses): the time axis covers it all
+
+    def match_right_margin(self, plot: pg.PlotWidget) -> None:
+        """Keep `plot`'s right margin (the waveform's, which matches the mel's colour bar): X-linked
+        views align by pixel, so a wider grid would show a longer time range than the waveform."""
+        self._partner = plot
+        pi = self.getPlotItem()
+        pi.showAxis("right")
+        pi.getAxis("right").setStyle(showValues=False)
+        self._align = QTimer(self, singleShot=True, interval=0)
+        self._align.timeout.connect(self._align_right)
+        pi.getViewBox().sigResized.connect(lambda *_: self._align.start())
+        plot.getPlotItem().getViewBox().sigResized.connect(lambda *_: self._align.start())
+
+    def _align_right(self) -> None:
+        mine, theirs = self.getPlotItem(), self._partner.getPlotItem()
+        delta = (theirs.geometry().width() - theirs.getViewBox().geometry().right()) - \
+            (mine.geometry().width() - mine.getViewBox().geometry().right())
+        axis = mine.getAxis("right")
+        if abs(delta) >= 0.5:
+            axis.setWidth(max(0, int(round(axis.width() + delta))))
 
     def set_codes(self, codes: np.ndarray | None, frame_rate: float | None = None, *,
                   spans_s: list[tuple[float, float]] | None = None, duration_s: float | None = None) -> None:
