@@ -70,7 +70,10 @@ class CsmBackend:
         return self._codec
 
     def unload(self) -> None:
+        had_model = self._loaded is not None
         self._loaded, self._info, self._codec = None, None, None
+        if not had_model:  # load() calls this first; a full collection then only stalls threads
+            return
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
