@@ -87,7 +87,9 @@ def open_portaudio_streams() -> int:
 
     def is_open(o) -> bool:
         try:
-            return isinstance(o, sd._StreamBase) and not o.closed
+            # type(), not isinstance(): isinstance reads __class__, which some module proxies
+            # (torch's deprecated aliases) answer with a warning.
+            return issubclass(type(o), sd._StreamBase) and not o.closed
         except AttributeError:  # constructor failed before the PortAudio pointer existed
             return False
 
