@@ -190,15 +190,11 @@ class Scorer:
         if sr <= 0:
             scores.not_scorable = {m: f"invalid sample rate {sr}" for m in metrics}
             return scores
-        asr_job = None
         if "wer" in metrics:
             if text is None or not text.strip():
                 scores.not_scorable["wer"] = "no text to compare against"
             else:
-                # ASR is the long pole and ctranslate2 releases the GIL: run it beside the
-                # similarity and DNSMOS models instead of before them. Each metric writes its own
-                # fields of `scores`.
-                asr_job = self._asr_pool().submit(self._run, scores, "wer", lambda: self._wer(scores, x, sr, text))
+                self._run(scores, "wer", lambda: self._wer(scores, x, sr, text))
         if "similarity" in metrics:
             if reference is None:
                 scores.not_scorable["similarity"] = "no reference voice"
@@ -208,17 +204,7 @@ class Scorer:
                           lambda: setattr(scores, "similarity", self.similarity(x, sr, reference, ref_sr)))
         if "dnsmos" in metrics:
             self._run(scores, "dnsmos", lambda: setattr(scores, "dnsmos", self.dnsmos_model.score(x, sr)))
-        if asr_job is not None:
-            asr_job.result()  # re-raises what the ASR raised
         return scores
-
-    def _asr_pool(self):
-        pool = getattr(self, "_asr_executor", None)
-        if pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            pool = self._asr_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mynah-asr")
-        return pool
 
     def _wer(self, scores: TakeScores, x: np.ndarray, sr: int, text: str) -> None:
         try:
