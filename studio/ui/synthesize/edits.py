@@ -16,11 +16,8 @@ class TakeEditsMixin:
         """Generate `take` again from its recipe; `rerenderChecked` says whether the audio matches."""
         if self.busy:
             return False
-        model = self._model_entry(take.recipe.model_id)
         try:
-            if model is None:
-                raise GenerateError(f"The model {take.recipe.model_id} of this take is not installed.")
-            voice = self.voice_spec(take.recipe.voice_id)
+            model, voice = self._take_sources(take)
         except GenerateError as e:
             self._say(str(e), error=True)
             return False
@@ -29,6 +26,13 @@ class TakeEditsMixin:
         self._rerender_of[job.job_id] = take
         self._start([job])
         return True
+
+    def _take_sources(self, take: Take):
+        """(model entry, voice spec) a take was made with; GenerateError when either is gone."""
+        model = self._model_entry(take.recipe.model_id)
+        if model is None:
+            raise GenerateError(f"The model {take.recipe.model_id} of this take is not installed.")
+        return model, self.voice_spec(take.recipe.voice_id)
 
     # ---- regenerate one chunk ----------------------------------------------------------------
     def regenerate_chunk(self, take: Take, index: int, seed: int | None = None) -> bool:
@@ -39,10 +43,7 @@ class TakeEditsMixin:
         try:
             if not (0 <= index < len(take.chunk_spans)) or index >= len(take.recipe.chunks):
                 raise GenerateError("This take has no chunk map (made before chunks were recorded).")
-            model = self._model_entry(take.recipe.model_id)
-            if model is None:
-                raise GenerateError(f"The model {take.recipe.model_id} of this take is not installed.")
-            voice = self.voice_spec(take.recipe.voice_id)
+            model, voice = self._take_sources(take)
         except GenerateError as e:
             self._say(str(e), error=True)
             return False
