@@ -1,10 +1,19 @@
 """QC per take: what a user would want flagged is flagged, a clean take is not."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
+import pytest
 import soundfile as sf
 
 from studio.core.dataset_qc import TakeQC, flag_rates, measure_take, retake_queue
+from studio.core.qc_worker import QcWorker, QcWorkerError
 
 
 def _speech(speech_clips, name="ljspeech_lj_LJ001-0003.wav"):
@@ -60,3 +69,61 @@ def test_asr_wer_flags_a_wrong_reading(speech_clips):
         raise RuntimeError("model missing")
     qc = measure_take(x, sr, text, transcriber=broken)
     assert qc.wer is None and any("ASR failed" in n for n in qc.notes)
+
+
+# ----- the QC process ---------------------------------------------------------------------------
+
+posix_only = pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="stops/kills the child with POSIX signals")
+
+
+@pytest.fixture
+def qc_worker():
+    w = QcWorker()
+    yield w
+    w.close()
+
+
+def test_qc_process_measures_like_in_process(qc_worker, speech_clips, tmp_path):
+    x, sr, text = _speech(speech_clips)
+    clipped = tmp_path / "clipped.wav"
+    sf.write(str(clipped), np.clip(x * 8, -1, 1), sr)
+    remote = qc_worker.measure(clipped, text, use_asr=False)
+    local = measure_take(np.clip(x * 8, -1, 1), sr, text)
+    assert remote.flags == local.flags and "clipping" in remote.flags
+    assert remote.lufs == pytest.approx(local.lufs, abs=0.05) and remote.clipped_samples == local.clipped_samples
+    # A file the child cannot read is that take's error, not the end of the child.
+    with pytest.raises(QcWorkerError, match="missing.wav"):
+        qc_worker.measure(tmp_path / "missing.wav", text, use_asr=False)
+    assert qc_worker.measure(clipped, text, use_asr=False).flags == remote.flags
+
+
+@posix_only
+def test_qc_process_exits_when_the_app_dies():
+    code = ("from studio.core.qc_worker import shared_worker\n"
+            "w = shared_worker(); w.start(); print(w.pid, flush=True)\n"
+            "import time; time.sleep(60)\n")
+    app = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                           cwd=str(Path(__file__).resolve().parents[2]))
+    try:
+        child = int(app.stdout.readline())
+    finally:
+        app.kill()  # like a crash: no atexit, nothing closes the pipe on purpose
+        app.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    if Path("/proc/self/stat").exists():  # Linux: a zombie waiting for init to reap it has exited
+        try:
+            return stat.read_text().split(")")[-1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -1,6 +1,10 @@
 """Dataset workspace panels without audio devices: scripts, new-dataset validation, long-recording
-proofreading with undo, QC filter + retake queue, export dialog asking before replacing."""
+proofreading with undo, QC filter + retake queue, export dialog asking before replacing, a QC process
+killed mid-take."""
 from __future__ import annotations
+
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -130,13 +134,16 @@ def test_qc_filter_retake_queue_and_export_dialog(qtbot, workspace, speech_clips
         sf.write(str(path), np.concatenate([np.zeros(4000, np.float32), x, np.zeros(4000, np.float32)]), sr)
         t = ws.store.begin_take(ds.id, p.id, p.key)
         ws.store.finish_take(t, path, duration_s=len(x) / sr, sample_rate=sr)
+    ws.show()
+    ws.tabs.setCurrentWidget(ws.qc)
     ws.open_dataset(ds.id)
     ws.qc.use_asr.setChecked(False)
     with qtbot.waitSignal(ws.qc.qcFinished, timeout=60000):
         ws.qc.run_for(None)
-    assert ws.qc.table.rowCount() == 3
+    table = ws.qc.table.model()
+    assert table.rowCount() == 3
     ws.qc.filter.setCurrentText("clipping")
-    assert ws.qc.table.rowCount() == 1 and ws.qc.table.item(0, 0).text() == "q1"
+    assert table.rowCount() == 1 and table.index(0, 0).data() == "q1"
     assert ws.qc.queue.count() == 1 and ws.qc.queue.item(0).text().startswith("q1: clipping")
     ws.qc.queue.itemDoubleClicked.emit(ws.qc.queue.item(0))
     assert ws.tabs.currentWidget() is ws.teleprompter and ws.teleprompter.index == 1
@@ -196,3 +203,52 @@ def test_auto_stop_after_trailing_silence_and_device_change_warning(qtbot, works
     qtbot.waitUntil(lambda: tp.recorder is None, timeout=5000)
     qtbot.waitUntil(lambda: not tp.saving, timeout=5000)
     assert ws.store.take(take).status == "done" and ws.store.take(take).is_best
+
+
+def _one_take(ws, speech_clips):
+    row = next(r for r in speech_clips if r["file"] == "ljspeech_lj_LJ001-0003.wav")
+    ds = ws.store.create("Crashy", sample_rate=24000)
+    ws.store.add_prompts(ds.id, [Prompt("c0", row["transcript"])])
+    p = ws.store.prompts(ds.id)[0]
+    x, sr = sf.read(str(row["path"]), dtype="float32")
+    path = ws.store.takes_folder(ds.id) / "c0.wav"
+    sf.write(str(path), np.concatenate([np.zeros(4000, np.float32), x, np.zeros(4000, np.float32)]), sr)
+    t = ws.store.begin_take(ds.id, p.id, p.key)
+    ws.store.finish_take(t, path, duration_s=len(x) / sr, sample_rate=sr)
+    return ds, t, path
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="kills the QC process with POSIX signals")
+def test_qc_process_crash_keeps_the_take_and_says_qc_failed(qtbot, workspace, speech_clips):
+    from studio.core.qc_worker import QcWorker
+    from studio.ui.dataset.qc_model import QC_COLUMN
+
+    ws = workspace
+    ws.qc.worker = worker = QcWorker()  # its own child, so killing it disturbs nothing else
+    try:
+        ds, take, path = _one_take(ws, speech_clips)
+        ws.show()
+        ws.open_dataset(ds.id)
+        ws.tabs.setCurrentWidget(ws.qc)
+        ws.qc.use_asr.setChecked(False)
+        worker.start()
+        os.kill(worker.pid, signal.SIGSTOP)
+        pid = worker.pid
+        with qtbot.waitSignal(ws.qc.qcFinished, timeout=60000):
+            ws.qc.run_for([take])
+            qtbot.waitUntil(lambda: worker.waiting_for_reply, timeout=10000)
+            os.kill(pid, signal.SIGKILL)
+        cell = ws.qc.table.model().index(0, QC_COLUMN).data()
+        assert cell.startswith("QC failed: the QC process stopped unexpectedly") and "SIGKILL" in cell, cell
+        assert "QC failed on 1" in ws.qc.summary.text()
+        assert path.exists() and ws.store.take(take).usable  # the take is kept
+        assert "QC failed" in ws.teleprompter.takes_label.text()
+        ws.qc.filter.setCurrentText("Flagged")
+        assert ws.qc.table.model().rowCount() == 1
+        with qtbot.waitSignal(ws.qc.qcFinished, timeout=60000):  # Re-run QC: a fresh process checks it
+            ws.qc.rerun.click()
+        ws.qc.filter.setCurrentText("All takes")
+        assert ws.qc.table.model().index(0, QC_COLUMN).data() == "ok"
+        assert "QC failed" not in ws.qc.summary.text()
+    finally:
+        worker.close()

@@ -115,7 +115,7 @@ def test_record_five_prompts_with_hotkeys_then_export(qtbot, workspace, pulse_si
     assert "5 recorded" in tp.counter.text()
     qtbot.waitUntil(lambda: not ws.qc.busy, timeout=60000)
     ws.qc.refresh()
-    assert ws.qc.table.rowCount() == 5
+    assert ws.qc.table.model().rowCount() == 5
     tp.grab().save(str(tmp_path / "teleprompter.png"))
     ws.grab().save(str(tmp_path / "workspace.png"))
 

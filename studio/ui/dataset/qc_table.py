@@ -1,70 +1,87 @@
 """Takes & QC: one row per take with its measurements and flag badges, a filter, the retake queue.
 
-QC runs on the analysis pool (one thread), never on the GUI thread; results are stored on the take
-so the table fills instantly next time.
+QC (and its ASR) runs in the QC child process (`studio.core.qc_worker`), so it cannot hold this
+process's GIL; a background thread only hands it the file and stores the result on the take, so the
+table fills instantly next time. A take whose QC failed keeps `{"error": ...}` as its QC and shows
+"QC failed: ..." until a re-run succeeds.
 """
 from __future__ import annotations
 
 import logging
+import threading
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
 
-from studio.ui.theme import COLORS
+from studio.ui.dataset.qc_model import COLUMN_WIDTHS, TakeRows
 from studio.ui.widgets.background import analysis_pool, run_in_background
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["Prompt", "Take", "Best", "Duration", "LUFS", "Peak", "SNR", "Lead/trail", "WER", "QC"]
 FILTERS = ["All takes", "Flagged", "Best takes", "clipping", "quiet", "noise", "silence", "cut_off",
            "duration", "rate", "wer", "silent"]
 
 
-def run_qc(store, dataset_id: int, take_ids: list[int], use_asr: bool, report=None) -> int:
-    """Worker: measure each take, then re-judge speaking rate over the whole session."""
-    from studio.core.dataset_qc import TakeQC, find_transcriber, flag_rates, qc_file
+def run_qc(store, dataset_id: int, take_ids: list[int], use_asr: bool, worker=None, report=None) -> int:
+    """Background thread: QC each take in the QC process, then re-judge speaking rate over the
+    whole session. A take the QC process could not check (it crashed, the file is unreadable) is
+    stored as `{"error": message}`; the others go on. Returns how many takes failed."""
+    from studio.core.dataset_progress import stored_qc
+    from studio.core.dataset_qc import TakeQC, flag_rates
+    from studio.core.qc_worker import QcWorkerClosed, QcWorkerError, shared_worker
 
-    transcriber = find_transcriber() if use_asr else None
+    worker = worker or shared_worker()
     texts = {p.id: p.text for p in store.prompts(dataset_id)}
+    failed = 0
     for tid in take_ids:
         t = store.take(tid)
         if not t.usable or not t.path.exists():
-            continue
+            continue  # e.g. discarded (moved to the trash) while queued
         try:
-            qc = qc_file(t.path, texts.get(t.prompt_id, ""), transcriber=transcriber)
-        except Exception as exc:  # e.g. discarded (moved to the trash) while queued: skip, keep going
-            log.warning("QC of take %s skipped: %s", tid, exc)
-            continue
-        store.set_qc(tid, qc.to_dict())
+            qc = worker.measure(t.path, texts.get(t.prompt_id, ""), use_asr=use_asr).to_dict()
+        except QcWorkerClosed:  # the app is closing: leave the rest unchecked, not failed
+            return failed
+        except QcWorkerError as exc:
+            log.warning("QC of take %s failed: %s", tid, exc)
+            qc = {"error": str(exc)}
+            failed += 1
+        store.set_qc(tid, qc)
         if report is not None:
             report(tid)
-    takes = [t for t in store.takes(dataset_id) if t.qc]
-    reports = [TakeQC.from_dict(t.qc) for t in takes]
+    stored = stored_qc(store, dataset_id)  # plain columns: this runs after every take
+    reports = [TakeQC.from_dict(q) for _, q in stored]
     flag_rates(reports)
-    for t, r in zip(takes, reports):
-        if r.flags != t.qc.get("flags"):
-            store.set_qc(t.id, r.to_dict())
-    return len(take_ids)
+    for (tid, q), r in zip(stored, reports):
+        if r.flags != q.get("flags"):
+            store.set_qc(tid, r.to_dict())
+    return failed
 
 
 class QcPanel(QWidget):
     jumpToPrompt = Signal(int)  # prompt ord
     qcFinished = Signal()
 
-    def __init__(self, store, parent=None):
+    def __init__(self, store, parent=None, *, worker=None):
         super().__init__(parent)
         self.store = store
+        self.worker = worker  # a QcWorker; None: the app's shared one
         self.dataset = None
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.model = TakeRows(self)
+        self.table = QTableView()
         self.table.setObjectName("qcTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.table.setSelectionBehavior(QTableWidget.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.cellDoubleClicked.connect(self._row_jump)
+        self.table.setModel(self.model)
+        self.table.setEditTriggers(QTableView.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableView.SelectRows)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        # Fixed starting widths the user can drag: sizing to contents asks the model for every
+        # cell of every row on each refill (5.6 s for 1000 takes).
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.Interactive)
+        header.setStretchLastSection(True)
+        for c, w in enumerate(COLUMN_WIDTHS):
+            self.table.setColumnWidth(c, w)
+        self.table.doubleClicked.connect(lambda ix: self._row_jump(ix.row(), ix.column()))
         self.filter = QComboBox()
         self.filter.addItems(FILTERS)
         self.filter.currentIndexChanged.connect(self.refresh)
@@ -97,26 +114,51 @@ class QcPanel(QWidget):
         lay.addLayout(top)
         lay.addWidget(split, 1)
         self._pending = 0
+        self._stale = False
+        self._warmed = self._warmed_asr = False
 
     def open_dataset(self, dataset) -> None:
         self.dataset = dataset
-        self.refresh()
+        self.refresh_when_seen()
 
     def run_for(self, take_ids: list[int] | None) -> None:
-        """Start QC in the background for these takes (None: every take without QC or all on re-run)."""
+        """Start QC in the background for these takes (None: every take, as "Re-run QC" does)."""
         if self.dataset is None:
             return
         if take_ids is None:
             take_ids = [t.id for t in self.store.takes(self.dataset.id)]
         self._pending += 1
         self.summary.setText("Checking takes…")
-        run_in_background(run_qc, self.store, self.dataset.id, take_ids, self.use_asr.isChecked(),
-                          on_done=self._done, on_error=self._failed, on_progress=lambda _: self.refresh(),
-                          pool=analysis_pool(), owner=self)
+        # Not niced: this thread only waits on the QC process and writes the result; a niced thread
+        # preempted while holding the GIL (or the library lock) would stall the GUI thread.
+        run_in_background(run_qc, self.store, self.dataset.id, take_ids, self.use_asr.isChecked(), self.worker,
+                          on_done=self._done, on_error=self._failed, on_progress=lambda _: self.refresh_when_seen(),
+                          pool=analysis_pool(), owner=self, lower_priority=False)
 
-    def _done(self, _n) -> None:
+    def warm_up(self) -> None:
+        """Start the QC process (and load the ASR model) while the first take is recorded, so its
+        QC is quick. (Starting it when a dataset opens measured no smoother while recording, and
+        rougher while the dataset opened.) A plain thread, not a pool's: it only waits on a pipe
+        (seconds), and it does the first import of the client module (~40 ms) off the GUI thread."""
+        panel_worker, use_asr = self.worker, self.use_asr.isChecked()
+        if self._warmed_asr or (self._warmed and not use_asr):
+            return  # already started with what this take's QC needs (a crashed child restarts by itself)
+        self._warmed, self._warmed_asr = True, use_asr
+
+        def warm():
+            from studio.core.qc_worker import QcWorkerError, shared_worker
+
+            try:
+                (panel_worker or shared_worker()).warm_up(use_asr=use_asr)
+            except QcWorkerError as exc:  # the take's own QC will report it
+                log.warning("warming up the QC process: %s", exc)
+        threading.Thread(target=warm, daemon=True, name="qc-warm-up").start()
+
+    def _done(self, failed: int) -> None:
         self._pending -= 1
-        self.refresh()
+        self.refresh_when_seen()
+        if failed and not self.busy:
+            self.summary.setText(f"QC failed on {failed} take(s): see the QC column; Re-run QC to try again")
         self.qcFinished.emit()
 
     def _failed(self, exc) -> None:
@@ -129,11 +171,25 @@ class QcPanel(QWidget):
         return self._pending > 0
 
     def _row_jump(self, row: int, _col: int) -> None:
-        item = self.table.item(row, 0)
-        if item is not None:
-            self.jumpToPrompt.emit(item.data(Qt.UserRole))
+        ord_ = self.model.index(row, 0).data(Qt.UserRole)
+        if ord_ is not None:
+            self.jumpToPrompt.emit(ord_)
+
+    def refresh_when_seen(self) -> None:
+        """Refresh now if the table is on screen, else when it is shown: while the user records,
+        the table is hidden and a refill after every take would only cost GUI time."""
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
+
+    def showEvent(self, ev) -> None:
+        super().showEvent(ev)
+        if self._stale:
+            self.refresh()
 
     def refresh(self) -> None:
+        self._stale = False
         if self.dataset is None:
             return
         prompts = {p.id: p for p in self.store.prompts(self.dataset.id)}
@@ -142,32 +198,19 @@ class QcPanel(QWidget):
         mode = self.filter.currentText()
         rows = []
         flagged_prompts: dict[int, list[str]] = {}
+        failed = 0
         for t in takes:
             per_prompt[t.prompt_id] = per_prompt.get(t.prompt_id, 0) + 1
             flags = t.qc.get("flags", [])
+            failed += "error" in t.qc
             if t.is_best and flags:
                 flagged_prompts[t.prompt_id] = flags
-            if (mode == "Flagged" and not flags) or (mode == "Best takes" and not t.is_best) or \
+            needs_look = bool(flags) or "error" in t.qc
+            if (mode == "Flagged" and not needs_look) or (mode == "Best takes" and not t.is_best) or \
                     (mode not in FILTERS[:3] and mode not in flags):
                 continue
-            rows.append((t, per_prompt[t.prompt_id]))
-        self.table.setRowCount(len(rows))
-        for r, (t, n) in enumerate(rows):
-            p = prompts.get(t.prompt_id)
-            q = t.qc
-            vals = [p.key if p else "?", str(n), "★" if t.is_best else "", f"{t.duration_s or 0:.2f} s",
-                    _num(q.get("lufs"), "{:.1f}"), _num(q.get("peak_dbfs"), "{:.1f}"), _num(q.get("snr_db"), "{:.0f} dB"),
-                    f"{q['lead_silence_s']:.2f}/{q['trail_silence_s']:.2f}" if "lead_silence_s" in q else "",
-                    _num(q.get("wer"), "{:.0%}"), "  ".join(q.get("flags", [])) or ("ok" if q else "…")]
-            for c, v in enumerate(vals):
-                it = QTableWidgetItem(v)
-                if c == 0 and p is not None:
-                    it.setData(Qt.UserRole, p.ord)
-                    it.setToolTip(p.text)
-                if c == len(vals) - 1 and q:
-                    it.setForeground(QColor(COLORS["warn"] if q.get("flags") else COLORS["ok"]))
-                    it.setToolTip("\n".join(q.get("notes", [])))
-                self.table.setItem(r, c, it)
+            rows.append((t, per_prompt[t.prompt_id], prompts.get(t.prompt_id)))
+        self.model.set_rows(rows)
         self.queue.clear()
         for pid, flags in flagged_prompts.items():
             p = prompts[pid]
@@ -175,7 +218,8 @@ class QcPanel(QWidget):
             it.setData(Qt.UserRole, p.ord)
             self.queue.addItem(it)
         if not self.busy:
-            self.summary.setText(f"{len(takes)} takes · {len(flagged_prompts)} prompts to retake")
+            self.summary.setText(f"{len(takes)} takes · {len(flagged_prompts)} prompts to retake"
+                                 + (f" · QC failed on {failed}" if failed else ""))
 
     def qc_summary(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -185,7 +229,3 @@ class QcPanel(QWidget):
             for f in t.qc.get("flags", []):
                 out[f] = out.get(f, 0) + 1
         return out
-
-
-def _num(v, fmt: str) -> str:
-    return "" if v is None else fmt.format(v)

@@ -16,6 +16,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout,
                                QWidget)
 
+from studio.core.dataset_progress import dataset_progress
 from studio.ui.theme import COLORS
 from studio.ui.widgets.background import run_in_background
 from studio.ui.widgets.meter import LevelMeter
@@ -29,6 +30,7 @@ KEYS_HELP = "R record/stop · Space play · N/→ next · P/← previous · S sk
 
 class Teleprompter(QWidget):
     takeFinished = Signal(int)  # take id (QC is started by the workspace)
+    recordingStarted = Signal()
     positionChanged = Signal(int)
     message = Signal(str)
 
@@ -123,14 +125,14 @@ class Teleprompter(QWidget):
         self.prompt_label.setText(p.text)
         nxt = self.prompts[self.index + 1].text if self.index + 1 < len(self.prompts) else "(last prompt)"
         self.next_label.setText(f"Next: {nxt}")
-        done = len(self.store.best_takes(self.dataset.id))
+        done = dataset_progress(self.store, self.dataset.id).recorded
         self.counter.setText(f"Prompt {self.index + 1} of {len(self.prompts)}  ·  {p.key}  ·  "
                              f"{done} recorded" + ("  ·  skipped" if p.skipped else ""))
         takes = self.store.takes(self.dataset.id, p.id)
         parts = []
         for k, t in enumerate(takes, 1):
             badge = "★" if t.is_best else ""
-            flags = t.qc.get("flags", [])
+            flags = t.qc.get("flags", []) + (["QC failed"] if "error" in t.qc else [])
             parts.append(f"take {k}{badge} {t.duration_s or 0:.1f}s" + (f" ⚠ {', '.join(flags)}" if flags else ""))
         self.takes_label.setText("   ".join(parts) or "No takes yet")
         if not self.is_recording:
@@ -275,6 +277,7 @@ class Teleprompter(QWidget):
         self.state_label.setText("● Recording — R to stop")
         self.state_label.setStyleSheet(f"color: {COLORS['record']}; font-weight: 600;")
         self._auto_timer.start()
+        self.recordingStarted.emit()
         if self._stop_requested:  # R was pressed again while the device was opening
             self._stop_requested = False
             self.stop_recording()
@@ -350,6 +353,7 @@ class Teleprompter(QWidget):
         """Open the input for the meter and noise-floor readout (not recording)."""
         if self.dataset is None or self.recorder is not None or self.monitor is not None:
             return
+        from studio.core import recorder  # noqa: F401 - imported now (~20 ms), not when R is pressed
         from studio.core.recorder_levels import InputMonitor
 
         mon = InputMonitor(self.ctx.settings.input_device, samplerate=self.dataset.sample_rate)
@@ -364,9 +368,13 @@ class Teleprompter(QWidget):
         QTimer.singleShot(1500, self._show_noise_floor)
 
     def _show_noise_floor(self) -> None:
+        # Off the GUI thread: the first np.percentile imports a NumPy submodule (~0.3 s measured).
         if self.monitor is not None:
-            nf = self.monitor.noise_floor_dbfs()
-            self.noise_label.setText(f"Noise floor: {nf:.0f} dBFS" if np.isfinite(nf) else "Noise floor: silent")
+            run_in_background(self.monitor.noise_floor_dbfs, on_done=self._noise_floor_measured, owner=self,
+                              lower_priority=False)
+
+    def _noise_floor_measured(self, nf: float) -> None:
+        self.noise_label.setText(f"Noise floor: {nf:.0f} dBFS" if np.isfinite(nf) else "Noise floor: silent")
 
     def _stop_monitor(self) -> None:
         if self.monitor is not None:
