@@ -1,7 +1,7 @@
 """CSM frame rate: ours vs transformers' `generate` on the same random weights, plus the memory-
 bandwidth bound, at tiny and at real CSM-1B dimensions (fp32, CPU).
 
-    python benchmarks/bench_csm.py                 # tiny (60 frames) and real (4 frames)
+    python benchmarks/bench_csm.py                 # tiny (60 frames, 3 rounds) and real (6 frames, 2 rounds)
     python benchmarks/bench_csm.py --tiny --frames 200
     python benchmarks/bench_csm.py --real --frames 20 --threads 4
 
@@ -144,9 +144,8 @@ def measure_bandwidth(threads: int) -> float:
     x = torch.randn(8192, 1)
     for _ in range(2):
         w @ x
-    reps = 10
-    t = _timed(lambda: [w @ x for _ in range(reps)])
-    return reps * w.numel() * 4 / t
+    # Median of single products: the memory bandwidth of a shared VM drifts by +-30% within seconds.
+    return statistics.median(w.numel() * 4 / _timed(lambda: w @ x) for _ in range(15))
 
 
 def bytes_per_frame(folder: Path) -> int:
@@ -175,19 +174,37 @@ def _subprocess(args: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bench(kind: str, frames: int, threads: int) -> None:
-    print(f"\n== {kind} dimensions, fp32, CPU, {threads} threads, {frames} frames ==", flush=True)
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median frame time (its other figures with it); peak RSS is the largest seen."""
+    run = dict(sorted(runs, key=lambda r: r["s_per_frame"])[(len(runs) - 1) // 2])
+    run["peak_rss_gb"] = max(r["peak_rss_gb"] for r in runs)
+    return run
+
+
+def bench(kind: str, frames: int, threads: int, rounds: int) -> None:
+    print(f"\n== {kind} dimensions, fp32, CPU, {threads} threads, {frames} frames, {rounds} round(s), "
+          f"load average {os.getloadavg()[0]:.2f} ==", flush=True)
     root = Path(tempfile.mkdtemp(prefix=f"mynah-bench-csm-{kind}-"))
     try:
         folder = root / "model"
         t = _timed(lambda: subprocess.run([sys.executable, __file__, "--make", kind, "--dir", str(folder)],
                                           check=True, cwd=REPO))
         print(f"  random {kind} model written in {t:.0f} s", flush=True)
-        ours = _subprocess(["--worker", "ours", "--dir", str(folder), "--frames", str(frames),
-                            "--threads", str(threads)])
-        hf = _subprocess(["--worker", "hf", "--dir", str(folder), "--frames", str(frames),
-                          "--threads", str(threads)])
-        bw = measure_bandwidth(threads)
+        runs: dict[str, list[dict]] = {"ours": [], "hf": []}
+        bws = []
+        # Rounds alternate ours / transformers / bandwidth, so a drift in the machine's memory
+        # bandwidth (other tenants) hits all three alike; each figure is the median over rounds.
+        for _ in range(rounds):
+            for side in ("ours", "hf"):
+                runs[side].append(_subprocess(["--worker", side, "--dir", str(folder), "--frames", str(frames),
+                                               "--threads", str(threads)]))
+            bws.append(measure_bandwidth(threads))
+        ours, hf = (_median_run(runs[side]) for side in ("ours", "hf"))
+        bw = statistics.median(bws)
+        if rounds > 1:
+            for side in ("ours", "hf"):
+                print(f"  {side} s/frame per round: " + ", ".join(f"{r['s_per_frame']:.3f}" for r in runs[side]))
+            print("  GEMV GB/s per round: " + ", ".join(f"{b / 1e9:.1f}" for b in bws))
         nbytes = bytes_per_frame(folder)
         bound = nbytes / bw
         print(f"  {'':14s}{'s/frame':>10s}{'frames/s':>10s}{'1st frame s':>12s}{'load s':>8s}{'peak RSS GB':>12s}")
@@ -207,10 +224,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tiny", action="store_true", help="only the tiny model")
     p.add_argument("--real", action="store_true", help="only the real-size model")
-    p.add_argument("--frames", type=int, default=None, help="frames per timed run (default 60 tiny, 4 real)")
+    p.add_argument("--frames", type=int, default=None, help="frames per timed run (default 60 tiny, 6 real)")
     p.add_argument("--threads", type=int, default=None,
                    help="torch intra-op threads (default: 1 tiny, since tiny steps are overhead-bound "
                         "and thread fan-out only adds noise; 2 real)")
+    p.add_argument("--rounds", type=int, default=None,
+                   help="alternating ours/transformers rounds, medians reported (default 3 tiny, 2 real)")
     p.add_argument("--make", choices=["tiny", "real"], help=argparse.SUPPRESS)
     p.add_argument("--worker", choices=["ours", "hf"], help=argparse.SUPPRESS)
     p.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
@@ -225,7 +244,8 @@ def main() -> None:
     kinds = [k for k, on in (("tiny", a.tiny), ("real", a.real)) if on] or ["tiny", "real"]
     for kind in kinds:
         threads = a.threads or (1 if kind == "tiny" else 2)
-        bench(kind, max(2, a.frames or (60 if kind == "tiny" else 4)), threads)
+        bench(kind, max(2, a.frames or (60 if kind == "tiny" else 6)), threads,
+              max(1, a.rounds or (3 if kind == "tiny" else 2)))
 
 
 if __name__ == "__main__":

@@ -100,7 +100,7 @@ def load_csm(model_dir: Path, *, device: str = "auto", dtype: str = "auto",
     with torch.device("meta"):
         model = CsmModel(spec)
     sd = state_dict_from_hf({k: ckpt.tensor(k) for k in ckpt.keys() if not k.startswith(CODEC_PREFIX)}, spec,
-                            release=ckpt.release)
+                            release=ckpt.release, in_out=dev.type == "cpu")
     model.load_state_dict(sd, strict=True, assign=True)
     model = model.to(device=dev, dtype=dt).eval()
     if spec.tie_embeddings:  # `.to` converts each parameter alone; share the one table again

@@ -22,6 +22,11 @@ from engine.lm.threads import one_thread
 from engine.lm.sampling import SamplerSettings, sample, uses_topk_fast_path
 
 
+# Above this many bytes of depth-decoder weights, reading them is what a step costs (a server CPU's
+# last-level cache is 16-64 MB; CSM-1B's depth decoder is 444 MB in fp32, the test models a few MB).
+DEPTH_CACHE_BYTES = 64 << 20
+
+
 class NonFiniteLogitsError(RuntimeError):
     """The model produced NaN or inf logits: the job stops instead of making garbage audio."""
 
@@ -48,6 +53,12 @@ class CsmModel(nn.Module):
         offsets = torch.arange(self.spec.n_codebooks, device=self.codebook0_head.weight.device)
         self.register_buffer("audio_offsets", offsets * self.spec.audio_vocab, persistent=False)
         self.position = 0
+        # Positions 0 and 1 of the depth decoder: as one 2-row pass when its weights are far beyond
+        # the last-level cache (a batch-1 step then costs one read of them: a 2-row pass reads them
+        # once instead of twice, 1/32 of a frame's depth reads); as two one-position steps when they
+        # fit in cache (small models are overhead-bound, and the steps skip mask/SDPA set-up).
+        depth_bytes = sum(p.numel() * p.element_size() for p in self.decoder.parameters())
+        self.depth_two_row_start = depth_bytes > DEPTH_CACHE_BYTES
 
     # -- embeddings -----------------------------------------------------------------------------
     def embed_rows(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -122,10 +133,11 @@ class CsmModel(nn.Module):
         emb_w, proj_w, heads = self.depth_embeddings.weight, self.projection.weight, self.audio_head
         c0 = F.embedding(codes[0], emb_w)  # [B, D]
         x = F.linear(torch.stack([h_last, c0]), proj_w)  # [2, B, Dd]
-        # Two one-position steps rather than a 2-position prefill: ~10% faster at small sizes (no
-        # mask/SDPA set-up), equal within 3e-7; position 0 needs no logits.
-        self.decoder.step(x[0], 0, threads)
-        out = self.decoder.step(x[1], 1, threads)  # [B, Dd]
+        if self.depth_two_row_start:  # see setup_caches; equal to the two steps within 3e-7
+            out = self.decoder(x.transpose(0, 1), 0)[:, 1]  # [B, Dd]
+        else:  # position 0 needs no logits
+            self.decoder.step(x[0], 0, threads)
+            out = self.decoder.step(x[1], 1, threads)  # [B, Dd]
         inv_t = 1.0 / settings.temperature if settings.temperature > 0 else 0.0
         fan_in = threads > 1 and dev.type == "cpu"
         for i in range(1, k):
@@ -173,8 +185,10 @@ AUDIO_EMB_KEYS = ("backbone_model.embed_tokens.embed_audio_tokens.weight", "dept
 
 
 def state_dict_from_hf(sd: dict[str, torch.Tensor], spec: CsmSpec,
-                       release: Callable[[list[str]], None] | None = None) -> dict[str, torch.Tensor]:
-    """Our parameter names from transformers' (q/k/v and gate/up fused on the way)."""
+                       release: Callable[[list[str]], None] | None = None,
+                       in_out: bool = False) -> dict[str, torch.Tensor]:
+    """Our parameter names from transformers' (q/k/v and gate/up fused on the way; in_out: fused in
+    the CPU GEMV layout, see engine.lm.llama.fuse_rows)."""
     backbone_emb, depth_emb = sd.get(AUDIO_EMB_KEYS[0]), sd.get(AUDIO_EMB_KEYS[1])
     if spec.tie_embeddings:
         # save_pretrained writes a tied table once; either name may be the one kept.
@@ -187,6 +201,6 @@ def state_dict_from_hf(sd: dict[str, torch.Tensor], spec: CsmSpec,
         "projection.weight": sd["depth_decoder.model.inputs_embeds_projector.weight"],
         "audio_head": sd["depth_decoder.codebooks_head.weight"],
     }
-    out.update({f"backbone.{k}": t for k, t in hf_decoder_state_dict(sd, "backbone_model.", release).items()})
-    out.update({f"decoder.{k}": t for k, t in hf_decoder_state_dict(sd, "depth_decoder.model.", release).items()})
+    out.update({f"backbone.{k}": t for k, t in hf_decoder_state_dict(sd, "backbone_model.", release, in_out).items()})
+    out.update({f"decoder.{k}": t for k, t in hf_decoder_state_dict(sd, "depth_decoder.model.", release, in_out).items()})
     return out

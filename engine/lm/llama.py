@@ -252,25 +252,41 @@ class Transformer(nn.Module):
         return self.norm.forward(x)
 
 
+def fuse_rows(parts: list[torch.Tensor], in_out: bool) -> torch.Tensor:
+    """Stack [out_i, in] weights into one [sum(out_i), in] weight for F.linear.
+
+    in_out: store it as an [in, out] tensor and return its transposed view. F.linear then runs
+    MKL's GEMV over rows of `out` floats instead of rows of `in`: for the wide fused projections
+    (gate|up is 16384 x 1024 in the depth decoder) that streams the weights ~1.3-1.4x faster on this
+    CPU (benchmarks/bench_gemv_layout.py), and a batch-1 CPU step is bound by that stream. The
+    values are the same; only the summation order of each dot product changes (<= 1 ulp-level)."""
+    if not in_out:
+        return torch.cat(parts)
+    # Fuse, then one transposing copy: ~1.5x faster than concatenating transposed views.
+    return torch.cat(parts).t().contiguous().t()
+
+
 def hf_decoder_state_dict(sd: dict[str, torch.Tensor], prefix: str,
-                          release: Callable[[list[str]], None] | None = None) -> dict[str, torch.Tensor]:
+                          release: Callable[[list[str]], None] | None = None,
+                          in_out: bool = False) -> dict[str, torch.Tensor]:
     """Map Hugging Face Llama decoder keys under `prefix` (e.g. "model.") to ours, fusing q/k/v
     and gate/up. Keys not under `prefix.layers`/`prefix.norm` are ignored.
 
     release: called with the source keys of each fused tensor once copied (lets a memory-mapped
-    checkpoint drop those pages layer by layer, so loading never holds both copies)."""
+    checkpoint drop those pages layer by layer, so loading never holds both copies).
+    in_out: lay the fused (wider than tall) projections out for CPU GEMV, see `fuse_rows`."""
     out: dict[str, torch.Tensor] = {}
     i = 0
     while f"{prefix}layers.{i}.input_layernorm.weight" in sd:
         p, q = f"{prefix}layers.{i}.", f"layers.{i}."
         out[q + "attention_norm.weight"] = sd[p + "input_layernorm.weight"]
         out[q + "ffn_norm.weight"] = sd[p + "post_attention_layernorm.weight"]
-        out[q + "attention.wqkv.weight"] = torch.cat(
+        out[q + "attention.wqkv.weight"] = fuse_rows(
             [sd[p + "self_attn.q_proj.weight"], sd[p + "self_attn.k_proj.weight"],
-             sd[p + "self_attn.v_proj.weight"]])
+             sd[p + "self_attn.v_proj.weight"]], in_out)
         out[q + "attention.wo.weight"] = sd[p + "self_attn.o_proj.weight"]
-        out[q + "feed_forward.w13.weight"] = torch.cat(
-            [sd[p + "mlp.gate_proj.weight"], sd[p + "mlp.up_proj.weight"]])
+        out[q + "feed_forward.w13.weight"] = fuse_rows(
+            [sd[p + "mlp.gate_proj.weight"], sd[p + "mlp.up_proj.weight"]], in_out)
         out[q + "feed_forward.w2.weight"] = sd[p + "mlp.down_proj.weight"]
         if release is not None:
             release([p + n for n in ("self_attn.q_proj.weight", "self_attn.k_proj.weight",

@@ -51,6 +51,22 @@ def test_same_seed_same_take_other_seed_other_take(backend):
     assert not np.array_equal(a, c)
 
 
+def test_large_model_depth_start_as_one_pass_makes_the_same_take(backend):
+    """Real-size models run depth positions 0-1 as one 2-row pass (one weight read, not two):
+    the same seed must give the same frames as the two one-position steps."""
+    voice = _voice(20)
+    params = SamplingParams(seed=3, max_audio_seconds=0.8, options=CODES_ONLY)
+    model = backend._loaded.model
+    assert not model.depth_two_row_start  # the tiny model fits in cache: two steps
+    steps = _codes(backend.synthesize("Hello there.", voice, params))
+    model.depth_two_row_start = True
+    try:
+        one_pass = _codes(backend.synthesize("Hello there.", voice, params))
+    finally:
+        model.depth_two_row_start = False
+    np.testing.assert_array_equal(steps, one_pass)
+
+
 def test_model_that_never_says_eos_stops_at_the_text_length_budget(backend):
     text = "Hi."
     steps = list(backend.synthesize(text, None, SamplingParams(temperature=0.0, options=CODES_ONLY)))

@@ -50,6 +50,18 @@ def test_cpu_weights_are_memory_mapped_not_copied():
     assert not w.untyped_storage().resizable()  # a view of the file mapping, not an owned copy
 
 
+def test_cpu_fused_projections_are_stored_for_fast_gemv():
+    """Wide fused weights (gate|up, q|k|v) are [in, out] tensors on CPU (rows of `out` floats stream
+    faster, benchmarks/bench_gemv_layout.py), with the same values as the checkpoint's."""
+    loaded = load_csm(cached_tiny_csm("hf"), device="cpu", dtype="fp32")
+    ckpt = open_checkpoint(cached_tiny_csm("hf"))
+    w13 = loaded.model.decoder.layers[1].feed_forward.w13.weight  # [2*ffn, dim] view
+    assert w13.t().is_contiguous() and not w13.is_contiguous()
+    gate, up = (ckpt.tensor(f"depth_decoder.model.layers.1.mlp.{n}_proj.weight") for n in ("gate", "up"))
+    assert torch.equal(w13, torch.cat([gate, up]))
+    assert loaded.model.backbone.layers[0].attention.wqkv.weight.t().is_contiguous()
+
+
 def test_backend_info_and_registry():
     backend = get_backend("csm")
     info = backend.load(cached_tiny_csm("hf"), device="cpu")
