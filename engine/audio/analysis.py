@@ -41,6 +41,29 @@ class ClipReport:
         return not self.notes
 
 
+# Long clips are measured in chunks (~0.5-1 M samples): no full-length temporary (a 170 MB
+# boolean mask, a 700 MB float copy to fault in) and every numpy call short. Frame levels are
+# taken over whole frames per chunk, so they equal those of the whole signal.
+_CHUNK_FRAMES = 512  # level frames per chunk
+_CHUNK = 1 << 20     # samples per chunk for peak, clipping and DC
+
+
+def _frame_levels(mono: np.ndarray, sr: int, dc: float) -> np.ndarray:
+    """`frame_db` of the DC-free signal, one chunk of whole frames at a time."""
+    hop = max(1, int(round(_FRAME_S * sr)))
+    step = hop * _CHUNK_FRAMES
+    if mono.size <= step:
+        return frame_db(mono - np.float32(dc) if dc else mono, sr, _FRAME_S)
+    parts = []
+    for i in range(0, mono.size, step):
+        # The last chunk keeps the signal's tail (frame_db counts a partial last frame).
+        part = mono[i:i + step] if mono.size - i - step >= hop else mono[i:]
+        parts.append(frame_db(part - np.float32(dc) if dc else part, sr, _FRAME_S))
+        if part.size > step:
+            break
+    return np.concatenate(parts)
+
+
 def analyze_clip(x: np.ndarray, sr: int) -> ClipReport:
     """Measure [T] or [T, C] audio (channels are averaged, as the models hear it)."""
     a = np.asarray(x, dtype=np.float32)
@@ -50,14 +73,22 @@ def analyze_clip(x: np.ndarray, sr: int) -> ClipReport:
     if n == 0:
         return ClipReport(0.0, float("-inf"), 0, float("-inf"), float("-inf"), 0.0, 0.0, False,
                           ["empty: the clip has no audio"])
-    # max/min and two counts rather than np.abs: no full-length copy of an hour-long clip.
-    peak = float(max(a.max(), -a.min()))
+    # Peak, clipping and DC in one chunked pass over the samples.
+    flat = a.reshape(-1)
+    step = _CHUNK
+    hi, lo, clipped, total = -np.inf, np.inf, 0, 0.0
+    for i in range(0, flat.size, step):
+        c = flat[i:i + step]
+        hi, lo = max(hi, float(c.max())), min(lo, float(c.min()))
+        clipped += int(np.count_nonzero(c >= CLIP_LEVEL) + np.count_nonzero(c <= -CLIP_LEVEL))
+    for i in range(0, n, step):
+        total += float(mono[i:i + step].sum(dtype=np.float64))
+    peak = max(hi, -lo)
     peak_dbfs = 20 * np.log10(peak) if peak > 0 else float("-inf")
-    clipped = int(np.count_nonzero(a >= CLIP_LEVEL) + np.count_nonzero(a <= -CLIP_LEVEL))
-    dc = float(mono.mean(dtype=np.float64))
+    dc = total / n
     lufs = integrated_lufs(a, sr)
-    # DC would otherwise read as a noise floor; subtracting copies, so only when there is some.
-    levels = frame_db(mono - np.float32(dc) if abs(dc) > 1e-4 else mono, sr, _FRAME_S)
+    # DC would otherwise read as a noise floor: subtracted (chunk by chunk) only when there is some.
+    levels = _frame_levels(mono, sr, dc if abs(dc) > 1e-4 else 0.0)
     floor = float(np.percentile(levels, 10))
     speech = float(np.percentile(levels, 95))
     silent = peak_dbfs < -60.0

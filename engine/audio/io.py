@@ -160,37 +160,112 @@ def _read_blocks(p: Path, info: AudioInfo, mono: bool, target_sr: int | None,
     return out[:n], n_bad
 
 
-_PARALLEL_ABOVE = 1 << 23  # frames (~3 min at 48 kHz): decode the second half on a helper thread
+_PARALLEL_ABOVE = 1 << 23  # frames (~3 min at 48 kHz): the second half runs on a helper thread
+_PCM_BLOCK = 1 << 18  # frames per libsndfile read (fewer, larger numpy calls: ~0.1-0.3 ms each)
+
+
+def can_scan_quickly(info: AudioInfo) -> bool:
+    """16/8-bit PCM reads so cheaply that a peak overview pass (`scan_mono`) before the decode
+    costs less than half a second per hour; compressed or float files would decode twice."""
+    return info.subtype in _INT16_SUBTYPES
+
+
+def scan_mono(path: str | os.PathLike, on_block: Callable[[int, np.ndarray, np.float32], None],
+              on_prefix: Callable[[int], None] | None = None) -> int:
+    """Stream a 16/8-bit PCM file's mono mix without keeping it, for a peak overview ahead of the
+    decode: `on_block(start, sums, scale)` gets frames [start, start + len(sums)) as int32 channel
+    sums in a reused buffer; `float32(sums) * scale` is bit for bit what `read_audio(mono=True)`
+    returns there (and, rounding being monotonic, so are its min and max times scale). Blocks
+    start at multiples of 262144 frames. Long files are read in two halves on two threads, so
+    `on_block` may run on two threads at once (for disjoint ranges); `on_prefix(n)` (this thread,
+    may raise to abort) says every frame before n was delivered. Returns the frames read."""
+    p = Path(path)
+    info = probe(p)
+    if not can_scan_quickly(info):
+        raise ValueError(f"{p.name}: scan_mono reads 16/8-bit PCM only ({info.subtype})")
+    scale = np.float32(1.0 / (32768.0 * info.channels))
+
+    def scan(start: int, end: int, prefix, stop=None) -> int:
+        sums = np.empty(_PCM_BLOCK, np.int32)
+        tmp = np.empty(_PCM_BLOCK, np.int32)
+        n = start
+        for first, got in _pcm16_blocks(p, info, start, end, stop):
+            o = sums[:len(got)]
+            _sum_int16(got, o, tmp)
+            on_block(first, o, scale)
+            n = first + len(got)
+            if prefix is not None:
+                prefix(n)
+        return n - start
+
+    try:
+        return _in_halves(info.frames, scan, on_prefix or (lambda _n: None))
+    except Exception as exc:
+        raise _describe_failure(p, exc) from exc
+
+
+def _sum_int16(got: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> None:
+    """int16 [t, C] -> int32 channel sums [t]. Stereo reads each frame as one int32 and splits it
+    with shifts (the two halves are the channels, in either byte order; the sum does not care):
+    4 contiguous passes, ~1.5x faster than numpy adding two strided int16 columns with a cast."""
+    t, chans = got.shape
+    if chans == 2 and got.flags.c_contiguous:
+        v = got.view(np.int32).reshape(t)
+        hi = tmp[:t]
+        np.left_shift(v, 16, out=out)
+        np.right_shift(out, 16, out=out)  # arithmetic: the low channel, sign-extended
+        np.right_shift(v, 16, out=hi)  # the high channel
+        out += hi
+        return
+    np.copyto(out, got[:, 0])
+    for c in range(1, chans):
+        out += got[:, c]
 
 
 def _read_int16_mono(p: Path, info: AudioInfo, out: np.ndarray, report_n: Callable[[int], None]) -> None:
     """16-bit (or 8-bit) PCM straight into the mono float32 `out` [frames], in small blocks (each
-    numpy step releases the GIL for ~1 ms, so a GUI thread beside it never waits long).
+    numpy step releases the GIL briefly, so a GUI thread beside it never waits long); long files
+    decode their second half on a helper thread meanwhile."""
 
-    Long files: a helper thread decodes the second half meanwhile (libsndfile and numpy release
-    the GIL, so the two halves really run in parallel); progress reports the valid prefix only."""
-    total = out.size
+    def decode(start: int, end: int, prefix, stop=None) -> int:
+        stereo = np.empty((_PCM_BLOCK, info.channels), np.float32) if info.channels > 1 else None
+        n = start
+        for first, got in _pcm16_blocks(p, info, start, end, stop):
+            n = first + len(got)
+            _mix_int16(got, out[first:n], stereo)
+            if prefix is not None:
+                prefix(n)
+        return n - start
+
+    _in_halves(out.size, decode, report_n)
+
+
+def _in_halves(total: int, work, report_n: Callable[[int], None]) -> int:
+    """`work(start, end, prefix, stop)` over [0, total): long ranges as two halves at once (a helper
+    thread takes the second; libsndfile and numpy release the GIL, so they really run in
+    parallel). `report_n(n)` only ever reports a valid prefix; the last call covers all read.
+    A truncated file (fewer frames than its header says) reports and returns what was read."""
     if total < _PARALLEL_ABOVE:
-        n = _decode_range(p, info, out, 0, total, report_n)
+        n = work(0, total, report_n)
         if n < total:  # the header promised more frames than the file holds (truncated file)
             report_n(n)
-        return
+        return n
     import threading
 
-    half = total // 2
+    half = total // 2 // _PCM_BLOCK * _PCM_BLOCK
     stop = threading.Event()
     result: dict[str, object] = {}
 
     def helper() -> None:
         try:
-            result["n"] = _decode_range(p, info, out, half, total, None, stop)
+            result["n"] = work(half, total, None, stop)
         except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
             result["error"] = exc
 
     t = threading.Thread(target=helper, name="mynah-decode-2nd-half", daemon=True)
     t.start()
     try:
-        n = _decode_range(p, info, out, 0, half, report_n)
+        n = work(0, half, report_n)
     except BaseException:  # cancelled (report_n raised) or a read error: stop the helper too
         stop.set()
         t.join()
@@ -201,36 +276,41 @@ def _read_int16_mono(p: Path, info: AudioInfo, out: np.ndarray, report_n: Callab
     if n == half:
         n = half + int(result.get("n", 0))
     report_n(n)
+    return n
 
 
-def _decode_range(p: Path, info: AudioInfo, out: np.ndarray, start: int, end: int,
-                  report_n: Callable[[int], None] | None, stop=None) -> int:
-    """Decode frames [start, end) into out[start:end]; returns how many were read."""
-    block_frames = 1 << 18
-    buf = np.empty((block_frames, info.channels), np.int16)
-    scale = np.float32(1.0 / (32768.0 * info.channels))
+def _pcm16_blocks(p: Path, info: AudioInfo, start: int, end: int, stop=None):
+    """(frame, int16 [t, C]) blocks of frames [start, end), in one reused buffer."""
+    buf = np.empty((_PCM_BLOCK, info.channels), np.int16)
     n = start
     with sf.SoundFile(str(p)) as f:
         if start:
             f.seek(start)
         while n < end and not (stop is not None and stop.is_set()):
-            want = min(block_frames, end - n)
+            want = min(_PCM_BLOCK, end - n)
             got = f.read(want, dtype="int16", out=buf[:want])
-            m = len(got)
-            if m == 0:
+            if len(got) == 0:
                 break
-            o = out[n:n + m]
-            if info.channels == 1:
-                np.multiply(got[:, 0], scale, out=o, dtype=np.float32)
-            else:  # int16 + int16 summed in float32 straight into the result: one pass
-                np.add(got[:, 0], got[:, 1], out=o, dtype=np.float32)
-                for c in range(2, info.channels):
-                    o += got[:, c]
-                o *= scale
-            n += m
-            if report_n is not None:
-                report_n(n)
-    return n - start
+            yield n, got
+            n += len(got)
+
+
+def _mix_int16(got: np.ndarray, o: np.ndarray, stereo: np.ndarray | None) -> None:
+    """int16 [t, C] -> the float32 channel average in `o` [t]. Sums of int16 are exact in float32
+    and the one final multiply rounds monotonically, so any caller gets the same bits (the peak
+    overview equals the decoded samples' peaks exactly). Casting the block contiguously first
+    and adding float columns is ~2x faster than adding int16 columns with a cast."""
+    t, chans = got.shape
+    scale = np.float32(1.0 / (32768.0 * chans))
+    if chans == 1:
+        np.multiply(got[:, 0], scale, out=o, dtype=np.float32)
+        return
+    f = stereo[:t]
+    np.copyto(f, got, casting="unsafe")
+    np.add(f[:, 0], f[:, 1], out=o)
+    for c in range(2, chans):
+        o += f[:, c]
+    o *= scale
 
 
 def _downmix(block: np.ndarray) -> np.ndarray:
@@ -267,17 +347,22 @@ def read_audio(path: str | os.PathLike, *, mono: bool = True, target_sr: int | N
         warnings.append(f"{p.name} had {n_bad} invalid samples (NaN or infinity); they were replaced by silence.")
     samples = data[:, 0] if data.shape[1] == 1 else data  # [T] or [T, C]
     sr = target or info.sample_rate
-
-    duration = len(data) / float(sr)
-    if duration < MIN_REFERENCE_S:
-        length = f"{len(data)} samples" if duration < 0.01 else f"{duration:.2f} s"
-        warnings.append(f"{p.name} is only {length} long: too short to use as a voice reference "
-                        "(5-15 s of speech works best).")
-    if duration > LONG_FILE_S:
-        warnings.append(f"{p.name} is long ({_hms(duration)}); editing and analysis will be slower. "
-                        "A 5-15 s excerpt makes the best voice reference.")
+    warnings += length_warnings(p.name, len(data), sr)
     return Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate=sr, info=info,
                  warnings=warnings)
+
+
+def length_warnings(name: str, frames: int, sample_rate: int) -> list[str]:
+    """What `read_audio` says about a clip's length (known from the header before decoding)."""
+    duration = frames / float(sample_rate)
+    if duration < MIN_REFERENCE_S:
+        length = f"{frames} samples" if duration < 0.01 else f"{duration:.2f} s"
+        return [f"{name} is only {length} long: too short to use as a voice reference "
+                "(5-15 s of speech works best)."]
+    if duration > LONG_FILE_S:
+        return [f"{name} is long ({_hms(duration)}); editing and analysis will be slower. "
+                "A 5-15 s excerpt makes the best voice reference."]
+    return []
 
 
 def _hms(seconds: float) -> str:

@@ -5,10 +5,13 @@ from the one below, so an entry is EXACTLY the min/max of the raw samples in its
 partial span included once the signal is complete). A waveform view then draws ~2 points per pixel
 from the level that fits, whatever the file length.
 
-Streaming: the builder owns arrays sized for the whole file and is told how many samples of the
-sample buffer are valid (`advance(n)`). `snapshot()` returns a `PeakPyramid` that only ever reads
-entries already written, so a GUI thread may draw it while the worker keeps filling: the envelope
-grows left to right and never shows a wrong picture. Pure numpy, no Qt.
+Streaming: the builder owns arrays sized for the whole file. Either it is told how many samples of
+its sample buffer are valid (`advance(n)`), or level 0 is written block by block from a signal it
+never holds (`add_base`, safe from several threads on disjoint ranges) and `advance_base(n)` says
+how far level 0 is final: a whole-file overview can then exist before the samples are decoded.
+`snapshot()` returns a `PeakPyramid` that only ever reads entries already written, so a GUI thread
+may draw it while the worker keeps filling: the envelope never shows a wrong picture. Pure numpy,
+no Qt.
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ import numpy as np
 
 BASE_SPAN = 256  # samples per level-0 entry (numpy reduces a 256-wide axis ~20x faster than 16)
 FACTOR = 4       # entries of level k-1 per entry of level k
+
+_NO_SAMPLES = np.zeros(0, np.float32)
 
 
 @dataclass(frozen=True)
@@ -30,44 +35,66 @@ class PeakLevel:
 
 @dataclass(frozen=True)
 class PeakPyramid:
-    """A consistent read-only view: `samples[:n_valid]` and every level's first `count` entries."""
+    """A consistent read-only view: `samples[:n_valid]` and every level's first `count` entries.
 
-    samples: np.ndarray  # [T] float32 (may still be filling beyond n_valid)
+    `length` is the whole signal's length in samples; `samples` may hold none of it yet (an
+    overview built ahead of the decode), then views finer than level 0 draw level 0."""
+
+    samples: np.ndarray  # [length] float32 (may still be filling beyond n_valid), or empty
     n_valid: int
     levels: tuple[PeakLevel, ...]
-    complete: bool
+    complete: bool       # every level holds every entry of the whole signal
+    length: int = -1     # -1: samples.size
+
+    def __post_init__(self) -> None:
+        if self.length < 0:
+            object.__setattr__(self, "length", int(self.samples.size))
 
     @property
     def total(self) -> int:
-        return int(self.samples.size)
+        return self.length
+
+    def _cover(self, lv: PeakLevel) -> int:
+        """Samples [0, cover) that the level's valid entries describe."""
+        return min(lv.count * lv.span, self.length)
+
+    @property
+    def extent(self) -> int:
+        """Samples [0, extent) can be drawn (from the levels or the raw samples)."""
+        return max(self.n_valid, self._cover(self.levels[0]) if self.levels else 0)
 
     def envelope(self, start: int, end: int, max_pairs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(centres [k] in samples, mins [k], maxs [k]) for samples [start, end) with k <= max_pairs.
 
         Each pair is the exact min/max over its span of samples. Spans are whole level entries,
-        grouped g at a time (aligned), or raw samples reduced on the fly when the view is too
-        fine for level 0.
+        grouped g at a time (aligned, so panning does not shimmer), or raw samples reduced on the
+        fly when the view is too fine for level 0 (level 0 itself where no samples are decoded yet).
         """
         start = max(0, int(start))
-        end = min(self.n_valid, int(end))
+        end = min(self.extent, int(end))
         max_pairs = max(1, int(max_pairs))
         if end <= start:
             e = np.zeros(0, np.float32)
             return np.zeros(0), e, e
         block = -(-(end - start) // max_pairs)  # samples per pair wanted
+        fits = [lv for lv in reversed(self.levels) if lv.span <= block]  # coarsest first
         parts = []
         pos, first = start, True
-        # Coarsest fitting level first; while streaming a coarse level lags behind n_valid by up
-        # to one span, so the rest of the range comes from finer levels, then raw samples.
-        for lv in reversed([lv for lv in self.levels if lv.span <= block]):
-            cover = min(lv.count * lv.span, self.n_valid)
-            if cover > pos:
-                parts.append(self._from_level(lv, pos, min(end, cover), block, align=first))
-                pos, first = min(end, cover), False
-            if pos >= end:
-                break
-        if pos < end:
-            parts.append(self._from_raw(pos, end, min(block, end - pos) if not first else block))
+        # Coarsest fitting level first; while streaming a coarse level lags behind by up to one
+        # span, so the rest of the range comes from finer levels, then raw samples.
+        while pos < end:
+            lv = next((lv for lv in fits if self._cover(lv) > pos), None)
+            if lv is not None:
+                stop = min(end, self._cover(lv))
+                parts.append(self._from_level(lv, pos, stop, block, align=first))
+            elif self.n_valid > pos:
+                stop = min(end, self.n_valid)
+                parts.append(self._from_raw(pos, stop, min(block, stop - pos) if not first else block))
+            else:  # finer than level 0, samples not decoded yet: level 0 is the best exact picture
+                lv = self.levels[0]
+                stop = min(end, self._cover(lv))
+                parts.append(self._from_level(lv, pos, stop, lv.span, align=first))
+            pos, first = stop, False
         if len(parts) == 1:
             return parts[0]
         return tuple(np.concatenate(a) for a in zip(*parts))  # type: ignore[return-value]
@@ -107,16 +134,20 @@ class PeakPyramid:
             mins[full] = level.mins[i0 + full * g: i1].min()
             maxs[full] = level.maxs[i0 + full * g: i1].max()
         lo = (i0 + np.arange(n) * g) * span
-        hi = np.minimum(lo + g * span, self.n_valid)
+        hi = np.minimum(lo + g * span, min(i1 * span, self.length))
         return (lo + hi) / 2.0, mins, maxs
 
 
 class PeakBuilder:
-    """Fills the pyramid for `samples` as its prefix becomes valid; call `advance(n)` in order."""
+    """Fills the pyramid of a signal of `length` samples as it becomes known.
 
-    def __init__(self, samples: np.ndarray):
-        self.samples = samples
-        total = int(samples.size)
+    `PeakBuilder(samples)`: the samples land in that buffer in order; call `advance(n)`.
+    `PeakBuilder(length=n)`: no buffer; `add_base(start, block)` then `advance_base(n)`."""
+
+    def __init__(self, samples: np.ndarray | None = None, *, length: int | None = None):
+        self.samples = samples if samples is not None else _NO_SAMPLES
+        total = int(self.samples.size if samples is not None else (length or 0))
+        self.length = total
         self._spans: list[int] = []
         self._mins: list[np.ndarray] = []
         self._maxs: list[np.ndarray] = []
@@ -136,27 +167,56 @@ class PeakBuilder:
         self.n_valid = 0
         self.complete = False
 
+    def add_base(self, start: int, block: np.ndarray, scale: np.float32 | None = None) -> None:
+        """Level-0 entries of samples [start, start + len(block)) (start a multiple of BASE_SPAN,
+        the length too unless the block ends the signal). With `scale`, the samples are
+        float32(block) * scale (integer blocks: min/max are taken before the exact, monotonic
+        conversion, so they equal those of the converted samples). Writes only those entries:
+        several threads may add disjoint ranges at once; they count once `advance_base` reaches
+        them."""
+        if not self._spans or block.size == 0:
+            return
+        i0 = start // BASE_SPAN
+        full = block.size // BASE_SPAN
+        stop = i0 + full + (block.size > full * BASE_SPAN)
+        mins, maxs = self._mins[0][i0:stop], self._maxs[0][i0:stop]
+        if full:
+            r = block[: full * BASE_SPAN].reshape(full, BASE_SPAN)
+            if r.dtype == np.float32:
+                r.min(axis=1, out=mins[:full])
+                r.max(axis=1, out=maxs[:full])
+            else:  # reduce in the block's own type (3x faster than through a float32 out)
+                mins[:full], maxs[:full] = r.min(axis=1), r.max(axis=1)
+        if block.size > full * BASE_SPAN:  # the signal's partial last span
+            tail = block[full * BASE_SPAN:]
+            mins[full], maxs[full] = tail.min(), tail.max()
+        if scale is not None:
+            mins *= np.float32(scale)
+            maxs *= np.float32(scale)
+
     def advance(self, n_valid: int) -> None:
-        """Samples [0, n_valid) are final: add every whole span they complete (and the partial
-        tails when n_valid reaches the end)."""
-        n_valid = min(int(n_valid), int(self.samples.size))
+        """Samples [0, n_valid) of the buffer are final: add every whole span they complete (and
+        the partial tails when n_valid reaches the end)."""
+        n_valid = min(int(n_valid), self.length)
         self.n_valid = n_valid
-        done = n_valid == self.samples.size
+        if not self._spans:
+            self.complete = n_valid == self.length
+            return
+        c = self._counts[0] * BASE_SPAN
+        stop = n_valid if n_valid == self.length else n_valid // BASE_SPAN * BASE_SPAN
+        if stop > c:
+            self.add_base(c, self.samples[c:stop])
+        self.advance_base(n_valid)
+
+    def advance_base(self, covered: int) -> None:
+        """Level-0 entries for samples [0, covered) are written: count them and reduce the levels
+        above (one thread, in order). Partial tails count once `covered` reaches the end."""
+        covered = min(int(covered), self.length)
+        done = covered == self.length
         if not self._spans:
             self.complete = done
             return
-        # Level 0 from raw samples.
-        c = self._counts[0]
-        full = n_valid // BASE_SPAN
-        if full > c:
-            r = self.samples[c * BASE_SPAN: full * BASE_SPAN].reshape(full - c, BASE_SPAN)
-            r.min(axis=1, out=self._mins[0][c:full])
-            r.max(axis=1, out=self._maxs[0][c:full])
-            c = full
-        if done and c < self._mins[0].size:
-            tail = self.samples[c * BASE_SPAN: n_valid]
-            self._mins[0][c], self._maxs[0][c] = tail.min(), tail.max()
-            c += 1
+        c = max(self._counts[0], -(-covered // BASE_SPAN) if done else covered // BASE_SPAN)
         self._counts[0] = c
         # Level k from level k-1 (its tail entry is included only when the signal is complete).
         for k in range(1, len(self._spans)):
@@ -173,10 +233,14 @@ class PeakBuilder:
             self._counts[k] = c
         self.complete = done
 
-    def snapshot(self) -> PeakPyramid:
+    def snapshot(self, samples: np.ndarray | None = None, n_valid: int | None = None) -> PeakPyramid:
+        """The pyramid so far; `samples`/`n_valid` attach a sample buffer decoded separately
+        (same length) to a builder fed by `add_base`."""
         levels = tuple(PeakLevel(s, mn, mx, c) for s, mn, mx, c in
                        zip(self._spans, self._mins, self._maxs, self._counts))
-        return PeakPyramid(self.samples, self.n_valid, levels, self.complete)
+        if samples is None:
+            samples, n_valid = self.samples, self.n_valid
+        return PeakPyramid(samples, int(n_valid or 0), levels, self.complete, self.length)
 
 
 def build_peaks(samples: np.ndarray) -> PeakPyramid:

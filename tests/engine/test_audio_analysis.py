@@ -47,3 +47,24 @@ def test_silence_and_empty_are_reported_not_crashing():
     assert e.notes == ["empty: the clip has no audio"]
     one = analyze_clip(np.array([0.3], np.float32), 44100)
     assert any("too short" in n for n in one.notes)
+
+
+def test_long_clip_is_measured_in_chunks_with_the_same_result():
+    """An hour-long clip is measured chunk by chunk (no full-length copies); the readouts are
+    those of the whole signal: frame levels, the tail frame, clipping and DC included."""
+    from engine.audio import analysis
+    from engine.audio.edit import frame_db
+
+    sr = 48000
+    rng = np.random.default_rng(1)
+    hop = int(round(analysis._FRAME_S * sr))
+    n = 3 * hop * analysis._CHUNK_FRAMES + hop // 3  # three chunks and a partial last frame
+    x = (0.05 * rng.standard_normal(n) + 0.02).astype(np.float32)  # with a DC offset
+    x[-5:] = 0.9  # loud tail: only the partial last frame holds it
+    x[12345] = 1.0  # one clipped sample
+    dc = float(x.mean(dtype=np.float64))
+    levels = analysis._frame_levels(x, sr, dc)
+    np.testing.assert_array_equal(levels, frame_db(x - np.float32(dc), sr, analysis._FRAME_S))
+    r = analyze_clip(x, sr)
+    assert r.clipped_samples == 1 and r.peak_dbfs == pytest.approx(0.0, abs=1e-6)
+    assert r.dc_offset == pytest.approx(dc, abs=1e-9)

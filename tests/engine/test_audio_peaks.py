@@ -111,3 +111,61 @@ def test_streaming_read_builds_the_same_pyramid_as_the_whole_signal(tmp_path, mo
         assert a.count == b.count
         np.testing.assert_array_equal(a.mins[:a.count], b.mins[:b.count])
         np.testing.assert_array_equal(a.maxs[:a.count], b.maxs[:b.count])
+
+
+@pytest.mark.parametrize("channels,parallel", [(2, False), (2, True), (1, False), (3, True)])
+def test_overview_scan_equals_the_pyramid_of_the_decoded_samples(tmp_path, monkeypatch, channels, parallel):
+    """The whole-file overview is built before any sample is kept (int16 channel sums, two
+    threads on long files); it is bit for bit the pyramid of what read_audio then decodes, so
+    the waveform shown early is the exact one."""
+    import soundfile as sf
+
+    from engine.audio import io
+
+    if parallel:
+        monkeypatch.setattr(io, "_PARALLEL_ABOVE", 1000)
+    monkeypatch.setattr(io, "_PCM_BLOCK", 4096)  # many blocks, an odd tail
+    sr = 8000
+    x = _signal(sr * 30 + 77, seed=4)
+    chans = np.stack([x * (0.9 - 0.3 * c) for c in range(channels)], axis=1)
+    chans[1000, :] = -1.0  # full-scale negative in every channel: the int16 extreme
+    path = tmp_path / "scan.wav"
+    sf.write(path, chans, sr, subtype="PCM_16")
+
+    b = PeakBuilder(length=x.size)
+    prefixes: list[int] = []
+
+    def prefix(n: int) -> None:
+        prefixes.append(n)
+        b.advance_base(n)
+        snap = b.snapshot()  # while scanning: only what was delivered, no samples
+        assert snap.n_valid == 0 and snap.extent <= max(n, 0) + BASE_SPAN
+
+    assert io.scan_mono(path, b.add_base, prefix) == x.size
+    assert prefixes == sorted(prefixes) and prefixes[-1] == x.size
+    audio = io.read_audio(path, mono=True)
+    got, want = b.snapshot(audio.samples, audio.samples.size), build_peaks(audio.samples)
+    assert got.complete and got.n_valid == x.size
+    for a, w in zip(got.levels, want.levels):
+        assert a.count == w.count
+        np.testing.assert_array_equal(a.mins[:a.count], w.mins[:w.count])
+        np.testing.assert_array_equal(a.maxs[:a.count], w.maxs[:w.count])
+
+
+def test_overview_without_samples_draws_level_0_when_zoomed_in():
+    """Before the samples are decoded, a deep zoom shows the exact 256-sample envelope (never
+    empty, never invented); once samples are attached it draws them."""
+    x = _signal(100_000, seed=5)
+    x[50_000] = 0.95
+    b = PeakBuilder(length=x.size)
+    b.add_base(0, x[:51_200])
+    b.add_base(51_200, x[51_200:])
+    b.advance_base(x.size)
+    early = b.snapshot()
+    assert early.complete and early.n_valid == 0 and early.extent == x.size
+    c, mn, mx = early.envelope(49_900, 50_100, 400)  # finer than level 0
+    assert c.size and mx.max() == np.float32(0.95)
+    assert np.all(np.diff(c) > 0) and c.min() >= 49_600 and c.max() <= 50_400
+    later = b.snapshot(x, x.size)
+    c2, mn2, mx2 = later.envelope(49_900, 50_100, 400)
+    assert c2.size > c.size and mx2.max() == np.float32(0.95)  # now the samples themselves

@@ -5,6 +5,7 @@ old one, so undo is a pointer swap and a 60-minute file is never copied just to 
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -50,37 +51,84 @@ class ClipState:
 
 @dataclass(frozen=True)
 class LoadProgress:
-    """What a long import has decoded so far: draw `peaks` over a `duration_s` axis."""
+    """What a long import has read so far: draw `peaks` over a `duration_s` axis. Once
+    `peaks.complete`, the whole file's waveform is known (the samples may still be decoding)."""
 
-    peaks: PeakPyramid
+    peaks: PeakPyramid | None  # None: only the header is read so far
     sample_rate: int
     duration_s: float
+    warnings: tuple[str, ...] = ()  # known from the header (a very long file)
+    # With the header only: set by the GUI once it has laid out the new file (see load_clip).
+    gui_ready: threading.Event | None = None
+
+
+# Files at least this long (frames) whose format reads cheaply get a peak overview pass first.
+OVERVIEW_FIRST_ABOVE = 1 << 22  # ~90 s at 48 kHz: shorter files decode in well under a second
+# How long a long import waits for the GUI to lay out the new file before reading it (seconds).
+GUI_READY_TIMEOUT_S = 0.25
 
 
 def load_clip(path: Path, *, report=None) -> ClipState:
-    """Worker-thread import: decode to mono float32 while building the peak pyramid in the same
-    streaming pass; `report(LoadProgress)` every PROGRESS_EVERY_S so the envelope grows on screen."""
-    from engine.audio.io import probe, read_audio
+    """Worker-thread import: decode to mono float32 and build the peak pyramid;
+    `report(LoadProgress)` at most every PROGRESS_EVERY_S so the envelope grows on screen.
+
+    A long 16/8-bit PCM file is read twice: first a scan that builds the whole pyramid without
+    keeping any samples (the whole waveform is on screen after about half the decode's cost:
+    no 700 MB array to fault in, nothing to convert twice), then the decode into the samples the
+    editor, player and mel need. Both passes mix channels with the same arithmetic, so the
+    overview is exactly the pyramid of the decoded samples. Other formats decode once, building
+    the pyramid in the same streaming pass."""
+    from engine.audio.io import can_scan_quickly, length_warnings, probe, read_audio, scan_mono
 
     info = probe(path)  # AudioFileError in the user's words for a bad file
-    builder: PeakBuilder | None = None
+    sr = info.sample_rate
+    duration = info.frames / float(sr)
+    early = tuple(length_warnings(Path(path).name, info.frames, sr))
+    if report is not None and info.frames >= OVERVIEW_FIRST_ABOVE:
+        # Name, warnings and the new time axis first, each its own GUI event (together with the
+        # first picture they made the longest GUI stall of an import), painted before the two
+        # reading threads take both cores and contend for the GIL: that doubled those paints.
+        ready = threading.Event()
+        report(LoadProgress(None, sr, duration, early, ready))
+        ready.wait(GUI_READY_TIMEOUT_S)
     last = time.monotonic()
 
+    def publish(peaks: PeakPyramid, force: bool = False) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if report is not None and (force or now - last >= PROGRESS_EVERY_S):
+            last = now
+            report(LoadProgress(peaks, sr, duration, early))
+
+    overview: PeakBuilder | None = None
+    if can_scan_quickly(info) and info.frames >= OVERVIEW_FIRST_ABOVE:
+        overview = PeakBuilder(length=info.frames)
+
+        def scanned(n: int) -> None:
+            overview.advance_base(n)
+            publish(overview.snapshot(), force=n == info.frames)
+
+        if scan_mono(path, overview.add_base, scanned) != info.frames:
+            overview = None  # a truncated file: the decode below finds its real length
+    builder: PeakBuilder | None = None
+
     def on_block(buf: np.ndarray, n: int) -> None:
-        nonlocal builder, last
+        nonlocal builder
         if buf.ndim != 1:
+            return
+        if overview is not None and buf.size == overview.length:
+            publish(overview.snapshot(buf, n))  # the picture is whole already: only zoom depth grows
             return
         if builder is None or builder.samples.ctypes.data != buf.ctypes.data:  # a fresh view per call
             builder = PeakBuilder(buf)
         builder.advance(n)
-        now = time.monotonic()
-        if report is not None and now - last >= PROGRESS_EVERY_S:
-            last = now
-            report(LoadProgress(builder.snapshot(), info.sample_rate, buf.size / float(info.sample_rate)))
+        publish(builder.snapshot())
 
     audio = read_audio(path, mono=True, on_block=on_block)
     samples = np.ascontiguousarray(audio.samples, dtype=np.float32)
-    if (builder is not None and builder.samples.size == samples.size
+    if overview is not None and overview.length == samples.size:
+        peaks = overview.snapshot(samples, samples.size)
+    elif (builder is not None and builder.samples.size == samples.size
             and builder.samples.ctypes.data == samples.ctypes.data):
         builder.advance(samples.size)
         peaks = builder.snapshot()

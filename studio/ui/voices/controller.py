@@ -6,6 +6,7 @@ user has already replaced (fast undo/redo, a second import).
 """
 from __future__ import annotations
 
+import enum
 import logging
 import math
 from pathlib import Path
@@ -27,6 +28,7 @@ from studio.ui.widgets.transport import format_time
 log = logging.getLogger(__name__)
 
 ANALYSIS_DELAY_MS = 60  # see _apply_state
+AXIS_DELAY_MS = 30  # a long import's header paints first, then its time axis (see _progress)
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.mp3 *.aif *.aiff *.aifc);;All files (*)"
 
 
@@ -41,11 +43,16 @@ def _warm_up_imports() -> None:
     import engine.audio.resample  # noqa: F401  soxr
 
 
+class _Shown(enum.IntEnum):
+    NOTHING, HEADER, AXIS, PICTURE, WHOLE = range(5)
+
+
 class VoicesController(RecordingActions, VoiceLibraryActions, QObject):
     clipChanged = Signal()  # the open clip changed (import, edit, undo)
     melReady = Signal()  # a spectrogram of the whole clip is shown (for long clips: the overview)
     melDetailReady = Signal()  # the 10 ms-hop spectrogram is in (same moment as melReady for short clips)
     previewShown = Signal()  # a long file's waveform started growing on screen while it decodes
+    waveformShown = Signal()  # the whole imported file's waveform is drawn (maybe still decoding)
     importFinished = Signal(str, bool)  # path, ok
     voiceSaved = Signal(int)
     recordingChanged = Signal(bool)
@@ -67,7 +74,10 @@ class VoicesController(RecordingActions, VoiceLibraryActions, QObject):
         self._rec_timer.timeout.connect(self._poll_recorder)
         self._import_queue: list[Path] = []
         self._loading: Path | None = None
-        self._preview_shown = False
+        # How far the import in progress is on screen: HEADER (name, banner), AXIS (the file's
+        # time axis), PICTURE (the waveform grows), WHOLE (the whole file's waveform is drawn;
+        # the samples may still be decoding).
+        self._shown = _Shown.NOTHING
         self._importing = False
         v = view
         v.import_action.triggered.connect(self.choose_files)
@@ -137,22 +147,51 @@ class VoicesController(RecordingActions, VoiceLibraryActions, QObject):
                  on_progress=lambda pr, p=path: self._progress(p, pr))
 
     def _progress(self, path: Path, pr: cs.LoadProgress) -> None:
+        """A long import's reports. Each GUI change is its own event, so that none is long: the
+        header (name, warnings), then the new time axis, then the growing or whole waveform."""
         if self._loading != path:
             return
         v = self.view
-        v.waveform.show_progress(pr.peaks, pr.sample_rate, pr.duration_s)
-        done = pr.peaks.n_valid / max(1, pr.peaks.total)
-        v.clip_info.setText(f"{format_time(pr.duration_s)} · loading {done:.0%}…")
-        if not self._preview_shown:
-            self._preview_shown = True
+        if self._shown == _Shown.NOTHING:
+            self._shown = _Shown.HEADER
             v.mel.set_pending("decoding…")
             v.clip_title.setText(path.name)
+            if pr.warnings:
+                self._show_banner(" ".join(pr.warnings), warn=True)
+            if pr.peaks is None:  # the header alone: the time axis follows once it has painted
+                QTimer.singleShot(AXIS_DELAY_MS, self, lambda: self._show_axis(path, pr.duration_s,
+                                                                               pr.gui_ready))
+        peaks = pr.peaks
+        if peaks is None:
+            return
+        self._show_axis(path, pr.duration_s)
+        v.waveform.show_progress(peaks, pr.sample_rate, pr.duration_s)
+        if peaks.complete:  # the whole waveform is drawn; the samples (zoom, play, edit) follow
+            step = f"decoding {peaks.n_valid / max(1, peaks.total):.0%}"
+        else:
+            step = f"reading {peaks.extent / max(1, peaks.total):.0%}"
+        v.clip_info.setText(f"{format_time(pr.duration_s)} · {step}…")
+        if self._shown == _Shown.AXIS:
+            self._shown = _Shown.PICTURE
             self.previewShown.emit()
+        if peaks.complete and self._shown != _Shown.WHOLE:
+            self._shown = _Shown.WHOLE
+            self.waveformShown.emit()
+
+    def _show_axis(self, path: Path, duration_s: float, gui_ready=None) -> None:
+        if self._loading == path and self._shown == _Shown.HEADER:
+            self._shown = _Shown.AXIS
+            self.view.waveform.begin(duration_s)
+        if gui_ready is not None:  # the worker may read now: after this paint (a posted event)
+            QTimer.singleShot(0, gui_ready.set)
 
     def _imported(self, path: Path, state: cs.ClipState) -> None:
         self._set_busy(-1)
-        self._loading, self._preview_shown = None, False
+        whole = self._shown == _Shown.WHOLE
+        self._loading, self._shown = None, _Shown.NOTHING
         self.undo_stack.push(SetClipState(self._apply_state, self.state, state, f"Open {path.name}"))
+        if not whole:  # short files (and other formats) show nothing whole before now
+            self.waveformShown.emit()
         msg = f"Imported {path.name} ({format_time(state.duration_s)})"
         if state.warnings:
             self._show_banner(" ".join(state.warnings), warn=True)
@@ -163,9 +202,9 @@ class VoicesController(RecordingActions, VoiceLibraryActions, QObject):
 
     def _import_failed(self, path: Path, exc: BaseException) -> None:
         self._set_busy(-1)
-        if self._loading == path and self._preview_shown:
+        if self._loading == path and self._shown != _Shown.NOTHING:
             self._apply_state(self.state)  # drop the preview: what the user had open shows again
-        self._loading, self._preview_shown = None, False
+        self._loading, self._shown = None, _Shown.NOTHING
         text = str(exc) or f"{path.name} could not be opened ({type(exc).__name__})."
         from engine.audio.io import AudioFileError
 
@@ -180,9 +219,15 @@ class VoicesController(RecordingActions, VoiceLibraryActions, QObject):
     def _show_banner(self, text: str = "", warn: bool = False) -> None:
         b = self.view.banner
         color = COLORS["warn"] if warn else COLORS["bad"]
-        b.setStyleSheet(f"background:#2a2320; border:1px solid {color}; color:{color}; padding:6px; border-radius:3px;")
-        b.setText(text)
-        b.setVisible(bool(text))
+        style = f"background:#2a2320; border:1px solid {color}; color:{color}; padding:6px; border-radius:3px;"
+        # Unchanged: touch nothing (a new style sheet re-polishes, a shown/hidden banner
+        # re-lays out its column).
+        if b.styleSheet() != style:
+            b.setStyleSheet(style)
+        if b.text() != text:
+            b.setText(text)
+        if b.isVisibleTo(self.view) != bool(text):
+            b.setVisible(bool(text))
 
     # ---- the open clip ------------------------------------------------------------------
     def _apply_state(self, state: cs.ClipState | None) -> None:
@@ -252,8 +297,9 @@ class VoicesController(RecordingActions, VoiceLibraryActions, QObject):
         ro = self.view.readouts
         if r is None:
             for lab in ro.values():
-                lab.setText("—")
-                lab.setStyleSheet("")
+                if lab.text() != "—":  # style sheets re-polish even when unchanged: skip
+                    lab.setText("—")
+                    lab.setStyleSheet("")
             self.view.report_notes.setText("")
             return
 

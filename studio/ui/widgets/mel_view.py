@@ -29,6 +29,8 @@ class MelView(pg.PlotWidget):
         pi.getAxis("left").setWidth(AXIS_WIDTH)
         pi.getAxis("left").setLabel("mel")
         pi.getAxis("bottom").setStyle(showValues=False)
+        for name in ("left", "bottom"):  # no units: auto SI re-lays out the label per range change
+            pi.getAxis(name).enableAutoSIPrefix(False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.addItem(self.image)
         self.colorbar = pg.ColorBarItem(values=DB_RANGE, colorMap=pg.colormap.get("inferno"),
@@ -44,6 +46,7 @@ class MelView(pg.PlotWidget):
         self._redraw = QTimer(self, singleShot=True, interval=30)
         self._redraw.timeout.connect(self._draw_visible)
         pi.getViewBox().sigXRangeChanged.connect(lambda *_: self._redraw.start())
+        pi.getViewBox().sigXRangeChanged.connect(lambda *_: self._centre_placeholder())
 
     def link_to(self, plot: pg.PlotWidget) -> None:
         self.getPlotItem().setXLink(plot.getPlotItem())
@@ -67,11 +70,17 @@ class MelView(pg.PlotWidget):
             axis.setWidth(max(0, int(round(axis.width() + delta))))
 
     def set_pending(self, text: str = "computing spectrogram…") -> None:
-        self._pyr = None
-        self.image.clear()
-        self._placeholder.setText(text)
-        lo, hi = self.getPlotItem().getViewBox().viewRange()[0]
-        self._placeholder.setPos((lo + hi) / 2, self._n_mels / 2)
+        if self._pyr is not None or self.image.image is not None:
+            self._pyr = None
+            self.image.clear()
+        if self._placeholder.toPlainText() != text:  # a text layout costs several ms: only if new
+            self._placeholder.setText(text)
+        self._centre_placeholder()
+
+    def _centre_placeholder(self) -> None:
+        if self._placeholder.toPlainText():
+            lo, hi = self.getPlotItem().getViewBox().viewRange()[0]
+            self._placeholder.setPos((lo + hi) / 2, self._n_mels / 2)
 
     def set_mel(self, pyramid: MelPyramid | None, hop_s: float) -> None:
         self._pyr = pyramid

@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Qt, Signal
 
 from studio.ui.theme import COLORS
-from engine.audio.peaks import PeakPyramid, build_peaks
+from engine.audio.peaks import BASE_SPAN, PeakPyramid, build_peaks
 
 pg.setConfigOptions(antialias=False, imageAxisOrder="row-major")
 
@@ -61,6 +61,8 @@ class WaveformView(pg.PlotWidget):
         pi.getAxis("left").setTicks([[(-1, "-1"), (-0.5, ""), (0, "0"), (0.5, ""), (1, "1")]])
         pi.getAxis("bottom").setLabel("time (s)")
         pi.getAxis("bottom").enableAutoSIPrefix(False)  # "ms"/"µs" relabelling confuses on zoom
+        for name in ("left", "right"):  # no units: auto SI re-lays out the label (setHtml) per range change
+            pi.getAxis(name).enableAutoSIPrefix(False)
         self.curve = pg.PlotDataItem(pen=pg.mkPen(COLORS["wave"], width=1))
         # No pyqtgraph downsampling/clipping: the pyramid already hands over only what is drawn.
         self.curve.setDownsampling(auto=False)
@@ -76,6 +78,7 @@ class WaveformView(pg.PlotWidget):
         self.playhead.setZValue(20)
         self.addItem(self.playhead)
         self._pyramid: PeakPyramid | None = None
+        self._drawn: tuple[np.ndarray, tuple] | None = None  # (data, key) of the curve on screen
         self.sample_rate = 1
         self.duration_s = 0.0
         self._redraw = QTimer(self, singleShot=True, interval=15)
@@ -89,7 +92,7 @@ class WaveformView(pg.PlotWidget):
                   *, keep_view: bool = False) -> None:
         """Show new audio; pass a prebuilt pyramid for long files (built off the GUI thread)."""
         if samples is None or len(samples) == 0:
-            self._pyramid, self.duration_s = None, 0.0
+            self._pyramid, self.duration_s, self._drawn = None, 0.0, None
             self.curve.setData([], [])
             self.clear_selection()
             return
@@ -108,17 +111,23 @@ class WaveformView(pg.PlotWidget):
         self.clear_selection()
         self._draw_visible()
 
+    def begin(self, duration_s: float) -> None:
+        """A long file starts loading: empty plot, the new file's whole time axis. (Its own GUI
+        event: new axes are the costliest repaint, better not together with the first curve.)"""
+        self._pyramid, self._drawn, self.duration_s = None, None, float(duration_s)
+        self.curve.setData([], [])
+        self._vb.setLimits(xMin=0, xMax=max(duration_s, 1e-3), yMin=-1.1, yMax=1.1,
+                           minXRange=min(0.005, duration_s))
+        self._vb.setXRange(0, duration_s, padding=0)
+        self._vb.setYRange(-1.05, 1.05, padding=0)
+        self.clear_selection()
+
     def show_progress(self, peaks: PeakPyramid, sample_rate: int, duration_s: float) -> None:
-        """A long file still decoding: draw the exact envelope of what has been read so far over
+        """A long file still loading: draw the exact envelope of what has been read so far over
         the whole file's time axis (the rest stays empty); set_audio replaces it when done."""
-        first = self._pyramid is None or self.duration_s != duration_s
-        self._pyramid, self.sample_rate, self.duration_s = peaks, int(sample_rate), float(duration_s)
-        if first:
-            self._vb.setLimits(xMin=0, xMax=max(duration_s, 1e-3), yMin=-1.1, yMax=1.1,
-                               minXRange=min(0.005, duration_s))
-            self._vb.setXRange(0, duration_s, padding=0)
-            self._vb.setYRange(-1.05, 1.05, padding=0)
-            self.clear_selection()
+        if self.duration_s != duration_s:
+            self.begin(duration_s)
+        self._pyramid, self.sample_rate = peaks, int(sample_rate)
         self._draw_visible()
 
     def _draw_visible(self) -> None:
@@ -131,13 +140,20 @@ class WaveformView(pg.PlotWidget):
         span = (hi - lo) * sr
         # A margin of half a screen each side so small pans do not show an empty edge.
         s0 = max(0, int(lo * sr - span / 2))
-        s1 = min(p.n_valid, int(hi * sr + span / 2) + 1)
+        s1 = min(p.extent, int(hi * sr + span / 2) + 1)
+        # What the picture depends on: the same key draws the same curve, so a progress report
+        # that changes nothing visible (a long file's samples decoding behind its finished
+        # overview) and the import's final set_audio cost no curve update and no repaint.
+        fine = s1 - s0 < 2 * width_px * BASE_SPAN  # drawn from raw samples where decoded
+        key = (s0, s1, width_px, -1 if p.complete else p.extent, p.n_valid if fine else -1)
+        data = p.levels[0].mins if p.levels else p.samples  # the builder's array: same data
+        if self._drawn is not None and self._drawn[0] is data and key == self._drawn[1]:
+            return
         if s1 <= s0:
             self.curve.setData([], [])
-            return
-        if s1 - s0 <= 4 * width_px:  # a few samples per pixel: draw the samples themselves
-            x = np.arange(s0, s1, dtype=np.float64) / sr
-            y = p.samples[s0:s1]
+        elif s1 - s0 <= 4 * width_px and s1 <= p.n_valid:  # a few samples per pixel: the samples
+            self.curve.setData(np.arange(s0, s1, dtype=np.float64) / sr, p.samples[s0:s1],
+                               skipFiniteCheck=True)
         else:
             # 0.5-1 (min, max) pair = 1-2 points per pixel over the visible part (the range is two
             # screens wide): every pixel column still gets its exact extremes.
@@ -145,7 +161,8 @@ class WaveformView(pg.PlotWidget):
             x = np.repeat(c / sr, 2)
             y = np.empty(2 * c.size, np.float32)
             y[0::2], y[1::2] = mins, maxs
-        self.curve.setData(x, y, skipFiniteCheck=True)
+            self.curve.setData(x, y, skipFiniteCheck=True)
+        self._drawn = (data, key)
 
     # ---- selection / playhead ------------------------------------------------------------
     def set_selection(self, start_s: float, end_s: float) -> None:
