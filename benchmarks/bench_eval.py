@@ -3,6 +3,7 @@ similarity, DNSMOS, QC) with the models loaded; peak memory of the process.
 
     python benchmarks/bench_eval.py                 # 3 repeats (about a minute on 2 cores)
     python benchmarks/bench_eval.py --repeats 10 --asr pocketsphinx
+    python benchmarks/bench_eval.py --full-window   # Whisper on its 30 s window, for comparison
 
 Prints figures; asserts nothing. On a shared CPU, the numbers move with the load (printed too).
 """
@@ -51,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--asr", choices=["auto", "whisper", "pocketsphinx"], default="auto")
+    ap.add_argument("--full-window", action="store_true",
+                    help="Whisper always encodes 30 s (the default encodes the take plus 6 s)")
     args = ap.parse_args(argv)
 
     from engine.eval.scorer import Scorer, ScorerConfig
@@ -64,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     loads = scorer.load_all()
     for name, s in loads.items():
         print(f"load {name}: {s:.2f} s")
-    print(f"ASR model: {scorer.asr.model} ({scorer.asr.name})")
+    if args.full_window and hasattr(scorer.asr, "short_window"):
+        scorer.asr.short_window = False
+    window = "30 s window" if not getattr(scorer.asr, "short_window", False) else "take + 6 s window"
+    print(f"ASR model: {scorer.asr.model} ({scorer.asr.name}, {window})")
 
     x, sr, text, ref, ref_sr = _take(args.seconds)
     scorer.embed_speaker(ref, ref_sr)  # the reference embedding is cached per voice, as in the studio
