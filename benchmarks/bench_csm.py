@@ -190,12 +190,15 @@ def bench(kind: str, frames: int, threads: int, rounds: int) -> None:
         t = _timed(lambda: subprocess.run([sys.executable, __file__, "--make", kind, "--dir", str(folder)],
                                           check=True, cwd=REPO))
         print(f"  random {kind} model written in {t:.0f} s", flush=True)
+        # Let the kernel finish writing it back first: gigabytes of writeback in flight take memory
+        # bandwidth from whichever side runs next.
+        os.sync()
         runs: dict[str, list[dict]] = {"ours": [], "hf": []}
         bws = []
-        # Rounds alternate ours / transformers / bandwidth, so a drift in the machine's memory
-        # bandwidth (other tenants) hits all three alike; each figure is the median over rounds.
-        for _ in range(rounds):
-            for side in ("ours", "hf"):
+        # Rounds alternate ours / transformers (in turn first) / bandwidth, so a drift in the
+        # machine's memory bandwidth (other tenants) hits all three alike; figures are medians.
+        for r in range(rounds):
+            for side in (("ours", "hf") if r % 2 == 0 else ("hf", "ours")):  # neither always first
                 runs[side].append(_subprocess(["--worker", side, "--dir", str(folder), "--frames", str(frames),
                                                "--threads", str(threads)]))
             bws.append(measure_bandwidth(threads))
