@@ -27,7 +27,6 @@ def run_qc(store, dataset_id: int, take_ids: list[int], use_asr: bool, worker=No
     """Background thread: QC each take in the QC process, then re-judge speaking rate over the
     whole session. A take the QC process could not check (it crashed, the file is unreadable) is
     stored as `{"error": message}`; the others go on. Returns how many takes failed."""
-    from studio.core.dataset_progress import stored_qc
     from studio.core.dataset_qc import TakeQC, flag_rates
     from studio.core.qc_worker import QcWorkerClosed, QcWorkerError, shared_worker
 
@@ -49,7 +48,7 @@ def run_qc(store, dataset_id: int, take_ids: list[int], use_asr: bool, worker=No
         store.set_qc(tid, qc)
         if report is not None:
             report(tid)
-    stored = stored_qc(store, dataset_id)  # plain columns: this runs after every take
+    stored = store.stored_qc(dataset_id)  # plain columns: this runs after every take
     reports = [TakeQC.from_dict(q) for _, q in stored]
     flag_rates(reports)
     for (tid, q), r in zip(stored, reports):

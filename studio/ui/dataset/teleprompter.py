@@ -16,7 +16,6 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout,
                                QWidget)
 
-from studio.core.dataset_progress import dataset_progress
 from studio.ui.theme import COLORS
 from studio.ui.widgets.background import run_in_background
 from studio.ui.widgets.meter import LevelMeter
@@ -125,7 +124,7 @@ class Teleprompter(QWidget):
         self.prompt_label.setText(p.text)
         nxt = self.prompts[self.index + 1].text if self.index + 1 < len(self.prompts) else "(last prompt)"
         self.next_label.setText(f"Next: {nxt}")
-        done = dataset_progress(self.store, self.dataset.id).recorded
+        done = self.store.progress(self.dataset.id).recorded
         self.counter.setText(f"Prompt {self.index + 1} of {len(self.prompts)}  ·  {p.key}  ·  "
                              f"{done} recorded" + ("  ·  skipped" if p.skipped else ""))
         takes = self.store.takes(self.dataset.id, p.id)

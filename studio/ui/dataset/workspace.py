@@ -11,7 +11,6 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from studio.core.dataset_progress import dataset_progress, prompt_texts
 from studio.core.datasets import DatasetStore
 from studio.ui.dataset.coverage_chart import CoverageChart
 from studio.ui.dataset.long_recording import LongRecordingPanel
@@ -54,7 +53,7 @@ def _coverages(store, dataset_id: int):
         out.words = sum(m[2] for m in rows)
         return out
 
-    script, recorded = prompt_texts(store, dataset_id)
+    script, recorded = store.prompt_texts(dataset_id)
     return total(script), total(recorded)
 
 
@@ -174,7 +173,7 @@ class DatasetWorkspace(QWidget):
         if d is None:
             self.info.setText("")
             return
-        prog = dataset_progress(self.store, d.id)  # after every take: aggregates, not a row per take
+        prog = self.store.progress(d.id)  # after every take: aggregates, not a row per take
         self.info.setText(f"{d.speaker or 'unnamed speaker'} · {d.language} · {d.sample_rate / 1000:g} kHz\n"
                           f"{prog.recorded}/{prog.prompts} prompts · {prog.minutes:.1f} of "
                           f"{d.target_minutes:g} min\n{d.gain_notes}")
