@@ -103,7 +103,7 @@ def make_deb(hicolor: Path) -> Path:
     stage = BUILD / "deb"
     shutil.rmtree(stage, ignore_errors=True)
     opt = stage / "opt" / "mynah"
-    shutil.copytree(BUNDLE, opt, symlinks=True)
+    shutil.copytree(BUNDLE, opt, symlinks=True, copy_function=os.link)  # hard links: no 1.5 GB copy
     shutil.rmtree(opt / "share", ignore_errors=True)  # desktop files go to /usr/share instead
     bindir = stage / "usr" / "bin"
     bindir.mkdir(parents=True)
