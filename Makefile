@@ -78,7 +78,8 @@ clean:
 # Qt's xcb plugin loads (a desktop has them; a server or container may not).
 PKG_SYS_PKGS := libportaudio2 binutils xvfb xdotool desktop-file-utils appstream libxcb-cursor0 \
 	libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
-	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3
+	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3 \
+	libwayland-client0 libwayland-cursor0 libwayland-egl1
 
 .PHONY: package package-check package-system-deps
 

@@ -97,7 +97,8 @@ def check_validators(share: Path) -> None:
            (r.stdout + r.stderr).strip() or "clean")
     meta = share / "metainfo" / f"{APP_ID}.metainfo.xml"
     r = subprocess.run(["appstreamcli", "validate", "--no-net", str(meta)], capture_output=True, text=True)
-    record("appstreamcli validate --no-net", r.returncode == 0, (r.stdout + r.stderr).strip().splitlines()[-1:])
+    lines = (r.stdout + r.stderr).strip().splitlines()
+    record("appstreamcli validate --no-net", r.returncode == 0, "; ".join(lines[-3:]) or "clean")
 
 
 def free_display() -> int:
