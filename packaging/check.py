@@ -108,11 +108,11 @@ def free_display() -> int:
     raise RuntimeError("no free X display number")
 
 
-def launch_to_window(home: Path, display: str, timeout: float) -> float | None:
-    """Seconds from starting `mynah` to its window being visible; None when it never shows."""
+def launch_to_window(cmd: list[str], home: Path, display: str, timeout: float) -> float | None:
+    """Seconds from starting `cmd` to a visible window named Mynah; None when it never shows."""
     log = open(home / "mynah-gui.log", "w")
     t0 = time.perf_counter()
-    app = subprocess.Popen([*clean_env(home, DISPLAY=display), str(BUNDLE / "mynah")], stdout=log, stderr=log)
+    app = subprocess.Popen([*clean_env(home, DISPLAY=display), *cmd], stdout=log, stderr=log)
     try:
         r = subprocess.run([*clean_env(home, DISPLAY=display), "xdotool", "search", "--sync", "--onlyvisible",
                             "--name", "Mynah"], capture_output=True, text=True, timeout=timeout)
@@ -134,12 +134,16 @@ def launch_to_window(home: Path, display: str, timeout: float) -> float | None:
     return shown
 
 
-def check_window(home: Path, runs: int, timeout: float) -> list[float]:
+def check_window(home: Path, runs: int, timeout: float) -> tuple[list[float], list[float]]:
+    """Launch-to-window times of the bundle and, as the reference, of the source tree's venv
+    (`python -m studio`), alternating, each launch with a fresh HOME (a first run)."""
     n = free_display()
     display = f":{n}"
     xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     times: list[float] = []
+    source: list[float] = []
+    venv_python = ROOT / ".venv" / "bin" / "python"
     try:
         for _ in range(50):
             if Path(f"/tmp/.X11-unix/X{n}").exists():
@@ -148,19 +152,25 @@ def check_window(home: Path, runs: int, timeout: float) -> list[float]:
         for i in range(runs):
             run_home = home / f"gui-{i}"
             run_home.mkdir()
-            t = launch_to_window(run_home, display, timeout)
+            t = launch_to_window([str(BUNDLE / "mynah")], run_home, display, timeout)
             if t is None:
                 break
             times.append(t)
+            if venv_python.exists():
+                ref_home = home / f"gui-source-{i}"
+                ref_home.mkdir()
+                t = launch_to_window([str(venv_python), "-m", "studio"], ref_home, display, timeout)
+                if t is not None:
+                    source.append(t)
     finally:
         xvfb.terminate()
         xvfb.wait(timeout=10)
     record("window shows under Xvfb", len(times) == runs,
            f"{len(times)}/{runs} launches, " + ", ".join(f"{t:.2f} s" for t in times))
-    return times
+    return times, source
 
 
-def figures(window_times: list[float]) -> None:
+def figures(window_times: list[float], source_times: list[float]) -> None:
     print("\nFigures (load average " + cpu_load() + ")")
     print(f"  bundle unpacked        {tree_size(BUNDLE) / 2**20:8.0f} MiB  ({BUNDLE.relative_to(ROOT)})")
     for p in sorted(DIST.glob(f"mynah-{VERSION}-linux-*.tar.gz")) + sorted(DIST.glob(f"mynah_{VERSION}_*.deb")):
@@ -168,6 +178,9 @@ def figures(window_times: list[float]) -> None:
     if window_times:
         print(f"  launch to window       {statistics.median(window_times):8.2f} s    median of "
               f"{len(window_times)} ({', '.join(f'{t:.2f}' for t in window_times)}), Xvfb, empty environment")
+    if source_times:
+        print(f"  ... from source (ref)  {statistics.median(source_times):8.2f} s    median of "
+              f"{len(source_times)} ({', '.join(f'{t:.2f}' for t in source_times)}), .venv python -m studio")
     timing = ROOT / "build" / "package-time.txt"
     print(f"  make package           {timing.read_text().strip() if timing.exists() else 'no build/package-time.txt'}")
 
@@ -193,8 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         check_cli(home, BUNDLE / "mynah", "mynah")
         check_self_check(home)
         check_deb(home)
-        times = check_window(home, args.runs, args.window_timeout)
-    figures(times)
+        times, source = check_window(home, args.runs, args.window_timeout)
+    figures(times, source)
     failed = [name for name, ok, _ in results if not ok]
     print(f"\n{len(results) - len(failed)}/{len(results)} checks passed" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0

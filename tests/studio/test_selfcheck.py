@@ -36,6 +36,7 @@ def test_cli_entry_never_opens_the_window(capsys, monkeypatch):
     assert exc.value.code == 2
 
 
+@pytest.mark.slow  # ~8 s idle (torch import + five models), ~25 s on a busy 2-core machine
 def test_self_check_passes_on_this_install_and_reports_every_part():
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     r = subprocess.run([sys.executable, "-m", "studio", "self-check"], capture_output=True, text=True,
