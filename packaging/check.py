@@ -134,6 +134,23 @@ def launch_to_window(cmd: list[str], home: Path, display: str, timeout: float) -
     return shown
 
 
+def check_torch_not_at_startup(home: Path, display: str, timeout: float) -> None:
+    """The studio's own start-up probe (MYNAH_SMOKE_EXIT, see studio/ui/app.py) in the bundle: the
+    window is visible before torch is imported, and the first workspace builds."""
+    run_home = home / "gui-smoke"
+    run_home.mkdir()
+    try:
+        r = subprocess.run([*clean_env(run_home, DISPLAY=display, MYNAH_SMOKE_EXIT="1500"), str(BUNDLE / "mynah")],
+                           capture_output=True, text=True, timeout=timeout)
+        out = r.stdout
+    except subprocess.TimeoutExpired as exc:
+        out = (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+    shown = next((ln for ln in out.splitlines() if ln.startswith("MYNAH_SHOWN")), "")
+    ready = next((ln for ln in out.splitlines() if ln.startswith("MYNAH_READY")), "")
+    record("window before torch, workspace built", "torch=False" in shown and "visible=True" in shown
+           and "workspace=True" in ready, f"{shown.split(' log=')[0]} | {ready}" if shown else repr(out[-300:]))
+
+
 def check_window(home: Path, runs: int, timeout: float) -> tuple[list[float], list[float]]:
     """Launch-to-window times of the bundle and, as the reference, of the source tree's venv
     (`python -m studio`), alternating, each launch with a fresh HOME (a first run)."""
@@ -162,6 +179,7 @@ def check_window(home: Path, runs: int, timeout: float) -> tuple[list[float], li
                 t = launch_to_window([str(venv_python), "-m", "studio"], ref_home, display, timeout)
                 if t is not None:
                     source.append(t)
+        check_torch_not_at_startup(home, display, timeout)
     finally:
         xvfb.terminate()
         xvfb.wait(timeout=10)
