@@ -70,13 +70,13 @@ def install_share(prefix: Path, hicolor: Path, exec_name: str = "mynah") -> None
     shutil.copytree(hicolor, prefix / "icons" / "hicolor", dirs_exist_ok=True)
 
 
-def make_tarball() -> Path:
+def start_tarball() -> tuple[subprocess.Popen, Path]:
+    """tar + gzip in the background (it runs beside the .deb's own compression)."""
     name = f"mynah-{VERSION}-linux-{platform.machine()}"
     out = DIST / f"{name}.tar.gz"
     # The folder goes in under a versioned name; gzip -6 from tar (multi-GB Python tarfile is slower).
-    subprocess.run(["tar", "-C", str(DIST), "--transform", f"s,^mynah,{name},", "-czf", str(out), "mynah"],
-                   check=True)
-    return out
+    proc = subprocess.Popen(["tar", "-C", str(DIST), "--transform", f"s,^mynah,{name},", "-czf", str(out), "mynah"])
+    return proc, out
 
 
 def system_packages(bundle: Path) -> list[str]:
@@ -99,7 +99,8 @@ def system_packages(bundle: Path) -> list[str]:
     return sorted(packages - BASE_PACKAGES)
 
 
-def make_deb(hicolor: Path) -> Path:
+def stage_deb(hicolor: Path) -> Path:
+    """build/deb: the .deb's file tree (hard links into dist/mynah) and its control file."""
     stage = BUILD / "deb"
     shutil.rmtree(stage, ignore_errors=True)
     opt = stage / "opt" / "mynah"
@@ -119,11 +120,15 @@ def make_deb(hicolor: Path) -> Path:
         "Maintainer: The Mynah developers <mynah@users.noreply.github.com>\n"
         f"Installed-Size: {size_kb}\nSection: sound\nPriority: optional\n"
         f"Depends: {', '.join(depends)}\n"
-        "Recommends: libxcb-cursor0, pulseaudio | pipewire-pulse\n"
+        "Recommends: pulseaudio | pipewire-pulse\n"
         "Homepage: https://github.com/mynah/mynah\n"
         "Description: desktop voice studio\n"
         " Clone a voice with token-based text-to-speech, compare takes blind and record\n"
         " fine-tuning datasets. Models are downloaded or imported separately.\n")
+    return stage
+
+
+def build_deb(stage: Path) -> Path:
     out = DIST / f"mynah_{VERSION}_{DEB_ARCH}.deb"
     subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "-z6", "--build", str(stage), str(out)],
                    check=True, stdout=subprocess.DEVNULL)
@@ -144,10 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     step("desktop integration")
     shutil.rmtree(BUNDLE / "share", ignore_errors=True)
     install_share(BUNDLE / "share", hicolor)
-    step("tarball")
-    tarball = make_tarball()
-    step(".deb")
-    deb = make_deb(hicolor)
+    step("tarball and .deb")
+    stage = stage_deb(hicolor)  # before tar starts: adding hard links changes the files' ctime
+    tar_proc, tarball = start_tarball()
+    deb = build_deb(stage)
+    if tar_proc.wait() != 0:
+        raise SystemExit(f"tar failed (exit {tar_proc.returncode})")
     total = time.perf_counter() - t0
     BUILD.mkdir(exist_ok=True)
     load = os.getloadavg()
