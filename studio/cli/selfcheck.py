@@ -263,7 +263,7 @@ def model_checks() -> list[tuple[str, Callable[[], str | tuple[str, str]]]]:
                           "evaluation falls back to pocketsphinx")
         asr = WhisperAsr(d, language="en")
         asr.transcribe(signal(), sr)
-        return f"{d.name} loaded and ran ({d})"
+        return f"loaded and ran ({d})"
 
     def pocketsphinx():
         from engine.eval.asr import PocketsphinxAsr
