@@ -7,7 +7,7 @@ from engine.hub.local import model_dir
 from studio.ui.models.controller import models_root
 from studio.ui.models.workspace import ModelsWorkspace
 from tests.engine.test_hub import make_model_folder
-from tests.engine.test_hub_download import FILES, WEIGHTS, FakeHub
+from tests.engine.test_hub_download import FILES, WEIGHTS, WEIGHTS_NAME, FakeHub
 from tests.ui.test_synthesize_helpers import make_ctx
 
 
@@ -59,7 +59,7 @@ def test_offline_download_says_what_to_fetch_and_where(ws, qtbot):
     ws.controller.download_selected()
     _wait_idle(qtbot, ws)
     msg = ws.view.message.text()
-    assert "Cannot reach" in msg and "model.safetensors" in msg and "Import local folder" in msg
+    assert "Cannot reach" in msg and "transformers-00001-of-00002.safetensors" in msg and "Import local folder" in msg
     assert ws.controller.status_text() == "Not installed"  # a failed attempt leaves nothing behind
     ws.grab().save("/tmp/mynah-models-offline.png")
 
@@ -72,7 +72,7 @@ def test_download_cancel_and_resume_in_the_gui(ws, qtbot):
 
         def cancel_mid(p):  # the user presses Cancel when the weights are half way
             orig(p)
-            if p[2] == "model.safetensors" and p[0] > 1_500_000:
+            if p[2] == WEIGHTS_NAME and p[0] > 1_500_000:
                 ws.view.cancel_button.click()
         ws.controller.task = None
         ws.controller._progress = cancel_mid
@@ -84,7 +84,7 @@ def test_download_cancel_and_resume_in_the_gui(ws, qtbot):
         ws.controller.download_selected()
         _wait_idle(qtbot, ws)
         assert ws.controller.status_text() == "Installed"
-        assert (model_dir(models_root(ws.ctx), CSM_1B) / "model.safetensors").read_bytes() == WEIGHTS
+        assert (model_dir(models_root(ws.ctx), CSM_1B) / WEIGHTS_NAME).read_bytes() == WEIGHTS
         assert hub.range_requests and hub.range_requests[0][1] > 0  # resumed, not restarted
     finally:
         hub.close()
