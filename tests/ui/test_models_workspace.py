@@ -5,6 +5,7 @@ import pytest
 from engine.hub.catalog import CSM_1B
 from engine.hub.local import model_dir
 from studio.ui.models.controller import models_root
+from studio.ui.models.view import column
 from studio.ui.models.workspace import ModelsWorkspace
 from tests.engine.test_hub import make_model_folder
 from tests.engine.test_hub_download import FILES, WEIGHTS, WEIGHTS_NAME, FakeHub
@@ -24,12 +25,58 @@ def _wait_idle(qtbot, w, timeout=10000):
     qtbot.waitUntil(lambda: w.controller.task is None, timeout=timeout)
 
 
+def cell(t, row, name):
+    return t.item(row, column(name)).text()
+
+
 def test_catalog_shows_csm_not_installed(ws):
     t = ws.view.table
-    assert t.item(0, 0).text() == "Sesame CSM-1B"
-    assert t.item(0, 2).text() == "Apache-2.0" and "Gated" in t.item(0, 3).text()
+    assert cell(t, 0, "Model") == "Sesame CSM-1B" and cell(t, 0, "Size") == "7.2 GB"
+    assert cell(t, 0, "Licence") == "Apache-2.0" and "Gated" in cell(t, 0, "Access")
+    assert "GPU" in cell(t, 0, "Runs well on") and cell(t, 0, "Languages") == "English"
     assert ws.controller.status_text() == "Not installed"
     assert not ws.view.delete_button.isEnabled()
+
+
+def test_catalog_lists_the_whisper_models_with_what_a_user_weighs(ws):
+    t = ws.view.table
+    rows = {cell(t, r, "Model"): r for r in range(t.rowCount())}
+    for name in ("Whisper tiny.en", "Whisper small", "Whisper medium", "Whisper large-v3", "Whisper large-v3-turbo"):
+        assert name in rows
+    r = rows["Whisper large-v3"]
+    assert cell(t, r, "Size") == "3.1 GB" and cell(t, r, "Licence") == "MIT" and cell(t, r, "Access") == "Open"
+    assert "Speech recognition" in cell(t, r, "Kind") and "slowest" in cell(t, r, "Kind")
+    assert cell(t, r, "Languages") == "100 languages" and cell(t, rows["Whisper small.en"], "Languages") == "English"
+
+
+def _fills_width(t):
+    return abs(sum(t.columnWidth(i) for i in range(t.columnCount())) - t.viewport().width()) <= 2
+
+
+def test_the_table_still_fills_its_width_after_a_download_starts_and_ends(ws, qtbot):
+    ws.resize(1400, 700)
+    ws.show()
+    qtbot.waitUntil(lambda: ws.view.table.viewport().width() > 1000)
+    t = ws.view.table
+    assert _fills_width(t)
+    model_col = t.columnWidth(column("Model"))
+    ws.controller.endpoint = "http://127.0.0.1:9"  # fails fast: the download starts and ends
+    ws.controller.download_selected()
+    assert _fills_width(t)
+    _wait_idle(qtbot, ws)
+    qtbot.wait(50)
+    assert _fills_width(t) and t.columnWidth(column("Model")) == model_col  # not shrunk to its text
+    ws.grab().save("/tmp/mynah-models-after-download.png")
+
+
+def test_speech_recognition_choice_defaults_to_the_bundled_whisper_and_is_saved(ws):
+    combo = ws.view.asr_combo
+    labels = [combo.itemText(i) for i in range(combo.count())]
+    assert "bundled" in labels[0] and labels[-1].startswith("pocketsphinx") and "low accuracy" in labels[-1]
+    assert ws.controller.asr_in_use().label == "Whisper tiny.en (bundled)"
+    combo.activated.emit(combo.count() - 1)
+    assert ws.ctx.settings.asr_model == "pocketsphinx" and ws.controller.asr_in_use().low_accuracy
+    assert "pocketsphinx" in ws.view.asr_detail.text()
 
 
 def test_import_folder_missing_a_file_says_which(ws, qtbot, tmp_path):
