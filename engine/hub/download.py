@@ -222,14 +222,20 @@ def download_model(entry: CatalogEntry, dest: Path, *, token: str | None = None,
                     done -= have
                     have = 0
                 with open(part, "ab" if have else "wb") as out:
-                    for chunk in resp.iter_bytes(_CHUNK):
+                    # Chunks as they arrive (not re-buffered to 1 MB): a dropped connection keeps
+                    # every byte received. Progress is reported about once per MB.
+                    reported = done
+                    for chunk in resp.iter_bytes():
                         if cancel is not None and cancel.is_set():
                             raise DownloadCancelled(f"download cancelled; {done} of {total} bytes kept "
                                                     "to resume later")
                         out.write(chunk)
                         done += len(chunk)
-                        if progress:
+                        if progress and done - reported >= _CHUNK:
                             progress(done, total, rf.path)
+                            reported = done
+                    if progress:
+                        progress(done, total, rf.path)
         except DownloadError:
             raise
         except Exception as e:

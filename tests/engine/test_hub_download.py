@@ -24,9 +24,16 @@ LFS = {WEIGHTS_NAME, "model.safetensors"}
 
 
 class FakeHub:
-    def __init__(self, files, *, gated=False, corrupt=False):
+    """`files`: path -> body, served under the real names; `lfs`: paths listed with an LFS SHA-256.
+    `cut_once[path] = n`: the first GET of that file sends n bytes, then drops the connection."""
+
+    def __init__(self, files, *, gated=False, corrupt=False, lfs=None):
         self.files, self.gated, self.corrupt = files, gated, corrupt
+        self.lfs = set(LFS if lfs is None else lfs)
         self.range_requests = []
+        self.requested: list[str] = []  # every file GET, in order
+        self.listings = 0
+        self.cut_once: dict[str, int] = {}
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -41,10 +48,11 @@ class FakeHub:
                     self.end_headers()
                     return
                 if self.path.startswith("/api/models/sesame/csm-1b/tree/main"):
+                    hub.listings += 1
                     body = json.dumps([
                         {"type": "file", "path": p, "size": len(d), "oid": "0" * 40,
                          **({"lfs": {"oid": hashlib.sha256(d).hexdigest(), "size": len(d), "pointerSize": 130}}
-                            if p in LFS else {})} for p, d in hub.files.items()]).encode()
+                            if p in hub.lfs else {})} for p, d in hub.files.items()]).encode()
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(body)))
@@ -56,8 +64,9 @@ class FakeHub:
                     self.send_response(404)
                     self.end_headers()
                     return
+                hub.requested.append(m.group(1))
                 data = hub.files[m.group(1)]
-                if hub.corrupt and m.group(1) in LFS:
+                if hub.corrupt and m.group(1) in hub.lfs:
                     data = data[:-1] + b"X"
                 start = 0
                 rng = self.headers.get("Range")
@@ -67,6 +76,13 @@ class FakeHub:
                 self.send_response(206 if rng else 200)
                 self.send_header("Content-Length", str(len(data) - start))
                 self.end_headers()
+                cut = hub.cut_once.pop(m.group(1), None)
+                if cut is not None:  # a dropped connection half way through the file
+                    self.wfile.write(data[start:start + cut])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
                 self.wfile.write(data[start:])
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
