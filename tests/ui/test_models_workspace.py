@@ -165,3 +165,25 @@ def test_workspaces_import_without_torch_or_the_hub_client():
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_downloading_a_whisper_in_the_gui_makes_it_the_recognizer(ws, qtbot):
+    from engine.eval.asr import bundled_whisper_dir
+    from tests.engine.hub_trees import listing
+
+    bundled = bundled_whisper_dir()
+    files = {n: (bundled / n).read_bytes() if (bundled / n).is_file() else b"stand-in"
+             for n in listing("Systran/faster-whisper-tiny.en")}
+    hub = FakeHub(files, lfs={"model.bin"}, repo="Systran/faster-whisper-tiny.en")
+    try:
+        t = ws.view.table
+        row = next(r for r in range(t.rowCount()) if cell(t, r, "Model") == "Whisper tiny.en")
+        t.selectRow(row)
+        ws.controller.endpoint = hub.endpoint
+        ws.controller.download_selected()
+        _wait_idle(qtbot, ws)
+        assert ws.controller.status_text(row) == "Installed", ws.view.message.text()
+        assert ws.controller.asr_in_use().label == "Whisper tiny.en"  # the download, not the bundled copy
+        assert "Whisper tiny.en" in ws.view.asr_combo.itemText(0) and "In use: Whisper tiny.en" in ws.view.asr_detail.text()
+    finally:
+        hub.close()
