@@ -101,7 +101,7 @@ class CatalogEntry:
 
     def download_patterns(self, repo_files: list[str]) -> list[str]:
         """What to fetch from a repo listing (kept for callers of the old API): the plan's names."""
-        plan = plan_files(self, {n: 0 for n in repo_files})
+        plan = plan_files(self, {n: 0 for n in repo_files}, hub=True)
         return [f for f, _ in plan.files] if plan.layout is not None else [
             *self.required_files, *self.optional_files, *self.needed_files()[len(self.required_files):]]
 

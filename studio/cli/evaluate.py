@@ -66,11 +66,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"mynah eval: {exc}", file=sys.stderr)
         return 2
     backend, model = args.asr, args.whisper_model
-    if backend == "auto" and not model:
+    if backend in ("auto", "whisper") and not model:
         from studio.core.asr_choice import user_transcriber_args
 
-        user = user_transcriber_args()
-        backend, model = user["backend"], user["whisper_model"]
+        user = user_transcriber_args()  # the recognizer chosen in the Models workspace
+        if user["backend"] == "whisper" or backend == "auto":
+            backend, model = user["backend"], user["whisper_model"]
     config = ScorerConfig(asr_backend=backend, whisper_model=model, language=args.language,
                           beam_size=args.beam_size)
     scorer = Scorer(config)
