@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from engine.hub.catalog import CATALOG, CatalogEntry, folder_listing, folder_size, missing_files, plan_files
-from engine.hub.download import MANIFEST, DownloadCancelled, write_manifest
+from engine.hub.download import DownloadCancelled, write_manifest
 
 
 class ModelFolderError(Exception):
