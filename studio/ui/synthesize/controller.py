@@ -102,7 +102,7 @@ class SynthesizeController(QObject, TakeEditsMixin):
         combo = self.view.model_combo
         current = combo.currentData()
         combo.clear()
-        for m in installed_models(models_root(self.ctx)):
+        for m in installed_models(models_root(self.ctx), kind="tts"):
             if m.complete:
                 combo.addItem(m.entry.name, (m.entry.model_id, m.path, m.entry.backend))
         for model_id, folder, backend in self.extra_models:
