@@ -17,13 +17,14 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QMainWindow, QStackedWidget, QVBoxLayout,
                                QWidget)
 
+from engine.audio.formats import IMPORT_SUFFIXES
 from studio.ui.main_window_playback import PlaybackController
 from studio.ui.widgets.transport import TransportBar
 from studio.ui.workspaces import WORKSPACES
 
 log = logging.getLogger(__name__)
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".aifc"}
+AUDIO_SUFFIXES = set(IMPORT_SUFFIXES)
 
 
 def available_workspaces() -> list[tuple[str, str, str]]:
