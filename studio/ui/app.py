@@ -87,6 +87,23 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def _choose_qt_platform() -> bool:
+    """Before Qt starts: X11 libraries missing means Wayland where it can serve, else a message
+    naming the packages to install (instead of Qt's abort). False: no window can open."""
+    from studio.ui import platform_check
+
+    verdict = platform_check.check()
+    if not verdict.can_show_window:
+        log.error("cannot open a window: %s", verdict.message)
+        print(f"mynah: {verdict.message}", file=sys.stderr, flush=True)
+        return False
+    if verdict.platform:
+        log.warning("X11 libraries missing (%s): using Qt's %s platform", ", ".join(verdict.missing),
+                    verdict.platform)
+        platform_check.apply(verdict)
+    return True
+
+
 def run_gui(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     from PySide6.QtCore import QTimer, Qt
@@ -100,6 +117,8 @@ def run_gui(argv: list[str] | None = None) -> int:
     paths = get_paths()
     log_file = setup_logging(paths.logs)
     log.info("starting Mynah; data in %s", paths.home)
+    if not _choose_qt_platform():
+        return 1
     # Fractional scale factors (125 %, 150 %) render crisply instead of being rounded.
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(["mynah", *(argv or [])])
