@@ -94,8 +94,8 @@ def _choose_qt_platform() -> bool:
 
     verdict = platform_check.check()
     if not verdict.can_show_window:
-        log.error("cannot open a window: %s", verdict.message)
-        print(f"mynah: {verdict.message}", file=sys.stderr, flush=True)
+        log.error("cannot open a window: %s", verdict.message)  # the console handler prints it too
+        platform_check.tell_desktop_user(verdict.message)
         return False
     if verdict.platform:
         log.warning("X11 libraries missing (%s): using Qt's %s platform", ", ".join(verdict.missing),

@@ -179,6 +179,25 @@ def check(env=None, *, qt: Path | None = None, loadable=_loadable, system: str =
         f"{', '.join(missing)}.\nInstall them, then start Mynah again:\n{install_advice(missing)}"))
 
 
+def tell_desktop_user(message: str) -> None:
+    """Started from a desktop menu there is no terminal to read: show the message with whatever
+    dialog tool the desktop has (best effort; the log and stderr have it anyway)."""
+    if sys.stderr is not None and sys.stderr.isatty():
+        return
+    import shutil
+    import subprocess
+
+    for cmd in (["zenity", "--error", "--title=Mynah", f"--text={message}"],
+                ["kdialog", "--title", "Mynah", "--error", message], ["xmessage", "-center", message]):
+        if shutil.which(cmd[0]):
+            try:
+                subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, start_new_session=True)
+                return
+            except OSError:
+                continue
+
+
 def apply(verdict: PlatformVerdict, env=None) -> None:
     env = os.environ if env is None else env
     if verdict.platform:

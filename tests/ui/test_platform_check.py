@@ -64,17 +64,19 @@ def test_other_platforms_and_complete_systems_are_left_alone():
     assert "no desktop" in pc.check({}, loadable=lambda n: None).message
 
 
-def test_the_app_says_what_to_install_instead_of_aborting(tmp_path, monkeypatch, capsys):
+def test_the_app_says_what_to_install_instead_of_aborting(tmp_path, monkeypatch, caplog):
     from studio.ui.app import run_gui
 
     qt = _qt_tree_missing_xcb_cursor(tmp_path)
     monkeypatch.setattr(pc, "qt_dir", lambda: qt)
+    told = []
+    monkeypatch.setattr(pc, "tell_desktop_user", told.append)  # no dialog pops up during tests
     monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setenv("DISPLAY", ":0")
     assert run_gui([]) == 1
-    err = capsys.readouterr().err
-    assert "libxcb-cursor.so.9" in err and "sudo apt install libxcb-cursor0" in err
+    assert len(told) == 1 and "libxcb-cursor.so.9" in told[0] and "sudo apt install libxcb-cursor0" in told[0]
+    assert any("sudo dnf install xcb-util-cursor" in r.getMessage() for r in caplog.records), "logged too"
 
 
 def test_the_module_prints_its_verdict(tmp_path):
