@@ -147,6 +147,8 @@ def run_gui(argv: list[str] | None = None) -> int:
 
         QTimer.singleShot(int(smoke), smoke_exit)
     QTimer.singleShot(0, window.after_show)
+    if not ctx.settings.first_run_done:
+        QTimer.singleShot(400, window.show_getting_started)  # after the first paint and the workspace
     QTimer.singleShot(1500, _freeze_startup_objects)
     app.lastWindowClosed.connect(app.quit)
     rc = int(app.exec())
