@@ -159,7 +159,7 @@ class FirstRunGuide(QDialog):
         self.hardware_label.setText("\n".join(self.hardware.summary_lines()))
         r = self.recommendation
         e = r.entry
-        steps = "".join(f"<li>{s}</li>" for s in r.steps)
+        steps = "".join(f"<li>{_linked(s)}</li>" for s in r.steps)
         warn = "".join(f"<p style='color:{COLORS['warn']}'>{w}</p>" for w in r.warnings)
         gated = "gated: a free Hugging Face account and token are needed" if e.gated else "open download"
         self.model_label.setText(
@@ -172,6 +172,14 @@ class FirstRunGuide(QDialog):
         self.hardware_label.setText(f"Could not check this machine ({exc}). Everything still works.")
         self.model_label.setText("Open the Models workspace to download or import a model.")
         self.hardwareShown.emit()
+
+
+def _linked(text: str) -> str:
+    """Plain text with its https:// addresses as links (a trailing full stop stays text)."""
+    import html
+    import re
+
+    return re.sub(r"(https://[^\s]+?)(?=[.,)]?(?:\s|$))", r'<a href="\1">\1</a>', html.escape(text, quote=False))
 
 
 def _size(n: int) -> str:
