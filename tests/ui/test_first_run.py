@@ -85,3 +85,17 @@ def test_skipping_counts_as_seen_and_survives_a_restart(qtbot, window):
     guide = window.show_getting_started()
     guide.skip_button.click()
     assert load_settings(window.ctx.paths.settings_file).first_run_done
+
+
+def test_an_nvidia_gpu_is_found_through_nvidia_smi(tmp_path, monkeypatch):
+    """A stand-in nvidia-smi answering as an H100 does (`--query-gpu=name,memory.total`, MiB)."""
+    fake = tmp_path / "bin" / "nvidia-smi"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'NVIDIA H100 80GB HBM3, 81559'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{__import__('os').environ['PATH']}")
+    hw = detect_hardware(tmp_path)
+    assert hw.accelerator == "cuda" and hw.device_name == "NVIDIA H100 80GB HBM3"
+    assert hw.device_memory_bytes == 81559 * 1024 * 1024
+    assert "NVIDIA GPU (CUDA)" in hw.summary_lines()[0]
+    assert "bf16" in recommend_model(hw).why
