@@ -108,6 +108,7 @@ class FirstRunGuide(QDialog):
                    "(5-15 s works). Record it here, or import one: WAV, FLAC, MP3, a phone memo "
                    "(.m4a), a screen or browser recording (.mp4, .webm)..."),
             row,
+            self._status_label("voice"),
             _label("In Voices, trim it to the best 10 s, press Check clip, let Transcribe write "
                    "what is said (correct it if needed), tick the permission box and Save voice. "
                    "R starts and stops a recording.", muted=True)))
@@ -115,7 +116,8 @@ class FirstRunGuide(QDialog):
         self.model_label = _label("Checking this machine…", rich=True)
         self.models_button = QPushButton("Open the Models workspace")
         self.models_button.clicked.connect(self._open_models)
-        self.stack.addWidget(_page("A model for this machine", self.model_label, self.models_button))
+        self.stack.addWidget(_page("A model for this machine", self.model_label, self.models_button,
+                                   self._status_label("model")))
 
         self.synth_button = QPushButton("Open Synthesize")
         self.synth_button.clicked.connect(lambda: self.window.show_workspace("Synthesize"))
@@ -124,10 +126,42 @@ class FirstRunGuide(QDialog):
             _label("In Synthesize, choose the model and your voice, type a sentence and press "
                    "Generate. The take plays while it is being made; keep it, make another with a "
                    "new seed, or compare several in Compare."),
+            self._status_label("take"),
             self.synth_button))
+
+    def _status_label(self, key: str) -> QLabel:
+        lab = _label()
+        self.status_labels = getattr(self, "status_labels", {})
+        self.status_labels[key] = lab
+        return lab
+
+    def refresh_status(self) -> dict[str, bool]:
+        """What is done already (a saved voice, an installed model), shown on each step. A few
+        file stats and one SQLite query: cheap enough for the GUI thread."""
+        from engine.hub.local import installed_models
+        from studio.ui.models.controller import models_root
+
+        ctx = self.window.ctx
+        voices = [v.name for v in ctx.voices.list()]
+        installed = [m.entry for m in installed_models(models_root(ctx)) if m.complete]
+        ok, todo = f"<span style='color:{COLORS['ok']}'>✓</span>", "○"
+        lab = self.status_labels
+        lab["voice"].setTextFormat(Qt.RichText)
+        lab["voice"].setText(f"{ok} Saved: {', '.join(voices[:3])}{'…' if len(voices) > 3 else ''}" if voices
+                             else f"{todo} No voice saved yet.")
+        lab["model"].setTextFormat(Qt.RichText)
+        lab["model"].setText(f"{ok} Installed: {', '.join(e.name for e in installed)}" if installed
+                             else f"{todo} No model installed yet.")
+        lab["take"].setTextFormat(Qt.RichText)
+        ready = bool(voices and installed)
+        lab["take"].setText(f"{ok} You have a voice and a model: ready for a first take." if ready else
+                            f"{todo} A first take needs a saved voice and an installed model"
+                            f" (missing: {' and '.join(w for w, have in (('a voice', voices), ('a model', installed)) if not have)}).")
+        return {"voice": bool(voices), "model": bool(installed)}
 
     def go(self, index: int) -> None:
         index = max(0, min(index, self.stack.count() - 1))
+        self.refresh_status()
         self.stack.setCurrentIndex(index)
         self.crumbs.setText("  ›  ".join(f"<b>{s}</b>" if i == index else s for i, s in enumerate(STEPS)))
         self.crumbs.setTextFormat(Qt.RichText)

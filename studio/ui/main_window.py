@@ -213,6 +213,9 @@ class MainWindow(QMainWindow):
         if guide is None:
             self.guide = guide = FirstRunGuide(self)
             guide.finished.connect(self._guide_closed)
+            # Beside the workspace it points into, not over its middle.
+            g = self.geometry()
+            guide.move(max(g.x(), g.right() - guide.width() - 24), g.y() + 80)
         guide.go(0)
         guide.show()
         guide.raise_()

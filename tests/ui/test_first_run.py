@@ -61,6 +61,13 @@ def test_guide_walks_through_and_is_shown_once(qtbot, window):
     with qtbot.waitSignal(guide.hardwareShown, timeout=30000):
         pass
     assert "Free disk" in guide.hardware_label.text()
+    assert guide.refresh_status() == {"voice": False, "model": False}
+    assert "missing: a voice and a model" in guide.status_labels["take"].text()
+    window.ctx.voices.create("Narrator", consent=True)
+    guide.go(1)  # each step says what is done already
+    assert "Saved: Narrator" in guide.status_labels["voice"].text()
+    assert "missing: a model" in guide.status_labels["take"].text()
+    guide.go(0)
     assert "Sesame CSM-1B" in guide.model_label.text() and "settings/tokens" in guide.model_label.text()
     guide.next_button.click()
     assert guide.stack.currentIndex() == 1
