@@ -48,6 +48,7 @@ class Settings:
     asr_language: str | None = None
     asr_backend: str = "auto"
     auto_score_takes: bool = False
+    first_run_done: bool = False  # the guided first run was shown (finished or skipped)
     extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know
 
     @classmethod

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFileDialog, QHBoxLayo
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from engine.audio import segment as S
+from engine.audio.formats import file_dialog_filter
 from studio.ui.widgets.background import run_in_background
 from studio.ui.widgets.waveform import WaveformView
 
@@ -147,7 +148,7 @@ class LongRecordingPanel(QWidget):
 
     # ----- import -----------------------------------------------------------------------------
     def choose_file(self) -> None:
-        f, _ = QFileDialog.getOpenFileName(self, "Long recording", "", "Audio (*.wav *.flac *.mp3 *.ogg *.m4a);;All (*)")
+        f, _ = QFileDialog.getOpenFileName(self, "Long recording", "", file_dialog_filter())
         if f:
             self.import_file(Path(f))
 
