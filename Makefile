@@ -10,8 +10,9 @@ PIP    := $(PY) -m pip
 # CPU build, which this project's machines carry on local disk.
 TORCH_SPEC ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo "torch>=2.4" || echo "torch==2.13.0")
 # Packages whose declared requirements would pull in conflicting or needless wheels
-# (onnxruntime CPU over onnxruntime-gpu, librosa/webrtcvad for resemblyzer): installed without deps.
-NODEPS := "faster-whisper>=1.1,<1.3" "resemblyzer>=0.1.4" "speechmos>=0.0.1" "silero-vad>=5.1"
+# (onnxruntime CPU over onnxruntime-gpu, librosa/webrtcvad for resemblyzer, fastapi/uvicorn/typer for
+# pocket-tts's web server): installed without deps.
+NODEPS := "faster-whisper>=1.1,<1.3" "resemblyzer>=0.1.4" "speechmos>=0.0.1" "silero-vad>=5.1" "pocket-tts==4.0.1"
 NODEPS_RUNTIME := "av>=12"
 SYS_PKGS := libportaudio2 pulseaudio pulseaudio-utils libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3
 export PIP_DISABLE_PIP_VERSION_CHECK=1
