@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.jobs import AudioChunk, CodeFrame, Progress, SynthResult, Synthesize
+from engine.jobs import AudioChunk, CodeFrame, LatentFrame, Progress, SynthResult, Synthesize
 from engine.text.normalize import normalize_for_tts
 from engine.text.script import Pause, parse_script
 from engine.worker_jobs import JobContext, JobError, model_for, voice_prompt
@@ -56,6 +56,7 @@ class _Take:
         self.joiner = joiner
         self.audio: list[np.ndarray] = []
         self.codes: list[np.ndarray] = []  # each int [n_codebooks]
+        self.latents: list[np.ndarray] = []  # each float32 [latent_dim] (continuous-latent models)
         self.n_samples = 0
         self.first_audio_at: float | None = None
 
@@ -98,6 +99,12 @@ class _Take:
                                 text_chunk_index=chunk_index))
         self.codes.append(frame)
 
+    def add_latent(self, latent: np.ndarray, chunk_index: int) -> None:
+        frame = np.array(latent, dtype=np.float32, copy=True).reshape(-1)  # [latent_dim]
+        self.ctx.emit(LatentFrame(job_id=self.ctx.job_id, frame_index=len(self.latents), latent=frame,
+                                  text_chunk_index=chunk_index))
+        self.latents.append(frame)
+
 
 def run_synthesize(req: Synthesize, ctx: JobContext) -> SynthResult:
     started = time.perf_counter()
@@ -129,10 +136,12 @@ def run_synthesize(req: Synthesize, ctx: JobContext) -> SynthResult:
         raise JobError("The model produced no audio")
     audio = np.concatenate(take.audio) if take.audio else np.zeros(0, np.float32)  # [T]
     codes = np.stack(take.codes, axis=1) if take.codes else None  # [n_codebooks, n_frames]
+    latents = np.stack(take.latents, axis=1) if take.latents else None  # [latent_dim, n_frames]
     first = None if take.first_audio_at is None else take.first_audio_at - ctx.submitted_at
     return SynthResult(audio=audio, sample_rate=sr, codes=codes, text_chunks=[i.text for i in speech],
                        stop_reasons=stop_reasons, model_id=slot.model_id, params=req.params,
-                       seconds_to_first_audio=first, seconds_total=time.perf_counter() - started)
+                       seconds_to_first_audio=first, seconds_total=time.perf_counter() - started,
+                       latents=latents)
 
 
 def _generate_chunk(ctx: JobContext, backend, text: str, voice, req: Synthesize, take: _Take,
@@ -144,6 +153,8 @@ def _generate_chunk(ctx: JobContext, backend, text: str, voice, req: Synthesize,
             ctx.check_cancel()  # between frames: the cancel point the user feels
             if step.codes is not None:
                 take.add_codes(step.codes, chunk_index)
+            if step.latent is not None:
+                take.add_latent(step.latent, chunk_index)
             if step.audio is not None:
                 take.speech(step.audio, chunk_index)
             if step.done:
