@@ -23,7 +23,7 @@ import torch
 
 from engine.backends.base import ModelInfo, SamplingParams, SynthStep, VoicePrompt
 from engine.backends.csm_guards import GuardSettings, SilenceTrimmer
-from engine.backends.pocket_generate import (MIN_FRAMES_BEFORE_EOS, LatentDecoder, LatentSampler,
+from engine.backends.pocket_generate import (MIN_FRAMES_BEFORE_EOS, BackgroundDecoder, LatentDecoder, LatentSampler,
                                              NonFiniteLatentError, PocketSettings, copy_state, frame_budget,
                                              make_generator, state_end)
 from engine.backends.pocket_load import CLONING_PAGE, LoadedPocket, PocketLoadError, load_pocket
@@ -237,46 +237,62 @@ class PocketBackend:
             state = init_states(model.flow_lm, batch_size=1, sequence_length=tokens.shape[1] + max_frames)
         sampler = LatentSampler(model, state, settings, generator, autocast)
         sampler.prompt(tokens)
-        decoder = LatentDecoder(model, max_frames)
+        decoder = BackgroundDecoder(LatentDecoder(model, max_frames))
         pending: list[torch.Tensor] = []
-        decoded_any = False
+        submitted_any = False
         eos_at: int | None = None
         last = ci == n_chunks - 1
         self._frames_done = frame_index
-        for i in range(max_frames):
-            latent, eos, _ = sampler.step()
-            if eos and eos_at is None and i >= MIN_FRAMES_BEFORE_EOS:
-                eos_at = i
-            stop = None
-            keep = True
-            if eos_at is not None and i >= eos_at + after_eos:
-                stop, keep = "eos", False  # the package stops before this frame, so do we
-            elif i == max_frames - 1:
-                stop = "max_frames"
-            if keep:
-                pending.append(latent)
-            audio = None
-            # The first frame is decoded alone (first sound as early as possible), then every stream_frames.
-            if pending and (stop or len(pending) >= (stream_frames if decoded_any else 1)):
-                wav = decoder.decode(torch.cat(pending, dim=1))  # [n * 1920]
-                pending, decoded_any = [], True
-                if trimmer is None:
-                    audio = wav
-                else:
-                    audio, silent = trimmer.push(wav)
-                    if silent and stop is None:
-                        stop = "silence_tail"
-            if stop and trimmer is not None:
-                tail = trimmer.finish()
-                if tail is not None:
-                    audio = tail if audio is None else np.concatenate([audio, tail])
-            lat = latent.reshape(-1).to(torch.float32).cpu().numpy().copy() if keep else None  # [ldim]
-            yield SynthStep(frame_index=self._frames_done, latent=lat, audio=audio, text_chunk_index=ci,
-                            text_chunk_count=n_chunks, done=stop is not None and last, stop_reason=stop)
-            if keep:
-                self._frames_done += 1
-            if stop:
-                return
+        try:
+            for i in range(max_frames):
+                latent, eos, _ = sampler.step()
+                if eos and eos_at is None and i >= MIN_FRAMES_BEFORE_EOS:
+                    eos_at = i
+                stop = None
+                keep = True
+                if eos_at is not None and i >= eos_at + after_eos:
+                    stop, keep = "eos", False  # the package stops before this frame, so do we
+                elif i == max_frames - 1:
+                    stop = "max_frames"
+                if keep:
+                    pending.append(latent)
+                # Frame 0 is decoded alone (first sound as early as possible), then every stream_frames.
+                if pending and (stop or len(pending) >= (stream_frames if submitted_any else 1)):
+                    decoder.submit(torch.cat(pending, dim=1))  # [1, n, ldim]
+                    pending, submitted_any = [], True
+                pieces = decoder.finish() if stop else decoder.ready()
+                audio, silent = _through_trimmer(pieces, trimmer)
+                if silent and stop is None:
+                    stop = "silence_tail"  # frames still being decoded are dropped with the silence
+                if stop and trimmer is not None:
+                    tail = trimmer.finish()
+                    if tail is not None:
+                        audio = tail if audio is None else np.concatenate([audio, tail])
+                lat = latent.reshape(-1).to(torch.float32).cpu().numpy().copy() if keep else None  # [ldim]
+                yield SynthStep(frame_index=self._frames_done, latent=lat, audio=audio, text_chunk_index=ci,
+                                text_chunk_count=n_chunks, done=stop is not None and last, stop_reason=stop)
+                if keep:
+                    self._frames_done += 1
+                if stop:
+                    return
+        finally:
+            decoder.close()
+
+
+def _through_trimmer(pieces: list[np.ndarray], trimmer: SilenceTrimmer | None) -> tuple[np.ndarray | None, bool]:
+    """Decoded audio pieces -> (audio to play now or None, whether a silent tail says stop)."""
+    if not pieces:
+        return None, False
+    if trimmer is None:
+        return np.concatenate(pieces), False
+    out, silent = [], False
+    for wav in pieces:
+        audio, silent = trimmer.push(wav)
+        if audio is not None:
+            out.append(audio)
+        if silent:
+            break
+    return (np.concatenate(out) if out else None), silent
 
 
 def _manifest(model_dir: Path) -> dict[str, Any]:

@@ -189,3 +189,71 @@ class LatentDecoder:
             self._fade = None
         self._increment(self.mimi, self.state, increment=self.steps_per_latent * latents.shape[1])
         return audio.reshape(-1).to(torch.float32).cpu().numpy().copy()
+
+
+class BackgroundDecoder:
+    """Runs a LatentDecoder on its own thread, so Mimi decodes frame groups while the flow LM makes the
+    next frames (two cores busy, as in the package). Groups are decoded in the order submitted, each as
+    one call, so the samples do not depend on thread timing. Errors come back to the caller's thread."""
+
+    def __init__(self, decoder: LatentDecoder) -> None:
+        import queue
+        import threading
+
+        self.decoder = decoder
+        self._in: queue.Queue = queue.Queue()
+        self._out: queue.Queue = queue.Queue()
+        self._ended = False
+        self._thread = threading.Thread(target=self._run, name="pocket-mimi-decoder", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                latents = self._in.get()
+                if latents is None:
+                    break
+                self._out.put(("audio", self.decoder.decode(latents)))
+        except BaseException as e:  # reported on the generating thread by ready()/finish()
+            self._out.put(("error", e))
+        self._out.put(("end", None))
+
+    def submit(self, latents: torch.Tensor) -> None:
+        self._in.put(latents)
+
+    def _take(self, block: bool) -> list[np.ndarray]:
+        import queue
+
+        out = []
+        while True:
+            try:
+                kind, value = self._out.get(block=block)
+            except queue.Empty:
+                return out
+            if kind == "error":
+                self._ended = True
+                raise value
+            if kind == "end":
+                self._ended = True
+                return out
+            out.append(value)
+
+    def ready(self) -> list[np.ndarray]:
+        """Audio of the groups decoded so far (never waits)."""
+        return self._take(block=False)
+
+    def finish(self) -> list[np.ndarray]:
+        """Waits for every submitted group; the thread ends."""
+        self._in.put(None)
+        return self._take(block=True)
+
+    def close(self) -> None:
+        """Stops the thread (cancel): the group being decoded finishes, the rest is dropped."""
+        if not self._ended:
+            while not self._in.empty():
+                try:
+                    self._in.get_nowait()
+                except Exception:
+                    break
+            self._in.put(None)
+        self._thread.join(timeout=5)
