@@ -68,14 +68,25 @@ CSM_1B = CatalogEntry(
     homepage="https://huggingface.co/sesame/csm-1b",
 )
 
-CATALOG: tuple[CatalogEntry, ...] = (CSM_1B,)
+def all_entries() -> tuple[CatalogEntry, ...]:
+    """CSM-1B, then the Pocket TTS variants (engine/hub/catalog_pocket.py, which subclasses CatalogEntry:
+    imported on first use, so either module can be imported first)."""
+    from engine.hub.catalog_pocket import POCKET_ENTRIES
+
+    return (CSM_1B, *POCKET_ENTRIES)
+
+
+def __getattr__(name: str):
+    if name == "CATALOG":  # `from engine.hub.catalog import CATALOG` keeps working
+        return all_entries()
+    raise AttributeError(name)
 
 
 def get_entry(model_id: str) -> CatalogEntry:
-    for e in CATALOG:
+    for e in all_entries():
         if e.model_id == model_id:
             return e
-    raise KeyError(f"unknown model {model_id!r}; known: {', '.join(e.model_id for e in CATALOG)}")
+    raise KeyError(f"unknown model {model_id!r}; known: {', '.join(e.model_id for e in all_entries())}")
 
 
 def missing_files(entry: CatalogEntry, folder: Path) -> list[str]:
