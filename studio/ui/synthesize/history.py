@@ -156,6 +156,8 @@ class HistoryController(QObject):
             return
         v.waveform.set_audio(audio, sr)
         codes = self.takes.load_codes(take)
+        if codes is None:  # a Pocket TTS take: its latent frames as a heat map
+            codes = self.takes.load_latents(take)
         info = self.synth._infos.get(take.recipe.model_id)
         # Codes exist for speech frames only (pauses are plain silence): the grid places each chunk's
         # frames on its span and keeps the time axis on the whole take.

@@ -38,8 +38,18 @@ class SynthesizeView(QWidget):
         pick = QFormLayout()
         self.voice_combo = QComboBox()
         self.model_combo = QComboBox()
+        self.device_combo = QComboBox()
+        for label, value in (("Auto (CUDA, then MPS, then CPU)", "auto"), ("NVIDIA GPU (CUDA)", "cuda"),
+                             ("Apple GPU (MPS)", "mps"), ("CPU", "cpu")):
+            self.device_combo.addItem(label, value)
+        self.device_combo.setToolTip("Where the model runs; the take's recipe records the device and dtype")
+        self.recommendation = QLabel()
+        self.recommendation.setWordWrap(True)
+        self.recommendation.setObjectName("recommendation")
         pick.addRow("Voice", self.voice_combo)
         pick.addRow("Model", self.model_combo)
+        pick.addRow("", self.recommendation)
+        pick.addRow("Device", self.device_combo)
         ll.addLayout(pick)
         self.text_edit = QPlainTextEdit()
         self.text_edit.setPlaceholderText("Type or paste a script. A blank line or [pause 1.5s] inserts silence.")

@@ -1,0 +1,90 @@
+"""Pocket TTS in the studio: the workspace recommends it on a CPU, a voice without a transcript clones,
+takes stream and store their latents (heat map, no codebooks to hear), the encoded voice is kept with
+the voice, re-render is bit-identical, and a Pocket take sits beside a CSM take in one Compare session."""
+import numpy as np
+import pytest
+
+from studio.ui.compare.workspace import CompareWorkspace
+from studio.ui.engine_bridge import EngineBridge
+from studio.ui.synthesize.workspace import SynthesizeWorkspace
+from tests.ui.test_synthesize_helpers import make_ctx, speechlike
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny_pocket_dir(tmp_path_factory):
+    from tests.engine.tiny_pocket import build_pocket
+
+    return build_pocket(tmp_path_factory.mktemp("tiny-pocket") / "pocket", "tiny")
+
+
+def _generate(qtbot, ws):
+    with qtbot.waitSignal(ws.controller.batchFinished, timeout=120000):
+        assert ws.controller.generate(), ws.view.message.text()
+
+
+def test_pocket_takes_heat_map_stored_voice_rerender_and_compare_with_csm(qtbot, tiny_pocket_dir):
+    ctx = make_ctx()
+    ctx.engine_bridge = EngineBridge()
+    try:
+        voice = ctx.voices.create("Ann", transcript="", consent=True, samples=speechlike(24000, 2.0),
+                                  sample_rate=24000)
+        ws = SynthesizeWorkspace(ctx)
+        qtbot.addWidget(ws)
+        c, v = ws.controller, ws.view
+        c.extra_models.append(("tiny-pocket", tiny_pocket_dir, "pocket"))
+        c.refresh_models()
+        assert "Pocket TTS" in v.recommendation.text()  # this machine has no GPU
+        v.model_combo.setCurrentIndex(v.model_combo.findText("tiny-pocket"))
+        v.device_combo.setCurrentIndex(v.device_combo.findData("cpu"))
+        v.text_edit.setPlainText("The quick brown fox.")
+        v.random_seed.setChecked(False)
+        v.seed.setValue(3)
+        v.takes_per_click.setValue(2)
+        v.max_seconds.setValue(0.8)
+        _generate(qtbot, ws)
+        takes = ws.takes.list()
+        assert [t.status for t in takes] == ["complete"] * 2, v.message.text()  # no transcript needed
+        r = takes[0].recipe
+        assert (r.backend, r.device, r.dtype) == ("pocket", "cpu", "float32") and len(r.weights_sha256) == 64
+        latents = ws.takes.load_latents(takes[0])
+        assert latents.dtype == np.float32 and latents.shape[0] == 16 and 0 < latents.shape[1] <= 10
+        assert ws.takes.load_codes(takes[0]) is None
+        stored = list((ctx.paths.voices / f"voice{voice.id}" / "states").glob("*.safetensors"))
+        assert len(stored) == 1  # encoded once, kept with the voice
+
+        ws.history.select(takes[-1].id)
+        assert v.tokens.latent and v.tokens.codes.shape == ws.takes.load_latents(takes[-1]).shape
+        assert v.tokens.getPlotItem().getAxis("left").labelText == "latent dim"
+        assert not v.hear_codebooks_button.isEnabled()  # no codebooks in a continuous model
+        assert "(cpu, float32)" in v.take_info.text()
+        with qtbot.waitSignal(c.rerenderChecked, timeout=120000) as sig:
+            assert c.rerender(takes[-1]), v.message.text()
+        assert sig.args[1] is True, v.message.text()
+        qtbot.waitUntil(lambda: not c.busy, timeout=30000)
+        pocket_take = takes[0]
+
+        pytest.importorskip("transformers")
+        from tests.engine.tiny_csm import cached_tiny_csm
+
+        ctx.voices.update(voice.id, transcript="Hello there, this is a tiny test voice.")  # CSM needs one
+        c.extra_models.append(("tiny-csm", cached_tiny_csm(), "csm"))
+        c.refresh_models()
+        v.model_combo.setCurrentIndex(v.model_combo.findText("tiny-csm"))
+        v.takes_per_click.setValue(1)
+        v.max_seconds.setValue(0.4)
+        _generate(qtbot, ws)
+        csm_take = next(t for t in ws.takes.list() if t.recipe.backend == "csm")
+        assert ws.takes.load_codes(csm_take).shape[0] == 32
+    finally:
+        ctx.engine_bridge.shutdown()
+
+    cmp = CompareWorkspace(ctx)
+    qtbot.addWidget(cmp)
+    with qtbot.waitSignal(cmp.controller.lanesReady, timeout=20000):
+        cmp.controller.add_items([("take", pocket_take.id), ("take", csm_take.id)])
+    lanes = cmp.controller.lanes
+    assert len(lanes) == 2 and len({l.sample_rate for l in lanes}) == 1
+    names = " ".join(row.name.text() for row in cmp.controller.rows)
+    assert "tiny-pocket" in names and "tiny-csm" in names
