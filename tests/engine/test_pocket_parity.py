@@ -138,3 +138,17 @@ def test_real_dimensions_of_the_smallest_english_model(tmp_path):
     ref_lat, ref_audio = package_run(model, voice.payload, TEXT, 11, 0.3, NO_EOS)
     np.testing.assert_allclose(lat, ref_lat[:25], atol=1e-4, rtol=0)
     np.testing.assert_allclose(audio, ref_audio[: len(audio)], atol=1e-4, rtol=0)
+
+
+def test_importing_the_package_leaves_torch_threads_alone():
+    """pocket_tts sets torch's thread count to 1 for the whole process when imported; CSM and Whisper
+    in the same process must keep theirs."""
+    import subprocess
+    import sys
+
+    code = ("import torch; torch.set_num_threads(2)\n"
+            "from engine.backends.pocket_load import import_pocket; import_pocket()\n"
+            "print(torch.get_num_threads())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "2"
