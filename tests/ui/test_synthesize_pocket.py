@@ -88,3 +88,44 @@ def test_pocket_takes_heat_map_stored_voice_rerender_and_compare_with_csm(qtbot,
     assert len(lanes) == 2 and len({l.sample_rate for l in lanes}) == 1
     names = " ".join(row.name.text() for row in cmp.controller.rows)
     assert "tiny-pocket" in names and "tiny-csm" in names
+
+
+def test_preset_voices_of_a_model_without_cloning_and_regenerating_a_chunk(qtbot, tmp_path):
+    from tests.engine.tiny_pocket import build_pocket
+
+    folder = build_pocket(tmp_path / "public", "tiny", seed=2, cloning=False, presets=("alba", "marius"))
+    ctx = make_ctx()
+    ctx.engine_bridge = EngineBridge()
+    try:
+        ctx.voices.create("Ann", transcript="", consent=True, samples=speechlike(24000, 2.0), sample_rate=24000)
+        ws = SynthesizeWorkspace(ctx)
+        qtbot.addWidget(ws)
+        c, v = ws.controller, ws.view
+        c.extra_models.append(("tiny-pocket-public", folder, "pocket"))
+        c.refresh_models()
+        v.model_combo.setCurrentIndex(v.model_combo.findText("tiny-pocket-public"))
+        items = [v.voice_combo.itemText(i) for i in range(v.voice_combo.count())]
+        assert "Preset: alba" in items and "Preset: marius" in items
+        v.text_edit.setPlainText("Hello there. This is the second sentence of the take.")
+        v.random_seed.setChecked(False)
+        v.max_seconds.setValue(0.8)
+
+        v.voice_combo.setCurrentIndex(v.voice_combo.findText("Ann"))  # a clip: this model cannot clone it
+        _generate(qtbot, ws)
+        assert "without voice cloning" in v.message.text() and "alba" in v.message.text()
+
+        v.voice_combo.setCurrentIndex(v.voice_combo.findText("Preset: alba"))
+        _generate(qtbot, ws)
+        take = ws.takes.list(voice_id="preset:alba")[0]
+        assert take.status == "complete" and take.recipe.voice_id == "preset:alba"
+        assert len(take.chunk_spans) == 2, take.recipe.chunks  # two sentences, two chunks
+        with qtbot.waitSignal(c.takeStored, timeout=120000) as sig:
+            assert c.regenerate_chunk(take, 1, seed=99), v.message.text()
+        edited = ws.takes.get(sig.args[0])
+        a, _ = ws.takes.load_audio(take)
+        b, _ = ws.takes.load_audio(edited)
+        s0, e0 = take.chunk_spans[0]
+        assert np.array_equal(a[:e0 - 2000], b[:e0 - 2000])  # the first chunk is untouched
+        assert not np.array_equal(a[e0:e0 + 4000], b[e0:e0 + 4000])  # the second one is new
+    finally:
+        ctx.engine_bridge.shutdown()

@@ -65,6 +65,7 @@ class SynthesizeController(QObject, TakeEditsMixin):
         v.random_seed.toggled.connect(lambda on: v.seed.setEnabled(not on))
         self.refresh_voices()
         self.refresh_models()
+        v.model_combo.currentIndexChanged.connect(lambda _: self.refresh_voices())  # presets follow the model
 
     # ---- engine --------------------------------------------------------------------------
     @property
@@ -91,6 +92,9 @@ class SynthesizeController(QObject, TakeEditsMixin):
         combo.addItem("(no reference voice)", None)
         for voice in self.ctx.voices.list():
             combo.addItem(voice.name, voice.id)
+        model = self.view.model_combo.currentData()
+        for name in model_choice.preset_voices(model[1] if model else None):  # Pocket TTS presets
+            combo.addItem(f"Preset: {name}", f"{model_choice.PRESET}{name}")
         i = combo.findData(current) if current is not None else -1
         # First time (or the voice is gone): the first real voice, since cloning is the point.
         first = not getattr(self, "_voices_shown", False)
@@ -124,11 +128,13 @@ class SynthesizeController(QObject, TakeEditsMixin):
             takes=v.best_of_n.value() if v.best_of_n.value() > 1 else v.takes_per_click.value(),
             max_audio_seconds=v.max_seconds.value() or None)
 
-    def voice_spec(self, voice_id, backend: str = "csm") -> ReferenceSpec | None:
+    def voice_spec(self, voice_id, backend: str = "csm", folder: Path | None = None) -> ReferenceSpec | None:
         """The selected voice as engine input; GenerateError when its audio is gone. Pocket TTS needs no
         transcript, and its encoded voice is stored with the voice (reopening it is instant)."""
         if voice_id is None:
             return None
+        if isinstance(voice_id, str) and voice_id.startswith(model_choice.PRESET):
+            return model_choice.preset_spec(voice_id, folder)
         try:
             voice = self.ctx.voices.get(voice_id)
         except KeyError:
@@ -160,7 +166,7 @@ class SynthesizeController(QObject, TakeEditsMixin):
                 raise GenerateError("Pick a model first (install one in Models).")
             model_id, folder, backend = model
             voice_id = self.view.voice_combo.currentData()
-            voice = self.voice_spec(voice_id, backend)
+            voice = self.voice_spec(voice_id, backend, folder)
             jobs = build_jobs(self.view.text_edit.toPlainText(), self.settings(), model_id=model_id,
                               info=self._infos.get(model_id), voice=voice, voice_id=voice_id)
         except GenerateError as e:

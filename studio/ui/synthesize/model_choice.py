@@ -34,3 +34,25 @@ def recommend(view, *, first_time: bool) -> str | None:
     if first_time and installed and combo.currentData() is not None and combo.currentData()[2] != best:
         combo.setCurrentIndex(backends.index(best))
     return best
+
+
+PRESET = "preset:"  # voice ids of a model's preset voices (a recipe's voice_id, e.g. "preset:alba")
+
+
+def preset_voices(folder) -> list[str]:
+    """Names of the preset voices a Pocket TTS folder ships (`languages/<variant>/embeddings/*.safetensors`)."""
+    if folder is None:
+        return []
+    return sorted(p.stem for p in Path(folder).glob("languages/*/embeddings/*.safetensors"))
+
+
+def preset_spec(voice_id: str, folder):
+    """The engine input for a preset voice: its stored state file. GenerateError when it is not there."""
+    from engine.jobs import ReferenceSpec
+    from studio.ui.synthesize.generation import GenerateError
+
+    name = voice_id[len(PRESET):]
+    files = sorted(Path(folder).glob(f"languages/*/embeddings/{name}.safetensors")) if folder else []
+    if not files:
+        raise GenerateError(f"The preset voice “{name}” belongs to another model; pick the model it came with.")
+    return ReferenceSpec(key=voice_id, text="", path=files[0])
