@@ -129,3 +129,34 @@ def test_preset_voices_of_a_model_without_cloning_and_regenerating_a_chunk(qtbot
         assert not np.array_equal(a[e0:e0 + 4000], b[e0:e0 + 4000])  # the second one is new
     finally:
         ctx.engine_bridge.shutdown()
+
+
+def test_best_of_n_with_pocket_tts(qtbot, tiny_pocket_dir):
+    from tests.ui.eval_fakes import FakeScorer, fake_bridge
+
+    scorer = FakeScorer(similarities=[0.61, 0.88, 0.74])
+    ctx = make_ctx()
+    ctx.engine_bridge = fake_bridge(scorer)  # the real engine and Pocket backend, a fake scorer
+    try:
+        ctx.voices.create("Ann", transcript="", consent=True, samples=speechlike(24000, 2.0), sample_rate=24000)
+        ws = SynthesizeWorkspace(ctx)
+        qtbot.addWidget(ws)
+        c, v = ws.controller, ws.view
+        c.extra_models.append(("tiny-pocket", tiny_pocket_dir, "pocket"))
+        c.refresh_models()
+        c.refresh_voices()
+        v.model_combo.setCurrentIndex(v.model_combo.findText("tiny-pocket"))
+        v.text_edit.setPlainText("The quick brown fox.")
+        v.random_seed.setChecked(False)
+        v.seed.setValue(21)
+        v.max_seconds.setValue(0.6)
+        v.best_of_n.setValue(3)
+        with qtbot.waitSignal(ws.scoring.groupRanked, timeout=120000):
+            assert c.generate(), v.message.text()
+        takes = ws.takes.list()
+        assert sorted(t.seed for t in takes) == [21, 22, 23] and all(t.recipe.backend == "pocket" for t in takes)
+        sims = {t.id: ws.scoring.cached(t).similarity for t in takes}
+        assert ws.history.current.id == max(sims, key=sims.get)
+        assert all(ws.takes.load_latents(t) is not None for t in takes)
+    finally:
+        ctx.engine_bridge.shutdown()
