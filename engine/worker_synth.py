@@ -30,14 +30,15 @@ class _Item:
     pause_s: float = 0.0
 
 
-def plan_items(req: Synthesize, split) -> list[_Item]:
-    """Speech chunks and pauses in order. `split(text) -> list[str]` is the backend's chunker."""
+def plan_items(req: Synthesize, split, language: str = "en") -> list[_Item]:
+    """Speech chunks and pauses in order. `split(text) -> list[str]` is the backend's chunker;
+    `language` (the backend's, ISO 639-1) picks the normalization."""
     items: list[_Item] = []
     for part in parse_script(req.text, default_pause_s=req.default_pause_s):
         if isinstance(part, Pause):
             items.append(_Item(None, part.seconds))
             continue
-        text = normalize_for_tts(part.text) if req.normalize_text else part.text
+        text = normalize_for_tts(part.text, language=language) if req.normalize_text else part.text
         if not text:
             continue  # e.g. only emoji: nothing speakable in this part
         items.extend(_Item(chunk) for chunk in split(text) if chunk.strip())
@@ -114,7 +115,7 @@ def run_synthesize(req: Synthesize, ctx: JobContext) -> SynthResult:
     backend = slot.backend
     voice = voice_prompt(ctx, slot, req.voice) if req.voice is not None else None
     ctx.check_cancel()
-    items = plan_items(req, lambda text: backend.split_text(text, voice))
+    items = plan_items(req, lambda text: backend.split_text(text, voice), getattr(backend, "language", "en"))
     speech = [i for i in items if i.text]
     expected_s = sum(len(i.text) for i in speech) / CHARS_PER_SECOND + sum(i.pause_s for i in items)
     sr = int(slot.info.sample_rate)

@@ -96,6 +96,13 @@ class PocketBackend:
         return self._loaded
 
     @property
+    def language(self) -> str:
+        """ISO 639-1 of the loaded variant (the worker normalizes text for it)."""
+        from engine.backends.pocket_load import variant_language
+
+        return variant_language(self._need().folder.variant)
+
+    @property
     def has_cloning(self) -> bool:
         return self._need().has_cloning
 

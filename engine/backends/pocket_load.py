@@ -28,6 +28,15 @@ SPEAKER_PROJ = "flow_lm.speaker_proj_weight"
 CLONING_PAGE = "https://huggingface.co/kyutai/pocket-tts"
 
 
+LANGUAGES = {"english": "en", "french": "fr", "german": "de", "portuguese": "pt", "italian": "it",
+             "spanish": "es", "dutch": "nl"}
+
+
+def variant_language(variant: str) -> str:
+    """"french_24l" -> "fr"; a variant the package does not name (a fine-tune folder) reads as English."""
+    return next((code for name, code in LANGUAGES.items() if variant.startswith(name)), "en")
+
+
 class PocketLoadError(Exception):
     """The folder is not a loadable Pocket TTS model; the message says what is wrong."""
 

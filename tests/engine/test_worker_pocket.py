@@ -173,3 +173,23 @@ def _wait_end(events, job_id, timeout=60.0):
             return hits[0]
         time.sleep(0.02)
     raise AssertionError(f"{job_id} did not end")
+
+
+def test_text_is_normalized_for_the_models_language(engine, folders, tmp_path):
+    """English spelling-out is for English models: a French model keeps "3" and "&" for itself."""
+    import shutil
+
+    worker, _ = engine
+    french = tmp_path / "fr"
+    shutil.copytree(folders["cloning"], french)
+    (french / "languages" / "tiny").rename(french / "languages" / "french_test")
+    text = "J'ai 3 chats & 2 chiens."
+    _load(worker, french, "fr")
+    fr = worker.run_sync(Synthesize(text=text, model_id="fr", params=SamplingParams(seed=1, max_audio_seconds=0.5)),
+                         timeout=60)
+    assert isinstance(fr, Done), getattr(fr, "traceback", fr)
+    assert "3" in " ".join(fr.result.text_chunks) and "three" not in " ".join(fr.result.text_chunks)
+    _load(worker, folders["cloning"], "en")
+    en = worker.run_sync(Synthesize(text="I have 3 cats.", model_id="en",
+                                    params=SamplingParams(seed=1, max_audio_seconds=0.5)), timeout=60)
+    assert "three" in " ".join(en.result.text_chunks).lower()
