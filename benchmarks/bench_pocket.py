@@ -44,7 +44,7 @@ def _clip():
     return test_clip(seconds=5.0)
 
 
-def _child_ours(folder: Path, rounds: int, threads: int) -> dict:
+def _child_ours(folder: Path, rounds: int, threads: int, dtype: str = "auto") -> dict:
     import torch
 
     from engine.backends.base import SamplingParams
@@ -52,7 +52,7 @@ def _child_ours(folder: Path, rounds: int, threads: int) -> dict:
 
     torch.set_num_threads(threads)
     b = PocketBackend()
-    info = b.load(folder, device="cpu")
+    info = b.load(folder, device="cpu", dtype=dtype)
     torch.set_num_threads(threads)
     t = time.perf_counter()
     voice = b.encode_reference(_clip(), 24000, "", "bench")
@@ -132,27 +132,33 @@ def main() -> None:
     p.add_argument("--variants", nargs="+", default=["english", "english_2m_2026-10"])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads on both sides (the package sets 1)")
+    p.add_argument("--int8", action="store_true", help="also ours with dtype int8 (the package's dynamic quantization)")
     p.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
         side, folder, rounds, threads = a.child
-        fn = _child_ours if side == "ours" else _child_package
-        print(json.dumps(fn(Path(folder), int(rounds), int(threads))))
+        args = (Path(folder), int(rounds), int(threads))
+        res = (_child_ours(*args) if side == "ours" else _child_ours(*args, dtype="int8") if side == "ours-int8"
+               else _child_package(*args))
+        print(json.dumps(res))
         return
     print(f"load average before: {os.getloadavg()}; cores: {os.cpu_count()}; torch threads: {a.threads}; text: {TEXT!r}")
-    header = (f"{'variant':<20} {'side':<8} {'params':>7} {'x real time':>11} {'first sound':>11} {'s/frame':>8} "
+    header = (f"{'variant':<20} {'side':<9} {'params':>7} {'x real time':>11} {'first sound':>11} {'s/frame':>8} "
               f"{'frames':>6} {'encode 5 s':>10} {'peak RSS':>8}")
     print(header)
     with tempfile.TemporaryDirectory() as tmp:
-        for variant in a.variants:
+        for i, variant in enumerate(a.variants):
             folder = _write_model(Path(tmp), variant)
             res = {}
             # Alternate which side runs first, so a burst of load from other jobs does not favour one side.
-            for side in (("ours", "package") if len(res) % 2 == 0 else ("package", "ours")):
+            for side in (("ours", "package") if i % 2 == 0 else ("package", "ours")):
                 res[side] = _run_child(side, folder, a.rounds, a.threads)
-            for side in ("ours", "package"):
+            res = {k: res[k] for k in ("ours", "package")}
+            if a.int8:
+                res["ours-int8"] = _run_child("ours-int8", folder, a.rounds, a.threads)
+            for side in res:
                 r = res[side]
-                print(f"{variant:<20} {side:<8} {r['params_m']:6.1f}M {r['x_real_time']:10.2f}x "
+                print(f"{variant:<20} {side:<9} {r['params_m']:6.1f}M {r['x_real_time']:10.2f}x "
                       f"{r['first_sound_ms']:9.0f} ms {r['s_per_frame']:8.4f} {r['frames']:6d} "
                       f"{r['encode_s']:9.2f}s {r['peak_rss_gb']:6.2f} GB")
             print(f"{variant:<20} ours / package speed: {res['ours']['x_real_time'] / res['package']['x_real_time']:.2f}x")

@@ -64,22 +64,34 @@ class PocketBackend:
 
         self.unload()
         dev = pick_device(device)
-        if dtype == "auto":
+        int8 = dtype == "int8"
+        if int8 and dev.type != "cpu":
+            raise ValueError("int8 (dynamic quantization) runs on the CPU only; use fp32/bf16 on a GPU")
+        if dtype == "auto" or int8:
             dt = torch.float32  # 100M parameters: fp32 is fast enough everywhere and the released precision
         elif dtype in _DTYPES:
             dt = _DTYPES[dtype]
             if dt is not torch.float32 and dev.type == "cpu":
                 raise ValueError(f"{dtype} on the CPU is slower than fp32 for Pocket TTS; use fp32 (or auto)")
         else:
-            raise ValueError(f"unknown dtype {dtype!r} (use auto, fp32, bf16 or fp16)")
+            raise ValueError(f"unknown dtype {dtype!r} (use auto, fp32, bf16, fp16 or int8)")
         loaded = load_pocket(Path(model_dir), dev, dt)
+        if int8:  # the package's own recipe: attention and FFN linears int8, flow head and Mimi fp32
+            import warnings
+
+            from pocket_tts.quantization import RECOMMENDED_CONFIG, apply_dynamic_int8
+
+            with warnings.catch_warnings():  # torch.ao's deprecation notice: the package picks torchao when present
+                warnings.simplefilter("ignore")
+                apply_dynamic_int8(loaded.model.flow_lm, RECOMMENDED_CONFIG)
         manifest = _manifest(Path(model_dir))
         cfg = loaded.model.config
         self._loaded = loaded
         self._info = ModelInfo(
             model_id=manifest.get("model_id") or f"pocket-tts/{loaded.folder.variant}", backend=self.name,
             backend_version=BACKEND_VERSION, revision=manifest.get("revision") or "local",
-            weights_sha256=loaded.weights_sha256, device=str(dev), dtype=str(dt).removeprefix("torch."),
+            weights_sha256=loaded.weights_sha256, device=str(dev),
+            dtype="int8-dynamic" if int8 else str(dt).removeprefix("torch."),
             sample_rate=int(cfg.mimi.sample_rate), frame_rate=float(cfg.mimi.frame_rate), n_codebooks=0,
             max_positions=0)
         return self._info

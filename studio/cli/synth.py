@@ -45,8 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--play", action="store_true", help="play audio as it is generated")
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
                    help="auto: CUDA, then Apple MPS, then CPU")
-    p.add_argument("--dtype", choices=("auto", "fp32", "bf16", "fp16", "float32", "bfloat16", "float16"),
-                   default="auto", help="auto: bf16 on CUDA, fp32 on CPU (fp16 can overflow to NaN)")
+    p.add_argument("--dtype", choices=("auto", "fp32", "bf16", "fp16", "float32", "bfloat16", "float16", "int8"),
+                   default="auto", help="auto: bf16 on CUDA (CSM), fp32 elsewhere (fp16 can overflow to NaN); "
+                                        "int8: Pocket TTS on the CPU, dynamic quantization")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for the model (0: torch's default)")
     p.add_argument("--no-normalize", action="store_true", help="pass the text to the model as typed")
     p.add_argument("-v", "--verbose", action="store_true", help="log engine details to stderr")

@@ -152,3 +152,20 @@ def test_importing_the_package_leaves_torch_threads_alone():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "2"
+
+
+def test_int8_on_the_cpu_generates_close_to_fp32(tmp_path):
+    """The package's dynamic int8 recipe (attention and FFN linears) as dtype "int8": finite audio whose
+    latents stay near the fp32 ones at temperature 0."""
+    from engine.backends.pocket import PocketBackend
+
+    folder = build_pocket(tmp_path / "m", "tiny")
+    out = {}
+    for dtype in ("fp32", "int8"):
+        b = PocketBackend()
+        info = b.load(folder, device="cpu", dtype=dtype)
+        voice = b.encode_reference(test_clip(), 24000, "", "k")
+        out[info.dtype] = ours(b, voice, TEXT, 1, 0.0, {"eos_threshold": NO_EOS, "trim_silence": False}, seconds=1.0)
+    (lat32, audio32, _), (lat8, audio8, _) = out["float32"], out["int8-dynamic"]
+    assert lat8.shape == lat32.shape and np.isfinite(audio8).all()
+    assert 0 < np.abs(lat8 - lat32).max() < 0.5 * np.abs(lat32).max()
