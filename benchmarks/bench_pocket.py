@@ -72,7 +72,7 @@ def _child_ours(folder: Path, rounds: int, threads: int, dtype: str = "auto") ->
         total = time.perf_counter() - t0
         if r:  # round 0 warms up
             runs.append((total, first, n_samples / info.sample_rate, frames))
-    return _summary(runs, encode_s, sum(p.numel() for p in b._need().model.parameters()))
+    return _summary(runs, encode_s, b._need().n_parameters)  # counted before int8 quantization
 
 
 def _child_package(folder: Path, rounds: int, threads: int) -> dict:
