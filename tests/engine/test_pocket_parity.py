@@ -169,3 +169,33 @@ def test_int8_on_the_cpu_generates_close_to_fp32(tmp_path):
     (lat32, audio32, _), (lat8, audio8, _) = out["float32"], out["int8-dynamic"]
     assert lat8.shape == lat32.shape and np.isfinite(audio8).all()
     assert 0 < np.abs(lat8 - lat32).max() < 0.5 * np.abs(lat32).max()
+
+
+def test_guards_stop_a_silent_tail_and_a_take_that_never_ends(tiny, monkeypatch):
+    """No EOS: the take stops at the package's frame budget ("max_frames"). Silence from some frame on:
+    it stops there ("silence_tail") and keeps only a short decay, not the silence."""
+    from engine.backends import pocket_generate
+    from engine.backends.pocket_generate import frame_budget
+
+    voice = tiny.encode_reference(test_clip(), 24000, "", "k")
+    params = SamplingParams(temperature=0.3, seed=2, options={"eos_threshold": NO_EOS})
+    steps = list(tiny.synthesize(TEXT, voice, params))
+    n_tokens = tiny._need().model.flow_lm.conditioner.prepare(tiny._prepare(TEXT)[0]).shape[1]
+    assert steps[-1].stop_reason == "max_frames" and steps[-1].done
+    assert sum(s.latent is not None for s in steps) == frame_budget(n_tokens, 12.5)
+
+    real_decode = pocket_generate.LatentDecoder.decode
+    calls = {"n": 0}
+
+    def silent_after_a_while(self, latents):
+        calls["n"] += 1
+        wav = real_decode(self, latents)
+        return wav * 0 if calls["n"] > 3 else wav  # frame 0, then two groups of 5 frames of sound
+
+    monkeypatch.setattr(pocket_generate.LatentDecoder, "decode", silent_after_a_while)
+    steps = list(tiny.synthesize(TEXT, voice, params, stream_frames=5))
+    audio = np.concatenate([s.audio for s in steps if s.audio is not None])
+    assert steps[-1].stop_reason == "silence_tail"
+    assert sum(s.latent is not None for s in steps) < frame_budget(n_tokens, 12.5)
+    sound = 11 * 1920
+    assert sound <= len(audio) <= sound + int(0.15 * 24000) + 1920
