@@ -37,6 +37,10 @@ def test_pocket_takes_heat_map_stored_voice_rerender_and_compare_with_csm(qtbot,
         c.refresh_models()
         assert "Pocket TTS" in v.recommendation.text()  # this machine has no GPU
         v.model_combo.setCurrentIndex(v.model_combo.findText("tiny-pocket"))
+        # Pocket's knobs replace top-k/top-p, and its recommended temperature replaces CSM's.
+        assert v.temperature.value() == pytest.approx(0.3) and not v.top_k.isEnabled()
+        assert v.settings_form.isRowVisible(v.pocket_box)
+        v.flow_steps.setValue(2)
         v.device_combo.setCurrentIndex(v.device_combo.findData("cpu"))
         v.text_edit.setPlainText("The quick brown fox.")
         v.random_seed.setChecked(False)
@@ -48,6 +52,7 @@ def test_pocket_takes_heat_map_stored_voice_rerender_and_compare_with_csm(qtbot,
         assert [t.status for t in takes] == ["complete"] * 2, v.message.text()  # no transcript needed
         r = takes[0].recipe
         assert (r.backend, r.device, r.dtype) == ("pocket", "cpu", "float32") and len(r.weights_sha256) == 64
+        assert r.options == {"decode_steps": 2} and r.temperature == pytest.approx(0.3)
         latents = ws.takes.load_latents(takes[0])
         assert latents.dtype == np.float32 and latents.shape[0] == 16 and 0 < latents.shape[1] <= 10
         assert ws.takes.load_codes(takes[0]) is None
@@ -72,6 +77,8 @@ def test_pocket_takes_heat_map_stored_voice_rerender_and_compare_with_csm(qtbot,
         c.extra_models.append(("tiny-csm", cached_tiny_csm(), "csm"))
         c.refresh_models()
         v.model_combo.setCurrentIndex(v.model_combo.findText("tiny-csm"))
+        assert v.temperature.value() == pytest.approx(0.9) and v.top_k.isEnabled()
+        assert not v.settings_form.isRowVisible(v.pocket_box)
         v.takes_per_click.setValue(1)
         v.max_seconds.setValue(0.4)
         _generate(qtbot, ws)

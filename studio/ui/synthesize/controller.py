@@ -65,7 +65,9 @@ class SynthesizeController(QObject, TakeEditsMixin):
         v.random_seed.toggled.connect(lambda on: v.seed.setEnabled(not on))
         self.refresh_voices()
         self.refresh_models()
-        v.model_combo.currentIndexChanged.connect(lambda _: self.refresh_voices())  # presets follow the model
+        v.model_combo.currentIndexChanged.connect(lambda _: self._model_changed())  # presets and knobs follow it
+        self._backend = None
+        self._model_changed()
 
     # ---- engine --------------------------------------------------------------------------
     @property
@@ -119,14 +121,23 @@ class SynthesizeController(QObject, TakeEditsMixin):
             self._say("No model is installed yet: open Models to download one or import a local folder.")
         model_choice.recommend(self.view, first_time=current is None)
 
+    def _model_changed(self) -> None:
+        model = self.view.model_combo.currentData()
+        backend = model[2] if model else None
+        model_choice.apply_backend(self.view, backend, self._backend)
+        self._backend = backend
+        self.refresh_voices()
+
     def settings(self) -> GenerateSettings:
         v = self.view
+        model = v.model_combo.currentData()
         return GenerateSettings(
             temperature=v.temperature.value(), top_k=v.top_k.value(), top_p=v.top_p.value(),
             seed=None if v.random_seed.isChecked() else v.seed.value(),
             # Best of N (> 1) makes N candidates for one take, instead of "takes per click".
             takes=v.best_of_n.value() if v.best_of_n.value() > 1 else v.takes_per_click.value(),
-            max_audio_seconds=v.max_seconds.value() or None)
+            max_audio_seconds=v.max_seconds.value() or None,
+            options=model_choice.options(v, model[2] if model else None))
 
     def voice_spec(self, voice_id, backend: str = "csm", folder: Path | None = None) -> ReferenceSpec | None:
         """The selected voice as engine input; GenerateError when its audio is gone. Pocket TTS needs no

@@ -56,3 +56,33 @@ def preset_spec(voice_id: str, folder):
     if not files:
         raise GenerateError(f"The preset voice “{name}” belongs to another model; pick the model it came with.")
     return ReferenceSpec(key=voice_id, text="", path=files[0])
+
+
+DEFAULT_TEMPERATURE = {"csm": 0.9, "pocket": 0.3}  # each model's recommended value
+
+
+def apply_backend(view, backend: str | None, previous: str | None) -> None:
+    """Show the knobs the chosen engine has: top-k/top-p for token models, EOS/steps/clamp for Pocket TTS.
+    A temperature still at the previous engine's default moves to this one's."""
+    pocket = backend == "pocket"
+    view.settings_form.setRowVisible(view.pocket_box, pocket)
+    for w in (view.top_k, view.top_p):
+        w.setEnabled(not pocket)
+        w.setToolTip("Pocket TTS samples continuous latents: top-k/top-p do not apply" if pocket else "")
+    old, new = DEFAULT_TEMPERATURE.get(previous or ""), DEFAULT_TEMPERATURE.get(backend or "")
+    if new is not None and (old is None or abs(view.temperature.value() - old) < 1e-9):
+        view.temperature.setValue(new)
+
+
+def options(view, backend: str | None) -> dict:
+    """Backend options from the view; a knob at its default is left out (the recipe stays minimal)."""
+    if backend != "pocket":
+        return {}
+    out = {}
+    if view.eos_threshold.value() > view.eos_threshold.minimum():
+        out["eos_threshold"] = round(view.eos_threshold.value(), 3)
+    if view.flow_steps.value() != 1:
+        out["decode_steps"] = int(view.flow_steps.value())
+    if view.noise_clamp.value() > 0:
+        out["noise_clamp"] = round(view.noise_clamp.value(), 3)
+    return out

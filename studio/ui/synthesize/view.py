@@ -74,9 +74,26 @@ class SynthesizeView(QWidget):
         self.stream_frames = _spin(1, 25, 5)
         self.stream_frames.setToolTip("Frames per streamed audio chunk (CSM: 5 frames = 0.4 s). "
                                       "Smaller starts playback sooner; larger is a little faster overall.")
+        # Pocket TTS's own knobs (shown while a Pocket model is chosen; defaults are left out of recipes).
+        self.pocket_box = QWidget()
+        prow = QHBoxLayout(self.pocket_box)
+        prow.setContentsMargins(0, 0, 0, 0)
+        self.eos_threshold = _spin(-10.0, 10.0, -10.0, 0.5, 1)
+        self.eos_threshold.setSpecialValueText("model default")
+        self.eos_threshold.setToolTip("End of speech when the EOS logit passes this (higher: speaks longer)")
+        self.flow_steps = _spin(1, 16, 1)
+        self.flow_steps.setToolTip("Flow decoding steps per frame (1 is what the model was trained for)")
+        self.noise_clamp = _spin(0.0, 10.0, 0.0, 0.5, 1)
+        self.noise_clamp.setSpecialValueText("off")
+        self.noise_clamp.setToolTip("Truncate the sampling noise to ±this (off: plain Gaussian)")
+        for label, w in (("EOS", self.eos_threshold), ("steps", self.flow_steps), ("clamp", self.noise_clamp)):
+            prow.addWidget(QLabel(label))
+            prow.addWidget(w, 1)
+        self.settings_form = form
         form.addRow("Temperature", self.temperature)
         form.addRow("Top-k", self.top_k)
         form.addRow("Top-p", self.top_p)
+        form.addRow("Pocket TTS", self.pocket_box)
         form.addRow("Seed", seed_row)
         form.addRow("Takes per click", self.takes_per_click)
         form.addRow("Max duration (s)", self.max_seconds)
