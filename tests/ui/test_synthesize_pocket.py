@@ -63,7 +63,8 @@ def test_pocket_takes_heat_map_stored_voice_rerender_and_compare_with_csm(qtbot,
         assert v.tokens.latent and v.tokens.codes.shape == ws.takes.load_latents(takes[-1]).shape
         assert v.tokens.getPlotItem().getAxis("left").labelText == "latent dim"
         assert not v.hear_codebooks_button.isEnabled()  # no codebooks in a continuous model
-        assert "(cpu, float32)" in v.take_info.text()
+        assert "(cpu, float32)" in v.take_info.text() and "decode_steps=2" in v.take_info.text()
+        assert "k=50" not in v.take_info.text()
         with qtbot.waitSignal(c.rerenderChecked, timeout=120000) as sig:
             assert c.rerender(takes[-1]), v.message.text()
         assert sig.args[1] is True, v.message.text()
