@@ -56,7 +56,7 @@ def test_pocket_takes_heat_map_stored_voice_rerender_and_compare_with_csm(qtbot,
         latents = ws.takes.load_latents(takes[0])
         assert latents.dtype == np.float32 and latents.shape[0] == 16 and 0 < latents.shape[1] <= 10
         assert ws.takes.load_codes(takes[0]) is None
-        stored = list((ctx.paths.voices / f"voice{voice.id}" / "states").glob("*.safetensors"))
+        stored = list((ctx.paths.voices / str(voice.id) / "states").glob("*.safetensors"))
         assert len(stored) == 1  # encoded once, kept with the voice
 
         ws.history.select(takes[-1].id)

@@ -16,7 +16,7 @@ def transcript_optional(backend: str) -> bool:
 
 def voice_state_dir(ctx, voice_id) -> Path:
     """The voice's folder in the library: encoded voice states live there, one per model weights."""
-    return Path(ctx.paths.voices) / f"voice{voice_id}" / "states"
+    return Path(ctx.paths.voices) / str(voice_id) / "states"  # VoiceStore._voice_dir: purged with the voice
 
 
 def recommend(view, *, first_time: bool) -> str | None:
