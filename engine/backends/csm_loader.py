@@ -32,12 +32,11 @@ _DTYPES = {"fp32": torch.float32, "float32": torch.float32, "bf16": torch.bfloat
 
 
 def resolve_device_dtype(device: str = "auto", dtype: str = "auto") -> tuple[torch.device, torch.dtype]:
-    """CUDA -> bf16, CPU -> fp32 unless asked otherwise; fp16 only when asked (it can overflow)."""
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for but no CUDA GPU is available")
+    """auto device = CUDA, then Apple MPS, then CPU (engine/backends/devices.py); CUDA -> bf16, elsewhere
+    fp32 unless asked otherwise; fp16 only when asked (it can overflow)."""
+    from engine.backends.devices import pick_device
+
+    dev = pick_device(device)
     if dtype == "auto":
         return dev, torch.bfloat16 if dev.type == "cuda" else torch.float32
     if dtype not in _DTYPES:

@@ -227,15 +227,34 @@ ASR_MODELS: tuple[CatalogEntry, ...] = (
     _whisper("Systran/faster-whisper-large-v3", "large-v3", 3_090_835_702, "slowest",
              "an NVIDIA GPU (about 4 GB of GPU memory in int8)", english=False, v3=True),
 )
-TTS_MODELS: tuple[CatalogEntry, ...] = (CSM_1B,)
-CATALOG: tuple[CatalogEntry, ...] = (*TTS_MODELS, *ASR_MODELS)
+
+
+def all_entries() -> tuple[CatalogEntry, ...]:
+    """CSM-1B, the Pocket TTS variants (engine/hub/catalog_pocket.py, which subclasses CatalogEntry:
+    imported on first use, so either module can be imported first), then the Whispers."""
+    return (*_tts_models(), *ASR_MODELS)
+
+
+def _tts_models() -> tuple[CatalogEntry, ...]:
+    from engine.hub.catalog_pocket import POCKET_ENTRIES
+
+    return (CSM_1B, *POCKET_ENTRIES)
+
+
+def __getattr__(name: str):
+    # `from engine.hub.catalog import CATALOG / TTS_MODELS` keeps working (built on first use)
+    if name == "CATALOG":
+        return all_entries()
+    if name == "TTS_MODELS":
+        return _tts_models()
+    raise AttributeError(name)
 
 
 def get_entry(model_id: str) -> CatalogEntry:
-    for e in CATALOG:
+    for e in all_entries():
         if e.model_id == model_id:
             return e
-    raise KeyError(f"unknown model {model_id!r}; known: {', '.join(e.model_id for e in CATALOG)}")
+    raise KeyError(f"unknown model {model_id!r}; known: {', '.join(e.model_id for e in all_entries())}")
 
 
 def missing_files(entry: CatalogEntry, folder: Path) -> list[str]:

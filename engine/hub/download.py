@@ -104,6 +104,8 @@ class RemoteFile:
     path: str
     size: int
     sha256: str | None  # LFS files only; small git files have a SHA-1 blob id instead
+    repo: str | None = None  # None: the entry's own repo (entries whose files span repos name it)
+    revision: str | None = None
 
 
 def offline_message(entry: CatalogEntry, dest: Path, reason: str = "") -> str:
@@ -143,21 +145,42 @@ def plan_download(entry: CatalogEntry, *, token: str | None = None, endpoint: st
     if not ok:
         raise OfflineError(offline_message(entry, dest or Path("the models folder"), why))
     api = HfApi(endpoint=endpoint)
-    try:
-        tree = list(api.list_repo_tree(entry.model_id, recursive=True, revision=entry.revision,
-                                       token=token or False))
-    except GatedRepoError:
-        raise GatedError(f"{entry.name} is gated: sign in at {entry.homepage}, accept its terms, then "
-                         "paste an access token (Settings → Access Tokens, read) in the token field.") from None
-    except RepositoryNotFoundError:
-        if not token and entry.gated:
-            raise GatedError(f"{entry.name} needs an access token: paste one in the token field "
-                             f"(and accept the terms at {entry.homepage}).") from None
-        raise DownloadError(f"the repository {entry.model_id} was not found (or the token cannot see it)") from None
-    except HfHubHTTPError as e:
-        raise DownloadError(f"the Hub refused the request: {e}") from None
-    except Exception as e:  # connection refused, DNS failure, timeout, HF_HUB_OFFLINE
-        raise OfflineError(offline_message(entry, dest or Path("the models folder"), type(e).__name__)) from None
+
+    def listing(repo: str, revision: str) -> list:
+        try:
+            return list(api.list_repo_tree(repo, recursive=True, revision=revision, token=token or False))
+        except GatedRepoError:
+            raise GatedError(f"{entry.name} is gated: sign in at {entry.homepage}, accept its terms, then paste "
+                             "an access token (Settings → Access Tokens, read) in the token field.") from None
+        except RepositoryNotFoundError:
+            if not token and entry.gated:
+                raise GatedError(f"{entry.name} needs an access token: paste one in the token field "
+                                 f"(and accept the terms at {entry.homepage}).") from None
+            raise DownloadError(f"the repository {repo} was not found (or the token cannot see it)") from None
+        except HfHubHTTPError as e:
+            raise DownloadError(f"the Hub refused the request: {e}") from None
+        except Exception as e:  # connection refused, DNS failure, timeout, HF_HUB_OFFLINE
+            raise OfflineError(offline_message(entry, dest or Path("the models folder"), type(e).__name__)) from None
+
+    sources = getattr(entry, "sources", None)
+    if sources:  # files from several repos (Pocket TTS: gated weights, public tokenizer): catalog_pocket
+        from engine.hub.catalog_pocket import plan_files
+
+        trees = {}
+        for repo, revision in dict.fromkeys((s.repo, s.revision) for s in sources):
+            trees[(repo, revision)] = {f.path: f for f in listing(repo, revision)
+                                       if getattr(f, "size", None) is not None}
+        out = []
+        for s in sources:
+            files = trees[(s.repo, s.revision)]
+            for hf in plan_files(entry, {s.repo: list(files)}):
+                if hf.path in {o.path for o in out} or not fnmatch.fnmatch(hf.path, s.path):
+                    continue
+                f = files[hf.path]
+                out.append(RemoteFile(f.path, int(f.size), getattr(getattr(f, "lfs", None), "sha256", None),
+                                      repo=s.repo, revision=s.revision))
+        return out
+    tree = listing(entry.model_id, entry.revision)
     tree = [f for f in tree if getattr(f, "size", None) is not None]  # files only, not folders
     plan = plan_files(entry, {f.path: int(f.size) for f in tree}, hub=True)
     if plan.layout is None or plan.missing:
@@ -206,7 +229,7 @@ def download_model(entry: CatalogEntry, dest: Path, *, token: str | None = None,
             part.unlink()
             have = 0
         done += have
-        url = hf_hub_url(entry.model_id, rf.path, revision=entry.revision,
+        url = hf_hub_url(rf.repo or entry.model_id, rf.path, revision=rf.revision or entry.revision,
                          endpoint=endpoint or constants.ENDPOINT)
         req_headers = dict(headers)
         if have:
