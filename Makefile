@@ -9,22 +9,28 @@ PIP    := $(PY) -m pip
 # A machine with an NVIDIA driver gets the normal (CUDA) torch wheel; one without gets the pinned
 # CPU build, which this project's machines carry on local disk.
 TORCH_SPEC ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo "torch>=2.4" || echo "torch==2.13.0")
-# Packages whose declared requirements would pull in conflicting or needless wheels
-# (onnxruntime CPU over onnxruntime-gpu, librosa/webrtcvad for resemblyzer): installed without deps.
-NODEPS := "faster-whisper>=1.1,<1.3" "resemblyzer>=0.1.4" "speechmos>=0.0.1" "silero-vad>=5.1"
-NODEPS_RUNTIME := "av>=12"
+# resemblyzer's declared requirements (librosa, webrtcvad: a C build) are needless: Mynah only
+# reads its GE2E weights file (engine/eval/similarity.py), so it is installed without deps.
+# Everything else evaluation needs is in pyproject.toml: `pip install .` alone gives WER and DNSMOS.
+NODEPS := "resemblyzer>=0.1.4"
 SYS_PKGS := libportaudio2 pulseaudio pulseaudio-utils libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3
+# What Qt's xcb (X11) plugin links beyond a minimal desktop (the list is read from the plugin by
+# studio/ui/platform_check.py, which also names the packages for Fedora and Arch when one is missing).
+GUI_SYS_PKGS := libportaudio2 libegl1 libgl1 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 \
+  libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
+  libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: run install dev test system-deps audio-server screenshots bench clean
+.PHONY: run install dev test system-deps gui-deps audio-server screenshots bench check-pip-install clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: $(PY) pyproject.toml Makefile
 	$(PIP) install -q "$(TORCH_SPEC)"
+	@# Older venvs carry onnxruntime-gpu; it shares the onnxruntime package folder with the CPU wheel.
+	$(PIP) uninstall -y -q onnxruntime-gpu 2>/dev/null || true
 	$(PIP) install -q -e .
-	$(PIP) install -q $(NODEPS_RUNTIME)
 	$(PIP) install -q --no-deps $(NODEPS)
 	touch $@
 
@@ -36,8 +42,18 @@ install: $(VENV)/.installed
 
 dev: $(VENV)/.dev-installed
 
-run: install
+run: install gui-deps
 	$(BIN)/mynah
+
+# As root with apt: install what the window needs. Otherwise the app itself checks before Qt starts
+# and names the packages to install (or uses Wayland where it can).
+gui-deps:
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  missing=""; for p in $(GUI_SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then echo "installing what Mynah's window needs:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "could not install:$$missing (Mynah will say what is missing)"; fi; \
+	fi
 
 system-deps:
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
@@ -60,6 +76,10 @@ audio-server: system-deps
 
 test: dev audio-server
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+# `pip install .` alone (fresh venv, torch pre-installed) gives working evaluation: minutes.
+check-pip-install: dev
+	MYNAH_PIP_INSTALL_CHECK=1 $(PY) -m pytest tests/test_pip_install.py -q -rs
 
 screenshots: dev
 	QT_QPA_PLATFORM=offscreen $(PY) -m studio.ui.screenshots docs/screenshots

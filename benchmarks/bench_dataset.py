@@ -24,8 +24,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-SPEECH = Path(os.environ.get("MYNAH_SHARED", REPO.parent / "shared")) / "testdata" / "speech"
-LONG = SPEECH / "ljspeech_lj_LJ001-0001_to_0032_long.wav"
+SPEECH = REPO / "tests" / "data" / "speech"
+LONG = SPEECH / "ljspeech_lj_LJ001-0001_to_0032_long.flac"
 
 
 def bench_segment(use_asr: bool, beam: int) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-SPEECH = Path(os.environ.get("MYNAH_SHARED", REPO.parent / "shared")) / "testdata" / "speech"
+SPEECH = REPO / "tests" / "data" / "speech"
 
 
 def _take(seconds: float) -> tuple[np.ndarray, int, str, np.ndarray, int]:

@@ -1,6 +1,6 @@
 """Time from Synthesize submit to the first AudioChunk event, through the real engine worker.
 
-A 10-word sentence, a 10 s reference clip (from the shared speech test data, or a synthetic voice-like
+A 10-word sentence, a 10 s reference clip (from the repository's speech test data, or a synthetic voice-like
 signal where that is absent), a CSM checkpoint with random weights:
   default   tiny random CSM (tests/engine/tiny_csm.py), the real on-disk layout: measures the
             worker + recipe + codec streaming overhead;
@@ -32,7 +32,7 @@ from engine.jobs import (AudioChunk, Done, EncodeReference, LoadModel, Reference
 from engine.worker import EngineWorker  # noqa: E402
 
 SENTENCE = "The quick brown fox jumps over the lazy dog today."  # 10 words
-SPEECH = REPO.parent / "shared" / "testdata" / "speech"
+SPEECH = REPO / "tests" / "data" / "speech"
 
 
 def reference_clip(seconds: float = 10.0) -> tuple[np.ndarray, int, str]:

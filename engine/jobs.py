@@ -55,7 +55,10 @@ class ReferenceSpec:
     text: str
     audio: np.ndarray | None = None  # float32 mono [T]
     sample_rate: int | None = None
-    path: Path | None = None
+    path: Path | None = None  # an audio file, or a stored voice state (.safetensors: e.g. a preset voice)
+    # Where the encoded voice is stored (the voice's folder in the library), for backends that can save
+    # it (Pocket TTS): reopening the voice then loads it instead of encoding the clip again.
+    state_dir: Path | None = None
 
 
 @dataclass(kw_only=True)
@@ -163,6 +166,15 @@ class CodeFrame(Event):
 
 
 @dataclass(kw_only=True)
+class LatentFrame(Event):
+    """A continuous-latent model's frame (Pocket TTS), for the take's heat map."""
+
+    frame_index: int  # index within the whole take
+    latent: np.ndarray  # float32 [latent_dim], a copy
+    text_chunk_index: int = 0
+
+
+@dataclass(kw_only=True)
 class SynthResult:
     audio: np.ndarray  # float32 mono [T], the whole take
     sample_rate: int
@@ -173,6 +185,7 @@ class SynthResult:
     params: SamplingParams
     seconds_to_first_audio: float | None
     seconds_total: float
+    latents: np.ndarray | None = None  # float32 [latent_dim, n_frames] (continuous-latent models)
 
     @property
     def duration_s(self) -> float:
@@ -222,6 +235,6 @@ TERMINAL_EVENTS = (Done, Failed, Cancelled)
 
 __all__ = [
     "Request", "ReferenceSpec", "LoadModel", "EncodeReference", "Synthesize", "DecodeCodes", "Evaluate",
-    "Cancel", "Unload", "Event", "Progress", "AudioChunk", "CodeFrame", "SynthResult", "DecodedAudio", "Done", "Failed",
+    "Cancel", "Unload", "Event", "Progress", "AudioChunk", "CodeFrame", "LatentFrame", "SynthResult", "DecodedAudio", "Done", "Failed",
     "Cancelled", "EngineState", "TERMINAL_EVENTS", "new_job_id",
 ]

@@ -135,12 +135,43 @@ def read_reference(spec: ReferenceSpec) -> tuple[np.ndarray, int]:
         raise JobError(f"Cannot read the voice file {path.name}: {exc}") from exc
 
 
+def stored_voice_path(spec: ReferenceSpec, info: ModelInfo) -> Path | None:
+    """Where this voice's encoded state for this model's weights lives (None: not stored)."""
+    if spec.state_dir is None:
+        return None
+    import hashlib
+    import re
+
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{info.backend}-{info.model_id}")[:80]
+    key = hashlib.sha256(f"{spec.key}|{info.weights_sha256}".encode()).hexdigest()[:16]
+    return Path(spec.state_dir) / f"{safe}-{key}.safetensors"
+
+
 def voice_prompt(ctx: JobContext, slot: ModelSlot, spec: ReferenceSpec) -> VoicePrompt:
-    """The encoded reference for this model, from the cache or encoded now (then cached)."""
+    """The encoded reference for this model: from the memory cache, from the voice's stored state
+    (backends that can save one), or encoded now (then cached, and stored)."""
     cache_key = (slot.model_id, spec.key)
     cached = ctx.voices.get(cache_key)
     if cached is not None:
         return cached
+    load_voice = getattr(slot.backend, "load_voice", None)
+    if spec.path is not None and Path(spec.path).suffix == ".safetensors":
+        if load_voice is None:
+            raise JobError(f"{slot.model_id} cannot use a stored voice state ({Path(spec.path).name}); "
+                           "give it an audio clip")
+        if not Path(spec.path).is_file():
+            raise JobError(f"Voice file not found: {spec.path}")
+        prompt = load_voice(Path(spec.path), spec.key, spec.text)
+        ctx.voices[cache_key] = prompt
+        return prompt
+    stored = stored_voice_path(spec, slot.info) if load_voice is not None else None
+    if stored is not None and stored.is_file():
+        try:
+            prompt = load_voice(stored, spec.key, spec.text)
+            ctx.voices[cache_key] = prompt
+            return prompt
+        except Exception:  # a damaged or foreign file: encode again (and overwrite it)
+            log.warning("stored voice %s could not be read; encoding the clip again", stored, exc_info=True)
     audio, sr = read_reference(spec)
     if audio.size == 0:
         raise JobError(f"The voice clip {spec.key!r} is empty")
@@ -149,6 +180,11 @@ def voice_prompt(ctx: JobContext, slot: ModelSlot, spec: ReferenceSpec) -> Voice
     ctx.emit(Progress(job_id=ctx.job_id, fraction=None, message="Encoding the reference voice"))
     prompt = slot.backend.encode_reference(audio, sr, spec.text, spec.key)
     ctx.voices[cache_key] = prompt
+    if stored is not None:
+        try:
+            slot.backend.save_voice(prompt, stored)
+        except OSError:  # a read-only library still generates; it only encodes again next time
+            log.warning("could not store the encoded voice at %s", stored, exc_info=True)
     return prompt
 
 

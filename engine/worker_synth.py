@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.jobs import AudioChunk, CodeFrame, Progress, SynthResult, Synthesize
+from engine.jobs import AudioChunk, CodeFrame, LatentFrame, Progress, SynthResult, Synthesize
 from engine.text.normalize import normalize_for_tts
 from engine.text.script import Pause, parse_script
 from engine.worker_jobs import JobContext, JobError, model_for, voice_prompt
@@ -30,14 +30,15 @@ class _Item:
     pause_s: float = 0.0
 
 
-def plan_items(req: Synthesize, split) -> list[_Item]:
-    """Speech chunks and pauses in order. `split(text) -> list[str]` is the backend's chunker."""
+def plan_items(req: Synthesize, split, language: str = "en") -> list[_Item]:
+    """Speech chunks and pauses in order. `split(text) -> list[str]` is the backend's chunker;
+    `language` (the backend's, ISO 639-1) picks the normalization."""
     items: list[_Item] = []
     for part in parse_script(req.text, default_pause_s=req.default_pause_s):
         if isinstance(part, Pause):
             items.append(_Item(None, part.seconds))
             continue
-        text = normalize_for_tts(part.text) if req.normalize_text else part.text
+        text = normalize_for_tts(part.text, language=language) if req.normalize_text else part.text
         if not text:
             continue  # e.g. only emoji: nothing speakable in this part
         items.extend(_Item(chunk) for chunk in split(text) if chunk.strip())
@@ -56,6 +57,7 @@ class _Take:
         self.joiner = joiner
         self.audio: list[np.ndarray] = []
         self.codes: list[np.ndarray] = []  # each int [n_codebooks]
+        self.latents: list[np.ndarray] = []  # each float32 [latent_dim] (continuous-latent models)
         self.n_samples = 0
         self.first_audio_at: float | None = None
 
@@ -98,6 +100,12 @@ class _Take:
                                 text_chunk_index=chunk_index))
         self.codes.append(frame)
 
+    def add_latent(self, latent: np.ndarray, chunk_index: int) -> None:
+        frame = np.array(latent, dtype=np.float32, copy=True).reshape(-1)  # [latent_dim]
+        self.ctx.emit(LatentFrame(job_id=self.ctx.job_id, frame_index=len(self.latents), latent=frame,
+                                  text_chunk_index=chunk_index))
+        self.latents.append(frame)
+
 
 def run_synthesize(req: Synthesize, ctx: JobContext) -> SynthResult:
     started = time.perf_counter()
@@ -107,7 +115,7 @@ def run_synthesize(req: Synthesize, ctx: JobContext) -> SynthResult:
     backend = slot.backend
     voice = voice_prompt(ctx, slot, req.voice) if req.voice is not None else None
     ctx.check_cancel()
-    items = plan_items(req, lambda text: backend.split_text(text, voice))
+    items = plan_items(req, lambda text: backend.split_text(text, voice), getattr(backend, "language", "en"))
     speech = [i for i in items if i.text]
     expected_s = sum(len(i.text) for i in speech) / CHARS_PER_SECOND + sum(i.pause_s for i in items)
     sr = int(slot.info.sample_rate)
@@ -129,10 +137,12 @@ def run_synthesize(req: Synthesize, ctx: JobContext) -> SynthResult:
         raise JobError("The model produced no audio")
     audio = np.concatenate(take.audio) if take.audio else np.zeros(0, np.float32)  # [T]
     codes = np.stack(take.codes, axis=1) if take.codes else None  # [n_codebooks, n_frames]
+    latents = np.stack(take.latents, axis=1) if take.latents else None  # [latent_dim, n_frames]
     first = None if take.first_audio_at is None else take.first_audio_at - ctx.submitted_at
     return SynthResult(audio=audio, sample_rate=sr, codes=codes, text_chunks=[i.text for i in speech],
                        stop_reasons=stop_reasons, model_id=slot.model_id, params=req.params,
-                       seconds_to_first_audio=first, seconds_total=time.perf_counter() - started)
+                       seconds_to_first_audio=first, seconds_total=time.perf_counter() - started,
+                       latents=latents)
 
 
 def _generate_chunk(ctx: JobContext, backend, text: str, voice, req: Synthesize, take: _Take,
@@ -144,6 +154,8 @@ def _generate_chunk(ctx: JobContext, backend, text: str, voice, req: Synthesize,
             ctx.check_cancel()  # between frames: the cancel point the user feels
             if step.codes is not None:
                 take.add_codes(step.codes, chunk_index)
+            if step.latent is not None:
+                take.add_latent(step.latent, chunk_index)
             if step.audio is not None:
                 take.speech(step.audio, chunk_index)
             if step.done:

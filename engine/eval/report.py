@@ -17,10 +17,11 @@ from typing import Callable
 
 import numpy as np
 
+from engine.audio.formats import IMPORT_SUFFIXES
 from engine.eval.best_of_n import RankWeights, metric_components
 from engine.eval.scorer import Scorer
 
-AUDIO_EXTS = {".wav", ".flac", ".ogg", ".mp3", ".opus", ".aiff", ".aif"}
+AUDIO_EXTS = set(IMPORT_SUFFIXES)  # takes from any tool: WAV/FLAC/... and M4A, MP4, WebM, WMA, AMR
 CSV_FIELDS = ["system", "prompt_id", "file", "duration_s", "wer", "cer", "similarity", "dnsmos_ovr",
               "dnsmos_sig", "dnsmos_bak", "dnsmos_p808", "combined", "peak_dbfs", "lufs", "clipped_fraction",
               "silence_ratio", "words_per_minute", "text", "hypothesis", "asr", "qc_issues", "not_scorable",

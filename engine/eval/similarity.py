@@ -44,6 +44,11 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
 
 
+RESEMBLYZER_MISSING = ("speaker similarity needs the GE2E weights that the resemblyzer package ships "
+                       "(resemblyzer/pretrained.pt), and it is not installed. Install it without its "
+                       "needless librosa/webrtcvad requirements: pip install --no-deps resemblyzer")
+
+
 def resemblyzer_weights_path() -> Path | None:
     spec = importlib.util.find_spec("resemblyzer")  # finds the folder without running its __init__
     if spec is None or not spec.submodule_search_locations:
@@ -118,8 +123,7 @@ class Ge2eEncoder:
 
         weights = weights or resemblyzer_weights_path()
         if weights is None or not Path(weights).is_file():
-            raise FileNotFoundError("speaker encoder weights not found (the resemblyzer package "
-                                    "ships them as resemblyzer/pretrained.pt)")
+            raise FileNotFoundError(RESEMBLYZER_MISSING)
         self._torch = torch
         self.device = torch.device(device)
         self.lstm = nn.LSTM(N_MELS, 256, 3, batch_first=True)

@@ -10,7 +10,6 @@ or written into a file by Mynah.
 """
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 import logging
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from engine.hub.catalog import CatalogEntry, missing_files
+from engine.hub.catalog import CatalogEntry, missing_files, plan_files
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +38,10 @@ class DownloadError(Exception):
 
 class OfflineError(DownloadError):
     pass
+
+
+class InterruptedDownload(OfflineError):
+    """The connection dropped mid-file; the partial file is kept and the next attempt resumes."""
 
 
 class GatedError(DownloadError):
@@ -101,10 +104,12 @@ class RemoteFile:
     path: str
     size: int
     sha256: str | None  # LFS files only; small git files have a SHA-1 blob id instead
+    repo: str | None = None  # None: the entry's own repo (entries whose files span repos name it)
+    revision: str | None = None
 
 
 def offline_message(entry: CatalogEntry, dest: Path, reason: str = "") -> str:
-    files = ", ".join([*entry.required_files, entry.weight_files[0]])
+    files = ", ".join(entry.needed_files())
     return (f"Cannot reach the Hugging Face Hub{f' ({reason})' if reason else ''}. On a machine with "
             f"internet, download {files} from {entry.homepage or entry.model_id}"
             f"{' (sign in and accept its terms first: the repo is gated)' if entry.gated else ''}, "
@@ -140,29 +145,51 @@ def plan_download(entry: CatalogEntry, *, token: str | None = None, endpoint: st
     if not ok:
         raise OfflineError(offline_message(entry, dest or Path("the models folder"), why))
     api = HfApi(endpoint=endpoint)
-    try:
-        tree = list(api.list_repo_tree(entry.model_id, recursive=True, revision=entry.revision,
-                                       token=token or False))
-    except GatedRepoError:
-        raise GatedError(f"{entry.name} is gated: sign in at {entry.homepage}, accept its terms, then "
-                         "paste an access token (Settings → Access Tokens, read) in the token field.") from None
-    except RepositoryNotFoundError:
-        if not token and entry.gated:
-            raise GatedError(f"{entry.name} needs an access token: paste one in the token field "
-                             f"(and accept the terms at {entry.homepage}).") from None
-        raise DownloadError(f"the repository {entry.model_id} was not found (or the token cannot see it)") from None
-    except HfHubHTTPError as e:
-        raise DownloadError(f"the Hub refused the request: {e}") from None
-    except Exception as e:  # connection refused, DNS failure, timeout, HF_HUB_OFFLINE
-        raise OfflineError(offline_message(entry, dest or Path("the models folder"), type(e).__name__)) from None
+
+    def listing(repo: str, revision: str) -> list:
+        try:
+            return list(api.list_repo_tree(repo, recursive=True, revision=revision, token=token or False))
+        except GatedRepoError:
+            raise GatedError(f"{entry.name} is gated: sign in at {entry.homepage}, accept its terms, then paste "
+                             "an access token (Settings → Access Tokens, read) in the token field.") from None
+        except RepositoryNotFoundError:
+            if not token and entry.gated:
+                raise GatedError(f"{entry.name} needs an access token: paste one in the token field "
+                                 f"(and accept the terms at {entry.homepage}).") from None
+            raise DownloadError(f"the repository {repo} was not found (or the token cannot see it)") from None
+        except HfHubHTTPError as e:
+            raise DownloadError(f"the Hub refused the request: {e}") from None
+        except Exception as e:  # connection refused, DNS failure, timeout, HF_HUB_OFFLINE
+            raise OfflineError(offline_message(entry, dest or Path("the models folder"), type(e).__name__)) from None
+
+    sources = getattr(entry, "sources", None)
+    if sources:  # files from several repos (Pocket TTS: gated weights, public tokenizer): catalog_pocket
+        from engine.hub.catalog_pocket import plan_files
+
+        trees = {}
+        for repo, revision in dict.fromkeys((s.repo, s.revision) for s in sources):
+            trees[(repo, revision)] = {f.path: f for f in listing(repo, revision)
+                                       if getattr(f, "size", None) is not None}
+        out = []
+        for s in sources:
+            files = trees[(s.repo, s.revision)]
+            for hf in plan_files(entry, {s.repo: list(files)}):
+                if hf.path in {o.path for o in out} or not fnmatch.fnmatch(hf.path, s.path):
+                    continue
+                f = files[hf.path]
+                out.append(RemoteFile(f.path, int(f.size), getattr(getattr(f, "lfs", None), "sha256", None),
+                                      repo=s.repo, revision=s.revision))
+        return out
+    tree = listing(entry.model_id, entry.revision)
     tree = [f for f in tree if getattr(f, "size", None) is not None]  # files only, not folders
-    patterns = entry.download_patterns([f.path for f in tree])
-    out = []
-    for f in tree:
-        if any(fnmatch.fnmatch(f.path, p) for p in patterns):
-            sha = getattr(getattr(f, "lfs", None), "sha256", None)
-            out.append(RemoteFile(f.path, int(f.size), sha))
-    return out
+    plan = plan_files(entry, {f.path: int(f.size) for f in tree}, hub=True)
+    if plan.layout is None or plan.missing:
+        lacks = [*plan.missing, *([entry.preferred_layout.describe()] if plan.layout is None else [])]
+        raise DownloadError(f"{entry.model_id} does not hold {', '.join(lacks)} (the files Mynah reads); "
+                            "nothing was downloaded")
+    by_path = {f.path: f for f in tree}
+    return [RemoteFile(name, size, getattr(getattr(by_path[name], "lfs", None), "sha256", None))
+            for name, size in plan.files]
 
 
 # --- download -------------------------------------------------------------------------------
@@ -202,7 +229,7 @@ def download_model(entry: CatalogEntry, dest: Path, *, token: str | None = None,
             part.unlink()
             have = 0
         done += have
-        url = hf_hub_url(entry.model_id, rf.path, revision=entry.revision,
+        url = hf_hub_url(rf.repo or entry.model_id, rf.path, revision=rf.revision or entry.revision,
                          endpoint=endpoint or constants.ENDPOINT)
         req_headers = dict(headers)
         if have:
@@ -218,17 +245,28 @@ def download_model(entry: CatalogEntry, dest: Path, *, token: str | None = None,
                     done -= have
                     have = 0
                 with open(part, "ab" if have else "wb") as out:
-                    for chunk in resp.iter_bytes(_CHUNK):
+                    # Chunks as they arrive (not re-buffered to 1 MB): a dropped connection keeps
+                    # every byte received. Progress is reported about once per MB.
+                    reported = done
+                    for chunk in resp.iter_bytes():
                         if cancel is not None and cancel.is_set():
                             raise DownloadCancelled(f"download cancelled; {done} of {total} bytes kept "
                                                     "to resume later")
                         out.write(chunk)
                         done += len(chunk)
-                        if progress:
+                        if progress and done - reported >= _CHUNK:
                             progress(done, total, rf.path)
+                            reported = done
+                    if progress:
+                        progress(done, total, rf.path)
         except DownloadError:
             raise
         except Exception as e:
+            kept = part.stat().st_size if part.exists() else 0
+            if kept:  # the connection dropped mid-file: what arrived is kept for the next attempt
+                raise InterruptedDownload(
+                    f"the connection dropped while downloading {rf.path} ({type(e).__name__}); {kept} of "
+                    f"{rf.size} bytes are kept: click Download again to resume") from None
             raise OfflineError(offline_message(entry, dest, f"{type(e).__name__} during {rf.path}")) from None
         if part.stat().st_size != rf.size:
             raise DownloadError(f"{rf.path} stopped at {part.stat().st_size} of {rf.size} bytes; try again to resume")

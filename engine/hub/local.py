@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from engine.hub.catalog import CATALOG, CatalogEntry, folder_size, missing_files
-from engine.hub.download import MANIFEST, DownloadCancelled, write_manifest
+from engine.hub.catalog import CATALOG, CatalogEntry, folder_listing, folder_size, missing_files, plan_files
+from engine.hub.download import DownloadCancelled, write_manifest
 
 
 class ModelFolderError(Exception):
@@ -35,10 +35,13 @@ def model_dir(models_root: Path, entry: CatalogEntry) -> Path:
     return Path(models_root) / entry.folder_name
 
 
-def installed_models(models_root: Path) -> list[InstalledModel]:
-    """Every catalog model with whether its folder is complete under `models_root`."""
+def installed_models(models_root: Path, kind: str | None = None) -> list[InstalledModel]:
+    """Every catalog model (of `kind`, "tts"/"asr", when given) with whether its folder is complete
+    under `models_root`."""
     out = []
     for e in CATALOG:
+        if kind is not None and e.kind != kind:
+            continue
         p = model_dir(models_root, e)
         miss = missing_files(e, p) if p.exists() else []
         out.append(InstalledModel(e, p, folder_size(p), p.exists() and not miss, tuple(miss)))
@@ -50,10 +53,13 @@ def check_folder(folder: Path, entry: CatalogEntry) -> None:
     if not folder.is_dir():
         raise ModelFolderError(f"{folder} is not a folder")
     miss = missing_files(entry, folder)
+    foreign = [m for m in miss if m.startswith("Sesame's original")]
+    if foreign:
+        raise ModelFolderError(f"{folder.name} holds {foreign[0]}.")
     if miss:
+        layouts = " or ".join(lay.describe() for lay in entry.layouts)
         raise ModelFolderError(f"{folder.name} is not a complete {entry.name} folder: missing "
-                               f"{', '.join(miss)}. Expected {', '.join(entry.required_files)} and "
-                               f"{entry.weight_files[0]} (or {entry.weight_index} with its shards).")
+                               f"{', '.join(miss)}. Expected {', '.join(entry.required_files)} and {layouts}.")
 
 
 def import_local_folder(folder: Path, entry: CatalogEntry, models_root: Path, *, link: bool = False,
@@ -66,8 +72,10 @@ def import_local_folder(folder: Path, entry: CatalogEntry, models_root: Path, *,
     dest = model_dir(models_root, entry)
     if dest.resolve() == folder:
         raise ModelFolderError(f"{folder} is already the installed copy")
-    files = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST
-             and not p.name.endswith((".part", ".incomplete")) and ".cache" not in p.parts]
+    # The same plan as a download: a full Hub snapshot holding several checkpoints (sesame/csm-1b's
+    # transformers shards beside Sesame's original model.safetensors + ckpt.pt) gives ONE of them.
+    plan = plan_files(entry, folder_listing(folder))
+    files = [folder / name for name in plan.names]
     total = sum(p.stat().st_size for p in files)
     staging = dest.with_name(dest.name + ".importing")
     shutil.rmtree(staging, ignore_errors=True)

@@ -35,17 +35,24 @@ def _drop_symbols(text: str) -> str:
                    or c in "\n\t")
 
 
-def normalize_for_tts(text: str, *, spell_out_numbers: bool = True) -> str:
-    """One clean line of speakable text (newlines become spaces; pauses are handled by script.py)."""
+_ENGLISH_WORDS = ("&", "@", "+")
+
+
+def normalize_for_tts(text: str, *, spell_out_numbers: bool = True, language: str = "en") -> str:
+    """One clean line of speakable text (newlines become spaces; pauses are handled by script.py).
+    English words (abbreviations, "and" for &, spelled-out numbers) only for English: a French model
+    must not read "et cetera" or "twenty" (Pocket TTS reads other languages' digits itself)."""
+    english = language == "en"
     text = unicodedata.normalize("NFKC", text)
     for src, dst in _REPLACEMENTS.items():
-        text = text.replace(src, dst)
-    text = _URL.sub(" link ", text)
-    for src, dst in _ABBREVIATIONS.items():
+        if english or src not in _ENGLISH_WORDS:
+            text = text.replace(src, dst)
+    text = _URL.sub(" link " if english else " ", text)
+    for src, dst in _ABBREVIATIONS.items() if english else ():
         text = re.sub(r"(?<!\w)" + re.escape(src), dst, text)
     text = _MARKUP.sub(" ", text)
     text = _drop_symbols(text)
-    if spell_out_numbers:
+    if spell_out_numbers and english:
         text = spell_numbers(text)
     text = " ".join(text.split())
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)

@@ -103,9 +103,10 @@ def _segment(args) -> int:
     segs, _ = segment_audio(a.samples, a.sample_rate, SegmentOptions(min_s=args.min_s, max_s=args.max_s, pad_s=args.pad))
     print(f"{len(segs)} segments", file=sys.stderr)
     if not args.no_asr:
+        from studio.core.asr_choice import user_transcriber_args
         from studio.core.dataset_qc import find_transcriber
 
-        tr = find_transcriber()
+        tr = find_transcriber(**user_transcriber_args())
         if tr is None:
             print("no ASR available: writing segments without text", file=sys.stderr)
         else:

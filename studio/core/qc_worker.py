@@ -57,6 +57,8 @@ class QcWorker:
         self._next_id = 0
         self._closing = False
         self._in_flight = False
+        # Which recognizer the child uses (`studio.core.asr_choice.transcriber_args`); {} = its default.
+        self.asr_args: dict = {}
 
     @property
     def waiting_for_reply(self) -> bool:
@@ -74,11 +76,12 @@ class QcWorker:
 
     def warm_up(self, *, use_asr: bool) -> None:
         """Import the QC modules (and load the ASR model) now, so the first take's QC is quick."""
-        self._request({"op": "warm", "asr": bool(use_asr)})
+        self._request({"op": "warm", "asr": bool(use_asr), "asr_args": self.asr_args})
 
     def measure(self, path: Path, prompt_text: str, *, use_asr: bool) -> TakeQC:
         """QC of one take file. Raises QcWorkerError (QcWorkerCrashed if the child died)."""
-        reply = self._request({"op": "qc", "path": str(path), "text": prompt_text, "asr": bool(use_asr)})
+        reply = self._request({"op": "qc", "path": str(path), "text": prompt_text, "asr": bool(use_asr),
+                               "asr_args": self.asr_args})
         return TakeQC.from_dict(reply["qc"])
 
     def close(self) -> None:
@@ -199,12 +202,13 @@ def shared_worker() -> QcWorker:
 def _serve(requests: queue.Queue[str | None], replies: IO[str]) -> None:
     from studio.core.dataset_qc import find_transcriber, qc_file
 
-    transcriber = None
+    transcriber, loaded_for = None, None
 
-    def asr():
-        nonlocal transcriber
-        if transcriber is None:
-            transcriber = find_transcriber() or (lambda x, sr: "")
+    def asr(args: dict):
+        nonlocal transcriber, loaded_for
+        if transcriber is None or args != loaded_for:  # the user picked another recognizer
+            transcriber = find_transcriber(**args) or (lambda x, sr: "")
+            loaded_for = args
         return transcriber
 
     while (line := requests.get()) is not None:
@@ -219,9 +223,10 @@ def _serve(requests: queue.Queue[str | None], replies: IO[str]) -> None:
                 if msg.get("asr"):
                     import numpy as np
 
-                    asr()(np.zeros(8000, np.float32), 16000)  # loads the model
+                    asr(msg.get("asr_args") or {})(np.zeros(8000, np.float32), 16000)  # loads the model
             elif op == "qc":
-                qc = qc_file(Path(msg["path"]), msg.get("text", ""), transcriber=asr() if msg.get("asr") else None)
+                qc = qc_file(Path(msg["path"]), msg.get("text", ""),
+                             transcriber=asr(msg.get("asr_args") or {}) if msg.get("asr") else None)
                 out["qc"] = qc.to_dict()
             elif op != "ping":
                 raise ValueError(f"unknown request {op!r}")

@@ -38,13 +38,17 @@ class Settings:
     normalize_peak_dbfs: float = -1.0
     last_import_dir: str = ""
     models_dir: str | None = None
-    # Evaluation (engine.eval ScorerConfig): Whisper CTranslate2 folder (None: models cache, then the
-    # bundled tiny.en), language (None: detect), ASR backend, and scoring takes right after generation
-    # (off by default: scoring shares the CPU with generation; best-of-N always scores its candidates).
+    # Evaluation (engine.eval ScorerConfig), resolved by studio/core/asr_choice.py: the recognizer
+    # ("auto" = the best installed Whisper, else the bundled tiny.en, else pocketsphinx; or a catalog
+    # model id, "bundled", "pocketsphinx"), a Whisper folder that overrides it (advanced), language
+    # (None: detect), ASR backend, and scoring takes right after generation (off by default: scoring
+    # shares the CPU with generation; best-of-N always scores its candidates).
+    asr_model: str = "auto"
     whisper_model_dir: str | None = None
     asr_language: str | None = None
     asr_backend: str = "auto"
     auto_score_takes: bool = False
+    first_run_done: bool = False  # the guided first run was shown (finished or skipped)
     extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know
 
     @classmethod

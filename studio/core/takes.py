@@ -43,6 +43,9 @@ CREATE INDEX IF NOT EXISTS takes_voice ON takes(voice_id, created);
 """
 
 
+LATENTS_SUFFIX = ".latents.npy"
+
+
 class TakeError(Exception):
     """A take could not be stored or found; the message is for the user."""
 
@@ -108,6 +111,10 @@ class Take:
     def seed(self) -> int | None:
         return self.recipe.seed
 
+    @property
+    def has_latents(self) -> bool:
+        return self.codes_path is not None and self.codes_path.name.endswith(LATENTS_SUFFIX)
+
     def label(self) -> str:
         seed = "random" if self.recipe.seed is None else str(self.recipe.seed)
         mark = " (cancelled)" if self.status == "cancelled" else ""
@@ -124,10 +131,11 @@ class TakeStore:
 
     # --- create ---------------------------------------------------------------------------
     def add(self, recipe: TakeRecipe, audio: np.ndarray, sample_rate: int, *,
-            codes: np.ndarray | None = None, status: str = "complete",
+            codes: np.ndarray | None = None, latents: np.ndarray | None = None, status: str = "complete",
             timings: dict[str, float] | None = None,
             chunk_spans: list[tuple[int, int]] | None = None) -> Take:
-        """Store a take: audio as float32 WAV (lossless, so re-renders compare bit for bit)."""
+        """Store a take: audio as float32 WAV (lossless, so re-renders compare bit for bit); a token model's
+        codes [n_codebooks, T] or a continuous-latent model's (Pocket TTS) latents [latent_dim, T] beside it."""
         import soundfile as sf
 
         if status not in TAKE_STATUSES:
@@ -140,6 +148,9 @@ class TakeStore:
         if codes is not None:
             codes_path = self.paths.takes / f"{take_id}.codes.npy"
             np.save(codes_path, np.asarray(codes))  # [n_codebooks, T_frames]
+        elif latents is not None:  # same column, told apart by the file name (no schema change)
+            codes_path = self.paths.takes / f"{take_id}{LATENTS_SUFFIX}"
+            np.save(codes_path, np.asarray(latents, dtype=np.float32))  # [latent_dim, T_frames]
         created = time.time()
         duration = len(audio) / float(sample_rate)
         stored = json.loads(recipe.to_json())
@@ -188,8 +199,16 @@ class TakeStore:
         return x, int(sr)
 
     def load_codes(self, take: Take | str) -> np.ndarray | None:
+        """[n_codebooks, T] codes of a token model's take; None otherwise (latent takes included)."""
         take = self.get(take) if isinstance(take, str) else take
-        if take.codes_path is None or not take.codes_path.exists():
+        if take.codes_path is None or not take.codes_path.exists() or take.has_latents:
+            return None
+        return np.load(take.codes_path)
+
+    def load_latents(self, take: Take | str) -> np.ndarray | None:
+        """[latent_dim, T] float32 latents of a continuous-latent model's take (Pocket TTS), else None."""
+        take = self.get(take) if isinstance(take, str) else take
+        if not take.has_latents or not take.codes_path.exists():
             return None
         return np.load(take.codes_path)
 

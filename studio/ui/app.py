@@ -87,6 +87,23 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def _choose_qt_platform() -> bool:
+    """Before Qt starts: X11 libraries missing means Wayland where it can serve, else a message
+    naming the packages to install (instead of Qt's abort). False: no window can open."""
+    from studio.ui import platform_check
+
+    verdict = platform_check.check()
+    if not verdict.can_show_window:
+        log.error("cannot open a window: %s", verdict.message)  # the console handler prints it too
+        platform_check.tell_desktop_user(verdict.message)
+        return False
+    if verdict.platform:
+        log.warning("X11 libraries missing (%s): using Qt's %s platform", ", ".join(verdict.missing),
+                    verdict.platform)
+        platform_check.apply(verdict)
+    return True
+
+
 def run_gui(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     from PySide6.QtCore import QTimer, Qt
@@ -100,6 +117,8 @@ def run_gui(argv: list[str] | None = None) -> int:
     paths = get_paths()
     log_file = setup_logging(paths.logs)
     log.info("starting Mynah; data in %s", paths.home)
+    if not _choose_qt_platform():
+        return 1
     # Fractional scale factors (125 %, 150 %) render crisply instead of being rounded.
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(["mynah", *(argv or [])])
@@ -128,6 +147,8 @@ def run_gui(argv: list[str] | None = None) -> int:
 
         QTimer.singleShot(int(smoke), smoke_exit)
     QTimer.singleShot(0, window.after_show)
+    if not ctx.settings.first_run_done:
+        QTimer.singleShot(400, window.show_getting_started)  # after the first paint and the workspace
     QTimer.singleShot(1500, _freeze_startup_objects)
     app.lastWindowClosed.connect(app.quit)
     rc = int(app.exec())

@@ -6,7 +6,7 @@ lives there), where the event is re-emitted on the signal for its kind. So every
 delivered on the GUI thread and slots may touch widgets.
 
 Signals carry the engine.jobs dataclass itself (filter by `event.job_id`):
-progress(Progress), audioChunk(AudioChunk), codeFrame(CodeFrame), done(Done), failed(Failed),
+progress(Progress), audioChunk(AudioChunk), codeFrame(CodeFrame), latentFrame(LatentFrame), done(Done), failed(Failed),
 cancelled(Cancelled), stateChanged(EngineState) (idle/loading/busy/stopped + loaded models).
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from engine.jobs import (AudioChunk, Cancelled, CodeFrame, Done, EngineState, Event, Failed, Progress,
+from engine.jobs import (AudioChunk, Cancelled, CodeFrame, Done, EngineState, Event, Failed, LatentFrame, Progress,
                          Request)
 from engine.worker import EngineWorker
 from engine.worker_jobs import BackendFactory
@@ -28,6 +28,7 @@ class EngineBridge(QObject):
     progress = Signal(object)
     audioChunk = Signal(object)
     codeFrame = Signal(object)
+    latentFrame = Signal(object)
     done = Signal(object)
     failed = Signal(object)
     cancelled = Signal(object)
@@ -83,6 +84,7 @@ class EngineBridge(QObject):
 
     def _signal_for(self, event: Event):
         for kind, signal in ((AudioChunk, self.audioChunk), (CodeFrame, self.codeFrame),
+                             (LatentFrame, self.latentFrame),
                              (Progress, self.progress), (Done, self.done), (Failed, self.failed),
                              (Cancelled, self.cancelled), (EngineState, self.stateChanged)):
             if isinstance(event, kind):

@@ -18,13 +18,14 @@ from PySide6.QtCore import QObject, Signal
 log = logging.getLogger(__name__)
 
 
-def scorer_config(settings):
-    """The user's ASR settings as an `engine.eval.scorer.ScorerConfig`."""
+def scorer_config(settings, models_dir=None):
+    """The user's ASR settings as an `engine.eval.scorer.ScorerConfig`, with the recognizer made
+    concrete (studio/core/asr_choice.py), so cached scores are keyed by the model that made them."""
     from engine.eval.scorer import ScorerConfig
+    from studio.core.asr_choice import resolve_asr
 
-    return ScorerConfig(asr_backend=getattr(settings, "asr_backend", "auto") or "auto",
-                        whisper_model=getattr(settings, "whisper_model_dir", None) or None,
-                        language=getattr(settings, "asr_language", None) or None)
+    choice = resolve_asr(settings, models_dir)
+    return ScorerConfig(**choice.scorer_fields(), language=getattr(settings, "asr_language", None) or None)
 
 
 def audio_key(audio: np.ndarray, sr: int) -> str:
@@ -75,7 +76,9 @@ class EvalClient(QObject):
         return b
 
     def config(self):
-        return scorer_config(self.ctx.settings)
+        from studio.core.asr_choice import models_root
+
+        return scorer_config(self.ctx.settings, models_root(self.ctx.settings, self.ctx.paths))
 
     def pending(self, key: str | None = None) -> bool:
         return bool(self._jobs) if key is None else key in self._jobs.values()

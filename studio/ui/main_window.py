@@ -17,13 +17,14 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QMainWindow, QStackedWidget, QVBoxLayout,
                                QWidget)
 
+from engine.audio.formats import IMPORT_SUFFIXES
 from studio.ui.main_window_playback import PlaybackController
 from studio.ui.widgets.transport import TransportBar
 from studio.ui.workspaces import WORKSPACES
 
 log = logging.getLogger(__name__)
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".aifc"}
+AUDIO_SUFFIXES = set(IMPORT_SUFFIXES)
 
 
 def available_workspaces() -> list[tuple[str, str, str]]:
@@ -195,11 +196,35 @@ class MainWindow(QMainWindow):
         transport_menu.addAction(self.play_action)
         transport_menu.addAction(self.stop_action)
         help_menu = mb.addMenu("&Help")
+        self.guide_action = QAction("&Getting started…", self)
+        self.guide_action.triggered.connect(self.show_getting_started)
+        help_menu.addAction(self.guide_action)
         logs = QAction("Open log folder", self)
         logs.triggered.connect(self._open_logs)
         help_menu.addAction(logs)
         for a in (self.import_action, self.record_action, self.play_action):
             self.addAction(a)
+
+    def show_getting_started(self):
+        """The guided first run (studio/ui/first_run.py); marks it seen once closed."""
+        from studio.ui.first_run import FirstRunGuide
+
+        guide = getattr(self, "guide", None)
+        if guide is None:
+            self.guide = guide = FirstRunGuide(self)
+            guide.finished.connect(self._guide_closed)
+            # Beside the workspace it points into, not over its middle.
+            g = self.geometry()
+            guide.move(max(g.x(), g.right() - guide.width() - 24), g.y() + 80)
+        guide.go(0)
+        guide.show()
+        guide.raise_()
+        return guide
+
+    def _guide_closed(self, *_):
+        if not self.ctx.settings.first_run_done:
+            self.ctx.settings.first_run_done = True
+            self.ctx.save_settings()
 
     def import_dialog(self) -> None:
         w = self.show_workspace("Voices")
@@ -306,6 +331,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.playback.stop()
+        if getattr(self, "guide", None) is not None:
+            self.guide.close()
         for w in self.workspaces.values():
             if hasattr(w, "shutdown"):
                 try:

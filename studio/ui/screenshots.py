@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 SIZE = (1400, 900)
-SPEECH_DIR = Path(os.environ.get("MYNAH_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "testdata" / "speech"
+SPEECH_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "speech"  # the repository's speech clips
 TINY_ID = "mynah-test/tiny-random-csm"
 SCRIPT = ("Welcome back to the workshop. Today we are building a bird feeder from scrap cedar, "
           "and it takes about an hour.\n\nFirst, measure twice and cut once. Sand every edge, "

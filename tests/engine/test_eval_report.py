@@ -92,10 +92,19 @@ def test_cli_reports_bad_input_with_a_message_and_exit_code(tmp_path, capsys):
 def test_cli_transcribes_files_and_names_a_broken_one(tmp_path, speech_dir, capsys):
     if bundled_whisper_dir() is None:
         pytest.skip("bundled Whisper model not installed")
+    import soundfile as sf
+
+    from tests.container_audio import encode
+
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"RIFF....not really a wav")
-    rc = mynah(["eval", "--transcribe", str(speech_dir / "cmuarctic_aew_arctic_a0003.wav"), str(broken)])
+    clip = speech_dir / "cmuarctic_aew_arctic_a0003.wav"
+    x, sr = sf.read(clip, dtype="float32")
+    memo = encode(tmp_path / "phone_memo.m4a", x, sr, "ipod", "aac")  # the same words as a phone would save them
+    rc = mynah(["eval", "--transcribe", str(clip), str(broken), str(memo)])
     out, err = capsys.readouterr()
     assert rc == 1  # one file failed
-    assert "twentieth time that evening" in normalize_text(out)  # Whisper writes "20th"
+    lines = {line.split("\t")[0]: normalize_text(line) for line in out.splitlines()}
+    assert "twentieth time that evening" in lines[str(clip)]  # Whisper writes "20th"
+    assert "twentieth time that evening" in lines[str(memo)]
     assert "broken.wav" in err

@@ -29,7 +29,7 @@ def make_model_folder(root, *, sharded=False, skip=()):
 def test_catalog_describes_csm():
     e = get_entry("sesame/csm-1b")
     assert e in CATALOG and e.gated and e.licence == "Apache-2.0" and e.backend == "csm"
-    assert human_size(e.size_bytes) == "6.2 GB"
+    assert human_size(e.size_bytes) == "7.2 GB"
     with pytest.raises(KeyError, match="unknown model"):
         get_entry("nope/nothing")
 
@@ -45,7 +45,7 @@ def test_missing_files_single_and_sharded(tmp_path):
 def test_import_refuses_incomplete_folder_and_changes_nothing(tmp_path):
     src = make_model_folder(tmp_path / "src", skip=("model.safetensors",))
     models = tmp_path / "models"
-    with pytest.raises(ModelFolderError, match="missing model.safetensors"):
+    with pytest.raises(ModelFolderError, match="missing transformers.safetensors.index.json"):
         import_local_folder(src, CSM_1B, models)
     assert not model_dir(models, CSM_1B).exists()
     assert sorted(p.name for p in src.iterdir()) == sorted(CSM_1B.required_files)  # user's folder untouched
@@ -62,14 +62,14 @@ def test_import_copies_or_links_and_records_hashes(tmp_path, link):
     assert (dest / "model.safetensors").is_symlink() == link
     assert seen[-1][0] == seen[-1][1] > 10000
     assert verify_folder(dest) == []
-    (inst,) = installed_models(models)
+    (inst,) = installed_models(models, kind="tts")
     assert inst.complete and inst.size_bytes > 10000
     if not link:
         (dest / "model.safetensors").write_bytes(b"tampered")
         assert verify_folder(dest) == ["model.safetensors (changed)"]
     delete_model(dest)
     assert not dest.exists() and (src / "model.safetensors").exists()  # a link delete keeps the source
-    assert not installed_models(models)[0].complete
+    assert not installed_models(models, kind="tts")[0].complete
 
 
 def test_cancelled_import_leaves_the_previous_install(tmp_path):

@@ -13,15 +13,27 @@ from engine.hub.download import (DownloadCancelled, DownloadError, GatedError, O
                                  download_model, load_token, save_token, verify_folder)
 
 WEIGHTS = bytes(range(256)) * 12_000  # ~3 MB: several 1 MB chunks, so cancel lands mid-file
+WEIGHTS_NAME = "transformers-00001-of-00001.safetensors"
+INDEX = json.dumps({"weight_map": {"w": WEIGHTS_NAME}}).encode()
+# The sesame/csm-1b shape: the transformers export beside Sesame's original model.safetensors,
+# which a download never fetches (tests/engine/test_hub_plans.py checks the real tree).
 FILES = {"config.json": b'{"model_type": "csm"}', "tokenizer.json": b"{}", "tokenizer_config.json": b"{}",
-         "model.safetensors": WEIGHTS, "README.md": b"not needed"}
-LFS = {"model.safetensors"}
+         "transformers.safetensors.index.json": INDEX, WEIGHTS_NAME: WEIGHTS,
+         "model.safetensors": b"original format", "README.md": b"not needed"}
+LFS = {WEIGHTS_NAME, "model.safetensors"}
 
 
 class FakeHub:
-    def __init__(self, files, *, gated=False, corrupt=False):
-        self.files, self.gated, self.corrupt = files, gated, corrupt
+    """`files`: path -> body, served under the real names; `lfs`: paths listed with an LFS SHA-256.
+    `cut_once[path] = n`: the first GET of that file sends n bytes, then drops the connection."""
+
+    def __init__(self, files, *, gated=False, corrupt=False, lfs=None, repo="sesame/csm-1b"):
+        self.files, self.gated, self.corrupt, self.repo = files, gated, corrupt, repo
+        self.lfs = set(LFS if lfs is None else lfs)
         self.range_requests = []
+        self.requested: list[str] = []  # every file GET, in order
+        self.listings = 0
+        self.cut_once: dict[str, int] = {}
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -35,24 +47,26 @@ class FakeHub:
                     self.send_header("X-Error-Message", "Access to model sesame/csm-1b is restricted.")
                     self.end_headers()
                     return
-                if self.path.startswith("/api/models/sesame/csm-1b/tree/main"):
+                if self.path.startswith(f"/api/models/{hub.repo}/tree/main"):
+                    hub.listings += 1
                     body = json.dumps([
                         {"type": "file", "path": p, "size": len(d), "oid": "0" * 40,
                          **({"lfs": {"oid": hashlib.sha256(d).hexdigest(), "size": len(d), "pointerSize": 130}}
-                            if p in LFS else {})} for p, d in hub.files.items()]).encode()
+                            if p in hub.lfs else {})} for p, d in hub.files.items()]).encode()
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
                     return
-                m = re.match(r"^/sesame/csm-1b/resolve/main/(.+)$", self.path)
+                m = re.match(rf"^/{re.escape(hub.repo)}/resolve/main/(.+)$", self.path)
                 if not m or m.group(1) not in hub.files:
                     self.send_response(404)
                     self.end_headers()
                     return
+                hub.requested.append(m.group(1))
                 data = hub.files[m.group(1)]
-                if hub.corrupt and m.group(1) in LFS:
+                if hub.corrupt and m.group(1) in hub.lfs:
                     data = data[:-1] + b"X"
                 start = 0
                 rng = self.headers.get("Range")
@@ -62,6 +76,13 @@ class FakeHub:
                 self.send_response(206 if rng else 200)
                 self.send_header("Content-Length", str(len(data) - start))
                 self.end_headers()
+                cut = hub.cut_once.pop(m.group(1), None)
+                if cut is not None:  # a dropped connection half way through the file
+                    self.wfile.write(data[start:start + cut])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
                 self.wfile.write(data[start:])
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -91,8 +112,8 @@ def test_download_reports_progress_and_verifies(hub, tmp_path):
     seen = []
     dest = download_model(CSM_1B, tmp_path / "m", endpoint=h.endpoint, progress=lambda d, t, f: seen.append((d, t)))
     assert missing_files(CSM_1B, dest) == [] and not (dest / "README.md").exists()
-    assert (dest / "model.safetensors").read_bytes() == WEIGHTS
-    total = sum(len(FILES[k]) for k in FILES if k != "README.md")
+    assert (dest / WEIGHTS_NAME).read_bytes() == WEIGHTS and not (dest / "model.safetensors").exists()
+    total = sum(len(FILES[k]) for k in FILES if k not in ("README.md", "model.safetensors"))
     assert seen[-1] == (total, total) and len(seen) > 3
     assert all(b[0] >= a[0] for a, b in zip(seen, seen[1:]))  # progress only goes forward
     assert verify_folder(dest) == []
@@ -103,23 +124,23 @@ def test_cancel_then_resume_continues_from_the_partial_file(hub, tmp_path):
     cancel = threading.Event()
 
     def stop_mid_weights(done, total, name):
-        if name == "model.safetensors" and done > 1_500_000:
+        if name == WEIGHTS_NAME and done > 1_500_000:
             cancel.set()
     with pytest.raises(DownloadCancelled, match="resume"):
         download_model(CSM_1B, tmp_path / "m", endpoint=h.endpoint, progress=stop_mid_weights, cancel=cancel)
-    part = tmp_path / "m" / "model.safetensors.part"
+    part = tmp_path / "m" / (WEIGHTS_NAME + ".part")
     assert 0 < part.stat().st_size < len(WEIGHTS)
     dest = download_model(CSM_1B, tmp_path / "m", endpoint=h.endpoint)
-    assert h.range_requests == [("model.safetensors", part_size := h.range_requests[0][1])] and part_size > 0
-    assert (dest / "model.safetensors").read_bytes() == WEIGHTS and not part.exists()
+    assert h.range_requests == [(WEIGHTS_NAME, part_size := h.range_requests[0][1])] and part_size > 0
+    assert (dest / WEIGHTS_NAME).read_bytes() == WEIGHTS and not part.exists()
 
 
 def test_corrupt_download_is_removed_with_a_message(hub, tmp_path):
     h = hub(corrupt=True)
     with pytest.raises(DownloadError, match="corrupt"):
         download_model(CSM_1B, tmp_path / "m", endpoint=h.endpoint)
-    assert not (tmp_path / "m" / "model.safetensors").exists()
-    assert not (tmp_path / "m" / "model.safetensors.part").exists()
+    assert not (tmp_path / "m" / WEIGHTS_NAME).exists()
+    assert not (tmp_path / "m" / (WEIGHTS_NAME + ".part")).exists()
 
 
 def test_gated_repo_needs_a_token(hub, tmp_path):
@@ -134,7 +155,7 @@ def test_offline_says_what_to_download_and_where(tmp_path):
     with pytest.raises(OfflineError) as e:
         download_model(CSM_1B, tmp_path / "m", endpoint="http://127.0.0.1:9")  # nothing listens there
     msg = str(e.value)
-    assert "model.safetensors" in msg and "config.json" in msg and "Import local folder" in msg
+    assert "transformers-00001-of-00002.safetensors" in msg and "config.json" in msg and "Import local folder" in msg
     assert "huggingface.co/sesame/csm-1b" in msg
 
 
@@ -144,17 +165,3 @@ def test_token_is_kept_without_a_keyring(caplog):
     assert load_token() == "hf_secret_value"
     assert "hf_secret_value" not in caplog.text
     save_token("")
-
-
-def test_sesame_layout_fetches_one_weight_layout_only(hub, tmp_path):
-    shards = {"transformers-00001-of-00002.safetensors": b"a" * 5000,
-              "transformers-00002-of-00002.safetensors": b"b" * 7000}
-    index = json.dumps({"weight_map": {"x": "transformers-00001-of-00002.safetensors",
-                                       "y": "transformers-00002-of-00002.safetensors"}}).encode()
-    h = hub()
-    h.files = {"config.json": b"{}", "tokenizer.json": b"{}", "ckpt.pt": b"original" * 1000,
-               "transformers.safetensors.index.json": index, **shards}
-    dest = download_model(CSM_1B, tmp_path / "m", endpoint=h.endpoint)
-    assert sorted(p.name for p in dest.iterdir() if p.suffix != ".json" or "index" in p.name) == sorted(
-        [*shards, "transformers.safetensors.index.json"])
-    assert not (dest / "ckpt.pt").exists() and missing_files(CSM_1B, dest) == []

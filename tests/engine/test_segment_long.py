@@ -10,7 +10,7 @@ import soundfile as sf
 
 from engine.audio import segment as S
 
-LONG = "ljspeech_lj_LJ001-0001_to_0032_long.wav"
+LONG = "ljspeech_lj_LJ001-0001_to_0032_long.flac"
 
 
 @pytest.fixture(scope="module")

@@ -121,6 +121,29 @@ def test_long_recording_proofreading_with_undo(qtbot, workspace, speech_clips, t
     assert len(ws.store.best_takes(ds.id)) == 4
 
 
+def test_long_recording_from_a_browser_recording(qtbot, workspace, speech_clips, tmp_path):
+    """A long recording made in a browser (.webm, Opus) segments like a WAV does."""
+    from tests.container_audio import encode
+
+    ws = workspace
+    ds = ws.store.create("From the browser", sample_rate=24000)
+    ws.open_dataset(ds.id)
+    parts = []
+    for r in [r for r in speech_clips if r["file"].startswith("vctk_p226")][:3]:
+        x, sr = sf.read(str(r["path"]), dtype="float32")
+        parts += [x, np.zeros(int(0.7 * sr), np.float32)]
+    audio = np.concatenate(parts)
+    path = encode(tmp_path / "talk.webm", audio, sr, "webm", "libopus")
+    from engine.audio import segment as S
+
+    as_wav = [(round(s.start_s, 1), round(s.end_s, 1)) for s in S.segment_audio(audio, sr, S.SegmentOptions())[0]]
+    ws.long.asr.setChecked(False)
+    with qtbot.waitSignal(ws.long.segmented, timeout=60000) as blocker:
+        ws.import_files([path])
+    assert blocker.args == [len(as_wav)] and len(as_wav) >= 3  # (one clip has a pause of its own)
+    assert [(round(s.start_s, 1), round(s.end_s, 1)) for s in ws.long.segments] == as_wav
+
+
 def test_qc_filter_retake_queue_and_export_dialog(qtbot, workspace, speech_clips, tmp_path):
     ws = workspace
     ds = ws.store.create("QC me", sample_rate=24000)

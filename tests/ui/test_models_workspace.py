@@ -5,9 +5,10 @@ import pytest
 from engine.hub.catalog import CSM_1B
 from engine.hub.local import model_dir
 from studio.ui.models.controller import models_root
+from studio.ui.models.view import column
 from studio.ui.models.workspace import ModelsWorkspace
 from tests.engine.test_hub import make_model_folder
-from tests.engine.test_hub_download import FILES, WEIGHTS, FakeHub
+from tests.engine.test_hub_download import FILES, WEIGHTS, WEIGHTS_NAME, FakeHub
 from tests.ui.test_synthesize_helpers import make_ctx
 
 
@@ -24,12 +25,58 @@ def _wait_idle(qtbot, w, timeout=10000):
     qtbot.waitUntil(lambda: w.controller.task is None, timeout=timeout)
 
 
+def cell(t, row, name):
+    return t.item(row, column(name)).text()
+
+
 def test_catalog_shows_csm_not_installed(ws):
     t = ws.view.table
-    assert t.item(0, 0).text() == "Sesame CSM-1B"
-    assert t.item(0, 2).text() == "Apache-2.0" and "Gated" in t.item(0, 3).text()
+    assert cell(t, 0, "Model") == "Sesame CSM-1B" and cell(t, 0, "Size") == "7.2 GB"
+    assert cell(t, 0, "Licence") == "Apache-2.0" and "Gated" in cell(t, 0, "Access")
+    assert "GPU" in cell(t, 0, "Runs well on") and cell(t, 0, "Languages") == "English"
     assert ws.controller.status_text() == "Not installed"
     assert not ws.view.delete_button.isEnabled()
+
+
+def test_catalog_lists_the_whisper_models_with_what_a_user_weighs(ws):
+    t = ws.view.table
+    rows = {cell(t, r, "Model"): r for r in range(t.rowCount())}
+    for name in ("Whisper tiny.en", "Whisper small", "Whisper medium", "Whisper large-v3", "Whisper large-v3-turbo"):
+        assert name in rows
+    r = rows["Whisper large-v3"]
+    assert cell(t, r, "Size") == "3.1 GB" and cell(t, r, "Licence") == "MIT" and cell(t, r, "Access") == "Open"
+    assert "Speech recognition" in cell(t, r, "Kind") and "slowest" in cell(t, r, "Kind")
+    assert cell(t, r, "Languages") == "100 languages" and cell(t, rows["Whisper small.en"], "Languages") == "English"
+
+
+def _fills_width(t):
+    return abs(sum(t.columnWidth(i) for i in range(t.columnCount())) - t.viewport().width()) <= 2
+
+
+def test_the_table_still_fills_its_width_after_a_download_starts_and_ends(ws, qtbot):
+    ws.resize(1400, 700)
+    ws.show()
+    qtbot.waitUntil(lambda: ws.view.table.viewport().width() > 1000)
+    t = ws.view.table
+    assert _fills_width(t)
+    model_col = t.columnWidth(column("Model"))
+    ws.controller.endpoint = "http://127.0.0.1:9"  # fails fast: the download starts and ends
+    ws.controller.download_selected()
+    assert _fills_width(t)
+    _wait_idle(qtbot, ws)
+    qtbot.wait(50)
+    assert _fills_width(t) and t.columnWidth(column("Model")) == model_col  # not shrunk to its text
+    ws.grab().save("/tmp/mynah-models-after-download.png")
+
+
+def test_speech_recognition_choice_defaults_to_the_bundled_whisper_and_is_saved(ws):
+    combo = ws.view.asr_combo
+    labels = [combo.itemText(i) for i in range(combo.count())]
+    assert "bundled" in labels[0] and labels[-1].startswith("pocketsphinx") and "low accuracy" in labels[-1]
+    assert ws.controller.asr_in_use().label == "Whisper tiny.en (bundled)"
+    combo.activated.emit(combo.count() - 1)
+    assert ws.ctx.settings.asr_model == "pocketsphinx" and ws.controller.asr_in_use().low_accuracy
+    assert "pocketsphinx" in ws.view.asr_detail.text()
 
 
 def test_import_folder_missing_a_file_says_which(ws, qtbot, tmp_path):
@@ -59,7 +106,7 @@ def test_offline_download_says_what_to_fetch_and_where(ws, qtbot):
     ws.controller.download_selected()
     _wait_idle(qtbot, ws)
     msg = ws.view.message.text()
-    assert "Cannot reach" in msg and "model.safetensors" in msg and "Import local folder" in msg
+    assert "Cannot reach" in msg and "transformers-00001-of-00002.safetensors" in msg and "Import local folder" in msg
     assert ws.controller.status_text() == "Not installed"  # a failed attempt leaves nothing behind
     ws.grab().save("/tmp/mynah-models-offline.png")
 
@@ -72,7 +119,7 @@ def test_download_cancel_and_resume_in_the_gui(ws, qtbot):
 
         def cancel_mid(p):  # the user presses Cancel when the weights are half way
             orig(p)
-            if p[2] == "model.safetensors" and p[0] > 1_500_000:
+            if p[2] == WEIGHTS_NAME and p[0] > 1_500_000:
                 ws.view.cancel_button.click()
         ws.controller.task = None
         ws.controller._progress = cancel_mid
@@ -84,7 +131,7 @@ def test_download_cancel_and_resume_in_the_gui(ws, qtbot):
         ws.controller.download_selected()
         _wait_idle(qtbot, ws)
         assert ws.controller.status_text() == "Installed"
-        assert (model_dir(models_root(ws.ctx), CSM_1B) / "model.safetensors").read_bytes() == WEIGHTS
+        assert (model_dir(models_root(ws.ctx), CSM_1B) / WEIGHTS_NAME).read_bytes() == WEIGHTS
         assert hub.range_requests and hub.range_requests[0][1] > 0  # resumed, not restarted
     finally:
         hub.close()
@@ -118,3 +165,25 @@ def test_workspaces_import_without_torch_or_the_hub_client():
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_downloading_a_whisper_in_the_gui_makes_it_the_recognizer(ws, qtbot):
+    from engine.eval.asr import bundled_whisper_dir
+    from tests.engine.hub_trees import listing
+
+    bundled = bundled_whisper_dir()
+    files = {n: (bundled / n).read_bytes() if (bundled / n).is_file() else b"stand-in"
+             for n in listing("Systran/faster-whisper-tiny.en")}
+    hub = FakeHub(files, lfs={"model.bin"}, repo="Systran/faster-whisper-tiny.en")
+    try:
+        t = ws.view.table
+        row = next(r for r in range(t.rowCount()) if cell(t, r, "Model") == "Whisper tiny.en")
+        t.selectRow(row)
+        ws.controller.endpoint = hub.endpoint
+        ws.controller.download_selected()
+        _wait_idle(qtbot, ws)
+        assert ws.controller.status_text(row) == "Installed", ws.view.message.text()
+        assert ws.controller.asr_in_use().label == "Whisper tiny.en"  # the download, not the bundled copy
+        assert "Whisper tiny.en" in ws.view.asr_combo.itemText(0) and "In use: Whisper tiny.en" in ws.view.asr_detail.text()
+    finally:
+        hub.close()

@@ -87,3 +87,32 @@ def test_whole_waveform_is_drawn_before_the_samples_are_decoded(qtbot, tmp_path,
     x2, y2 = v.waveform.curve.getData()
     np.testing.assert_array_equal(x2, x)
     np.testing.assert_array_equal(y2, y)
+
+
+def test_long_phone_memo_streams_onto_the_screen_while_it_decodes(qtbot, tmp_path, voices, monkeypatch):
+    """A 4-minute AAC .m4a (what a phone's voice recorder makes) decodes through FFmpeg block by
+    block: the waveform grows on screen before the clip is open, and the burst ends up where it is."""
+    from engine.audio import io
+    from tests.container_audio import encode
+
+    monkeypatch.setattr(io, "_BLOCK_FRAMES", 1 << 17)  # ~8 s blocks at 16 kHz: many progress reports
+    sr = 16000
+    x = np.zeros(sr * 240, np.float32)
+    x[sr * 100:sr * 102] = 0.8 * np.sin(np.arange(2 * sr) / 3)
+    path = encode(tmp_path / "memo.m4a", x, sr, "ipod", "aac")
+    c, v = voices.controller, voices.view
+    seen = {}
+    c.previewShown.connect(lambda: seen.setdefault("state", c.state))
+    extents = []
+    show = v.waveform.show_progress
+    monkeypatch.setattr(v.waveform, "show_progress", lambda peaks, *a: (extents.append(peaks.extent), show(peaks, *a)))
+    monkeypatch.setattr("studio.ui.voices.clip_state.PROGRESS_EVERY_S", 0.0)
+    with qtbot.waitSignal(c.importFinished, timeout=60000) as done:
+        voices.import_files([path])
+    assert done.args == [str(path), True]
+    assert "state" in seen and seen["state"] is None, "the waveform was on screen before the clip opened"
+    assert len({e for e in extents if 0 < e < sr * 240}) >= 3, f"it grew in steps while decoding: {extents}"
+    assert c.state.duration_s == pytest.approx(240.0, abs=0.1)
+    centres, _mins, maxs = c.state.pyramid.envelope(0, len(c.state.samples), 1000)
+    loud = _loud_seconds(centres, maxs, c.state.sample_rate)
+    assert loud.size and 99.0 <= loud.min() and loud.max() <= 103.0

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFileDialog, QHBoxLayo
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from engine.audio import segment as S
+from engine.audio.formats import file_dialog_filter
 from studio.ui.widgets.background import run_in_background
 from studio.ui.widgets.waveform import WaveformView
 
@@ -20,8 +21,9 @@ log = logging.getLogger(__name__)
 MAX_MINUTES = 60.0
 
 
-def analyse_long(path: Path, opts: S.SegmentOptions, use_asr: bool, report=None):
-    """Worker: load, segment, transcribe. Reports ("stage", done, total)."""
+def analyse_long(path: Path, opts: S.SegmentOptions, use_asr: bool, report=None, asr_args: dict | None = None):
+    """Worker: load, segment, transcribe with the user's recognizer (`asr_args`, see
+    `studio.core.asr_choice.transcriber_args`). Reports ("stage", done, total)."""
     from engine.audio.io import read_audio
 
     a = read_audio(path, mono=True)
@@ -35,7 +37,7 @@ def analyse_long(path: Path, opts: S.SegmentOptions, use_asr: bool, report=None)
     if use_asr:
         from studio.core.dataset_qc import find_transcriber
 
-        tr = find_transcriber()
+        tr = find_transcriber(**(asr_args or {}))
         if tr is None:
             note = "No ASR model is installed: type the text of each segment."
         else:
@@ -146,7 +148,7 @@ class LongRecordingPanel(QWidget):
 
     # ----- import -----------------------------------------------------------------------------
     def choose_file(self) -> None:
-        f, _ = QFileDialog.getOpenFileName(self, "Long recording", "", "Audio (*.wav *.flac *.mp3 *.ogg *.m4a);;All (*)")
+        f, _ = QFileDialog.getOpenFileName(self, "Long recording", "", file_dialog_filter())
         if f:
             self.import_file(Path(f))
 
@@ -155,7 +157,11 @@ class LongRecordingPanel(QWidget):
         self.source = Path(path)
         self.import_btn.setEnabled(False)
         self.status.setText(f"Reading {self.source.name}…")
-        run_in_background(analyse_long, self.source, opts, self.asr.isChecked(), on_done=self._analysed,
+        from studio.core.asr_choice import transcriber_args
+
+        asr_args = transcriber_args(self.ctx.settings, self.ctx.paths) if self.asr.isChecked() else None
+        run_in_background(analyse_long, self.source, opts, self.asr.isChecked(), asr_args=asr_args,
+                          on_done=self._analysed,
                           on_error=self._failed, on_progress=self._progress, owner=self)
 
     def _progress(self, p) -> None:

@@ -23,14 +23,18 @@ FILTERS = ["All takes", "Flagged", "Best takes", "clipping", "quiet", "noise", "
            "duration", "rate", "wer", "silent"]
 
 
-def run_qc(store, dataset_id: int, take_ids: list[int], use_asr: bool, worker=None, report=None) -> int:
+def run_qc(store, dataset_id: int, take_ids: list[int], use_asr: bool, worker=None, report=None,
+           asr_args=None) -> int:
     """Background thread: QC each take in the QC process, then re-judge speaking rate over the
     whole session. A take the QC process could not check (it crashed, the file is unreadable) is
-    stored as `{"error": message}`; the others go on. Returns how many takes failed."""
+    stored as `{"error": message}`; the others go on. Returns how many takes failed. `asr_args`: a
+    callable giving the user's recognizer (`studio.core.asr_choice.transcriber_args`)."""
     from studio.core.dataset_qc import TakeQC, flag_rates
     from studio.core.qc_worker import QcWorkerClosed, QcWorkerError, shared_worker
 
     worker = worker or shared_worker()
+    if use_asr and asr_args is not None:
+        worker.asr_args = asr_args()
     texts = {p.id: p.text for p in store.prompts(dataset_id)}
     failed = 0
     for tid in take_ids:
@@ -115,6 +119,7 @@ class QcPanel(QWidget):
         self._pending = 0
         self._stale = False
         self._warmed = self._warmed_asr = False
+        self.asr_args = None  # callable -> the user's recognizer; the Dataset workspace sets it
 
     def open_dataset(self, dataset) -> None:
         self.dataset = dataset
@@ -131,7 +136,7 @@ class QcPanel(QWidget):
         # Not niced: this thread only waits on the QC process and writes the result; a niced thread
         # preempted while holding the GIL (or the library lock) would stall the GUI thread.
         run_in_background(run_qc, self.store, self.dataset.id, take_ids, self.use_asr.isChecked(), self.worker,
-                          on_done=self._done, on_error=self._failed, on_progress=lambda _: self.refresh_when_seen(),
+                          asr_args=self.asr_args, on_done=self._done, on_error=self._failed, on_progress=lambda _: self.refresh_when_seen(),
                           pool=analysis_pool(), owner=self, lower_priority=False)
 
     def warm_up(self) -> None:
@@ -139,7 +144,7 @@ class QcPanel(QWidget):
         QC is quick. (Starting it when a dataset opens measured no smoother while recording, and
         rougher while the dataset opened.) A plain thread, not a pool's: it only waits on a pipe
         (seconds), and it does the first import of the client module (~40 ms) off the GUI thread."""
-        panel_worker, use_asr = self.worker, self.use_asr.isChecked()
+        panel_worker, use_asr, asr_args = self.worker, self.use_asr.isChecked(), self.asr_args
         if self._warmed_asr or (self._warmed and not use_asr):
             return  # already started with what this take's QC needs (a crashed child restarts by itself)
         self._warmed, self._warmed_asr = True, use_asr
@@ -148,7 +153,10 @@ class QcPanel(QWidget):
             from studio.core.qc_worker import QcWorkerError, shared_worker
 
             try:
-                (panel_worker or shared_worker()).warm_up(use_asr=use_asr)
+                w = panel_worker or shared_worker()
+                if use_asr and asr_args is not None:
+                    w.asr_args = asr_args()
+                w.warm_up(use_asr=use_asr)
             except QcWorkerError as exc:  # the take's own QC will report it
                 log.warning("warming up the QC process: %s", exc)
         threading.Thread(target=warm, daemon=True, name="qc-warm-up").start()

@@ -11,6 +11,7 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
+from studio.core.asr_choice import transcriber_args
 from studio.core.datasets import DatasetStore
 from studio.ui.dataset.coverage_chart import CoverageChart
 from studio.ui.dataset.long_recording import LongRecordingPanel
@@ -95,6 +96,7 @@ class DatasetWorkspace(QWidget):
         # Right: the three ways of working on a dataset.
         self.teleprompter = Teleprompter(ctx, self.store)
         self.qc = QcPanel(self.store)
+        self.qc.asr_args = lambda: transcriber_args(ctx.settings, ctx.paths)
         self.long = LongRecordingPanel(ctx, self.store, self.undo_stack)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.teleprompter, "Record")

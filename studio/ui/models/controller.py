@@ -1,23 +1,25 @@
-"""Models workspace wiring: catalog state, download/import on background threads, token, cache dir."""
+"""Models workspace wiring: catalog state, download/import on background threads, token, cache dir,
+and which speech recognizer the studio uses (studio/core/asr_choice.py)."""
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QTableWidgetItem
 
 from engine.hub.catalog import CATALOG, CatalogEntry, folder_size, human_size
 from engine.hub.download import (DownloadCancelled, download_model, keyring_available, load_token,
                                  save_token, verify_folder)
 from engine.hub.local import delete_model, import_local_folder, installed_models, model_dir
-from studio.ui.models.view import ModelsView
+from studio.core import asr_choice
+from studio.ui.models.view import COLUMNS, ModelsView, column
 from studio.ui.widgets.background import run_in_background
 
 
 def models_root(ctx) -> Path:
     """The models folder: the user's choice in settings, else the data directory's."""
-    return Path(ctx.settings.models_dir) if ctx.settings.models_dir else ctx.paths.models
+    return asr_choice.models_root(ctx.settings, ctx.paths)
 
 
 class ModelsController(QObject):
@@ -39,6 +41,7 @@ class ModelsController(QObject):
         v.save_token_button.clicked.connect(self.save_token)
         v.change_cache_button.clicked.connect(lambda: self.change_models_dir(None))
         v.table.itemSelectionChanged.connect(self._update_buttons)
+        v.asr_combo.activated.connect(self._asr_chosen)
         self.refresh()
         if CATALOG:
             v.table.selectRow(0)
@@ -57,22 +60,55 @@ class ModelsController(QObject):
                 status = "Incomplete: " + ", ".join(m.missing[:3])
             else:
                 status = "Not installed"
-            cells = (m.entry.name, f"~{human_size(m.entry.size_bytes)}", m.entry.licence,
-                     "Gated (token)" if m.entry.gated else "Open", status,
-                     human_size(m.size_bytes) if m.path.exists() else "—")
-            for j, text in enumerate(cells):
-                t.setItem(i, j, QTableWidgetItem(text))
-        t.resizeColumnsToContents()
+            e = m.entry
+            kind = "Speech recognition" if e.kind == "asr" else "Voice (TTS)"
+            cells = {"Model": e.name, "Kind": kind + (f" · {e.speed_class}" if e.speed_class else ""),
+                     "Size": human_size(e.size_bytes), "Languages": e.languages_text, "Licence": e.licence,
+                     "Access": "Gated (token)" if e.gated else "Open", "Runs well on": e.runs_well_on,
+                     "Status": status, "On disk": human_size(m.size_bytes) if m.path.exists() else "—"}
+            for name, text in cells.items():
+                item = QTableWidgetItem(text)
+                item.setToolTip(text if name != "Languages" else ", ".join(e.languages))
+                t.setItem(i, column(name), item)
+        assert t.columnCount() == len(COLUMNS)
         self.view.cache_label.setText(str(root))
         self.view.disk_usage.setText(f"{human_size(folder_size(root))} used")
         self._update_buttons()
+        self.refresh_asr()
+
+    # ---- speech recognition ----------------------------------------------------------------
+    def refresh_asr(self) -> None:
+        """Fill the recognizer menu with what is installed now; the current choice stays selected."""
+        choices = asr_choice.asr_choices(models_root(self.ctx), self.ctx.settings.asr_language)
+        combo = self.view.asr_combo
+        combo.clear()
+        combo.addItem(f"Automatic: the best installed ({choices[0].label})", asr_choice.AUTO)
+        for c in choices:
+            combo.addItem(c.label, c.key)
+            combo.setItemData(combo.count() - 1, c.detail, Qt.ToolTipRole)
+        key = self.ctx.settings.asr_model or asr_choice.AUTO
+        i = combo.findData(key)
+        combo.setCurrentIndex(max(i, 0))
+        effective = asr_choice.resolve_asr(self.ctx.settings, models_root(self.ctx))
+        note = f"In use: {effective.label}" + (f" ({effective.detail})" if effective.detail else "")
+        if key not in (asr_choice.AUTO, effective.key):
+            note += " — the chosen model is not installed"
+        self.view.asr_detail.setText(note)
+
+    def asr_in_use(self) -> asr_choice.AsrChoice:
+        return asr_choice.resolve_asr(self.ctx.settings, models_root(self.ctx))
+
+    def _asr_chosen(self, index: int) -> None:
+        self.ctx.settings.asr_model = self.view.asr_combo.itemData(index) or asr_choice.AUTO
+        self.ctx.save_settings()
+        self.refresh_asr()
 
     def selected_entry(self) -> CatalogEntry | None:
         rows = self.view.table.selectionModel().selectedRows()
         return CATALOG[rows[0].row()] if rows else None
 
     def status_text(self, row: int = 0) -> str:
-        return self.view.table.item(row, 4).text()
+        return self.view.table.item(row, column("Status")).text()
 
     def _busy(self) -> bool:
         return self._cancel is not None

@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QTableWidget, QVBoxLayout, QWidget)
 
-COLUMNS = ("Model", "Size", "Licence", "Access", "Status", "On disk")
+COLUMNS = ("Model", "Kind", "Size", "Languages", "Licence", "Access", "Runs well on", "Status", "On disk")
+STRETCH = ("Model", "Runs well on")  # these share the spare width; the others fit their contents
+
+
+def column(name: str) -> int:
+    return COLUMNS.index(name)
 
 
 class ModelsView(QWidget):
@@ -17,7 +22,13 @@ class ModelsView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        # Resize modes, not resizeColumnsToContents(): that call shrinks a Stretch section to its
+        # contents until the next resize event, so the table stopped filling its width after every
+        # refresh (e.g. when a download started or ended).
+        header = self.table.horizontalHeader()
+        for i, name in enumerate(COLUMNS):
+            header.setSectionResizeMode(i, QHeaderView.Stretch if name in STRETCH else QHeaderView.ResizeToContents)
+        self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         lay.addWidget(self.table, 1)
         self.description = QLabel()
@@ -44,6 +55,17 @@ class ModelsView(QWidget):
         self.message.setWordWrap(True)
         self.message.setObjectName("modelsMessage")
         lay.addWidget(self.message)
+
+        asr_row = QHBoxLayout()
+        asr_row.addWidget(QLabel("Speech recognition:"))
+        self.asr_combo = QComboBox()
+        self.asr_combo.setObjectName("asrChoice")
+        self.asr_combo.setToolTip("Used for take scoring, reference transcripts, dataset QC and segmenting "
+                                  "long recordings. Download a larger Whisper above for better accuracy.")
+        self.asr_detail = QLabel()
+        asr_row.addWidget(self.asr_combo, 1)
+        asr_row.addWidget(self.asr_detail, 1)
+        lay.addLayout(asr_row)
 
         token_row = QHBoxLayout()
         token_row.addWidget(QLabel("Hugging Face token:"))

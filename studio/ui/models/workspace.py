@@ -19,5 +19,14 @@ class ModelsWorkspace(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.view)
 
+    def select_model(self, model_id: str) -> None:
+        """Select a catalog entry's row (the first-run guide points at the model for this machine)."""
+        from engine.hub.catalog import CATALOG
+
+        for row, entry in enumerate(CATALOG):  # the table lists the catalog in order
+            if entry.model_id == model_id:
+                self.view.table.selectRow(row)
+                return
+
     def shutdown(self) -> None:
         self.controller.cancel()

@@ -14,7 +14,7 @@ from engine.hub.local import installed_models
 from engine.jobs import LoadModel, ReferenceSpec
 from studio.core.takes import Take, TakeStore
 from studio.ui.models.controller import models_root
-from studio.ui.synthesize import chunk_marks
+from studio.ui.synthesize import chunk_marks, model_choice
 from studio.ui.synthesize.edits import TakeEditsMixin
 from studio.ui.synthesize.generation import GenerateError, GenerateSettings, TakeJob, build_jobs
 from studio.ui.synthesize.view import SynthesizeView
@@ -65,6 +65,9 @@ class SynthesizeController(QObject, TakeEditsMixin):
         v.random_seed.toggled.connect(lambda on: v.seed.setEnabled(not on))
         self.refresh_voices()
         self.refresh_models()
+        v.model_combo.currentIndexChanged.connect(lambda _: self._model_changed())  # presets and knobs follow it
+        self._backend = None
+        self._model_changed()
 
     # ---- engine --------------------------------------------------------------------------
     @property
@@ -76,6 +79,7 @@ class SynthesizeController(QObject, TakeEditsMixin):
         b = self.ctx.engine_bridge
         if getattr(self, "_wired", None) is not b:
             for sig, slot in ((b.audioChunk, self._on_audio), (b.codeFrame, self._on_codes),
+                              (b.latentFrame, self._on_latent),
                               (b.progress, self._on_progress), (b.done, self._on_done),
                               (b.failed, self._on_failed), (b.cancelled, self._on_cancelled)):
                 sig.connect(slot)
@@ -90,6 +94,9 @@ class SynthesizeController(QObject, TakeEditsMixin):
         combo.addItem("(no reference voice)", None)
         for voice in self.ctx.voices.list():
             combo.addItem(voice.name, voice.id)
+        model = self.view.model_combo.currentData()
+        for name in model_choice.preset_voices(model[1] if model else None):  # Pocket TTS presets
+            combo.addItem(f"Preset: {name}", f"{model_choice.PRESET}{name}")
         i = combo.findData(current) if current is not None else -1
         # First time (or the voice is gone): the first real voice, since cloning is the point.
         first = not getattr(self, "_voices_shown", False)
@@ -102,7 +109,7 @@ class SynthesizeController(QObject, TakeEditsMixin):
         combo = self.view.model_combo
         current = combo.currentData()
         combo.clear()
-        for m in installed_models(models_root(self.ctx)):
+        for m in installed_models(models_root(self.ctx), kind="tts"):
             if m.complete:
                 combo.addItem(m.entry.name, (m.entry.model_id, m.path, m.entry.backend))
         for model_id, folder, backend in self.extra_models:
@@ -112,20 +119,33 @@ class SynthesizeController(QObject, TakeEditsMixin):
                 combo.setCurrentIndex(i)
         if combo.count() == 0:
             self._say("No model is installed yet: open Models to download one or import a local folder.")
+        model_choice.recommend(self.view, first_time=current is None)
+
+    def _model_changed(self) -> None:
+        model = self.view.model_combo.currentData()
+        backend = model[2] if model else None
+        model_choice.apply_backend(self.view, backend, self._backend)
+        self._backend = backend
+        self.refresh_voices()
 
     def settings(self) -> GenerateSettings:
         v = self.view
+        model = v.model_combo.currentData()
         return GenerateSettings(
             temperature=v.temperature.value(), top_k=v.top_k.value(), top_p=v.top_p.value(),
             seed=None if v.random_seed.isChecked() else v.seed.value(),
             # Best of N (> 1) makes N candidates for one take, instead of "takes per click".
             takes=v.best_of_n.value() if v.best_of_n.value() > 1 else v.takes_per_click.value(),
-            max_audio_seconds=v.max_seconds.value() or None)
+            max_audio_seconds=v.max_seconds.value() or None,
+            options=model_choice.options(v, model[2] if model else None))
 
-    def voice_spec(self, voice_id) -> ReferenceSpec | None:
-        """The selected voice as engine input; GenerateError when its audio is gone."""
+    def voice_spec(self, voice_id, backend: str = "csm", folder: Path | None = None) -> ReferenceSpec | None:
+        """The selected voice as engine input; GenerateError when its audio is gone. Pocket TTS needs no
+        transcript, and its encoded voice is stored with the voice (reopening it is instant)."""
         if voice_id is None:
             return None
+        if isinstance(voice_id, str) and voice_id.startswith(model_choice.PRESET):
+            return model_choice.preset_spec(voice_id, folder)
         try:
             voice = self.ctx.voices.get(voice_id)
         except KeyError:
@@ -137,10 +157,11 @@ class SynthesizeController(QObject, TakeEditsMixin):
             raise GenerateError(f"The audio file of the voice “{voice.name}” is missing ({clip.working_path}). "
                                 "Re-import the clip in Voices, or pick another voice. Your text is kept.")
         text = (clip.transcript or voice.transcript or "").strip()
-        if not text:
+        if not text and not model_choice.transcript_optional(backend):
             raise GenerateError(f"The voice “{voice.name}” has no transcript; the model needs the words "
                                 "spoken in the reference. Add it in Voices.")
-        return ReferenceSpec(key=f"voice{voice.id}-clip{clip.id}", text=text, path=Path(clip.working_path))
+        return ReferenceSpec(key=f"voice{voice.id}-clip{clip.id}", text=text, path=Path(clip.working_path),
+                             state_dir=model_choice.voice_state_dir(self.ctx, voice.id))
 
     # ---- generate ------------------------------------------------------------------------
     @property
@@ -156,7 +177,7 @@ class SynthesizeController(QObject, TakeEditsMixin):
                 raise GenerateError("Pick a model first (install one in Models).")
             model_id, folder, backend = model
             voice_id = self.view.voice_combo.currentData()
-            voice = self.voice_spec(voice_id)
+            voice = self.voice_spec(voice_id, backend, folder)
             jobs = build_jobs(self.view.text_edit.toPlainText(), self.settings(), model_id=model_id,
                               info=self._infos.get(model_id), voice=voice, voice_id=voice_id)
         except GenerateError as e:
@@ -177,9 +198,12 @@ class SynthesizeController(QObject, TakeEditsMixin):
         return None
 
     def _ensure_loaded(self, model_id: str, folder: Path, backend: str) -> None:
-        if model_id in self.bridge.state.models and model_id in self._infos:
+        device = self.view.device_combo.currentData() or "auto"
+        if model_id in self.bridge.state.models and model_id in self._infos and \
+                getattr(self, "_devices", {}).get(model_id) == device:
             return
-        req = LoadModel(model_dir=Path(folder), backend=backend, model_id=model_id)
+        self._devices = {**getattr(self, "_devices", {}), model_id: device}
+        req = LoadModel(model_dir=Path(folder), backend=backend, model_id=model_id, device=device)
         self._load_job = req.job_id
         self._load_model_id = model_id  # the key we asked for (a backend may name itself otherwise)
         self.bridge.submit(req)
@@ -255,6 +279,11 @@ class SynthesizeController(QObject, TakeEditsMixin):
         if job is not None:
             job.frames.append(ev.codes)
 
+    def _on_latent(self, ev) -> None:  # Pocket TTS: the heat map fills like the token grid
+        job = self.jobs.get(ev.job_id)
+        if job is not None:
+            job.frames.append(ev.latent)
+
     def _refresh_live_grid(self) -> None:
         # Only the frames that came since the last refresh are drawn (the grid keeps the rest).
         job = self.jobs.get(self._stream_job or "")
@@ -296,7 +325,8 @@ class SynthesizeController(QObject, TakeEditsMixin):
             return
         res = ev.result
         job.set_audio(res.audio, res.sample_rate)
-        job.frames = list(res.codes.T) if res.codes is not None else job.frames
+        final = res.codes if res.codes is not None else getattr(res, "latents", None)
+        job.frames = list(final.T) if final is not None else job.frames
         if ev.job_id not in self._chunk_edits:  # an edited take keeps the original's chunk list
             job.recipe = dataclasses.replace(job.recipe, chunks=tuple(res.text_chunks))
         timings = {"total_s": round(res.seconds_total, 4)}
@@ -348,8 +378,9 @@ class SynthesizeController(QObject, TakeEditsMixin):
                     self._finish_check.start()
                     return
                 audio, spans, codes = self._spliced(edit, audio, job.sample_rate)
-            take = self.takes.add(recipe, audio, job.sample_rate, codes=codes, status=status,
-                                  timings=timings, chunk_spans=spans)
+            latents = codes if codes is not None and codes.dtype.kind == "f" else None
+            take = self.takes.add(recipe, audio, job.sample_rate, codes=None if latents is not None else codes,
+                                  latents=latents, status=status, timings=timings, chunk_spans=spans)
             self.takeStored.emit(take.id)
             original = self._rerender_of.pop(job.job_id, None)
             if original is not None and status == "complete":

@@ -32,7 +32,7 @@ class TakeEditsMixin:
         model = self._model_entry(take.recipe.model_id)
         if model is None:
             raise GenerateError(f"The model {take.recipe.model_id} of this take is not installed.")
-        return model, self.voice_spec(take.recipe.voice_id)
+        return model, self.voice_spec(take.recipe.voice_id, model[2], model[1])
 
     # ---- regenerate one chunk ----------------------------------------------------------------
     def regenerate_chunk(self, take: Take, index: int, seed: int | None = None) -> bool:

@@ -62,7 +62,8 @@ class TakeJob:
     # Audio so far in a buffer that doubles when full: streaming appends stay O(n) overall.
     _buf: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     n_samples: int = 0
-    frames: list[np.ndarray] = field(default_factory=list)  # int [n_codebooks] each
+    # int [n_codebooks] codes per frame, or float32 [latent_dim] latents (continuous-latent models)
+    frames: list[np.ndarray] = field(default_factory=list)
     spans: dict[int, list[int]] = field(default_factory=dict)  # text chunk index -> [start, end) samples
     started: float = field(default_factory=time.perf_counter)
     first_audio_s: float | None = None
@@ -102,7 +103,8 @@ class TakeJob:
         return self._buf[:self.n_samples]
 
     def codes(self) -> np.ndarray | None:
-        return np.stack(self.frames, axis=1) if self.frames else None  # [n_codebooks, n_frames]
+        """[n_codebooks, n_frames] int codes, or [latent_dim, n_frames] float latents."""
+        return np.stack(self.frames, axis=1) if self.frames else None
 
     def chunk_spans(self) -> list[tuple[int, int]]:
         return [tuple(self.spans[i]) for i in sorted(self.spans)]

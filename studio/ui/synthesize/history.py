@@ -146,7 +146,10 @@ class HistoryController(QObject):
         first = take.timings.get("first_audio_s")
         v.take_info.setText(
             f"<b>{take.status}</b> · {r.model_id} ({r.device}, {r.dtype}) · seed <b>{r.seed}</b> · "
-            f"T={r.temperature:g} k={r.top_k} p={r.top_p:g} · {take.duration_s:.2f} s"
+            + (f"T={r.temperature:g}" + "".join(f" {k}={val}" for k, val in r.options.items()
+                                                  if k in ("eos_threshold", "decode_steps", "noise_clamp"))
+               if r.backend == "pocket" else f"T={r.temperature:g} k={r.top_k} p={r.top_p:g}")
+            + f" · {take.duration_s:.2f} s"
             + (f" · first audio {first:.2f} s" if first is not None else "")
             + (f" · {len(r.chunks)} chunks" if r.chunks else ""))
         try:
@@ -156,6 +159,8 @@ class HistoryController(QObject):
             return
         v.waveform.set_audio(audio, sr)
         codes = self.takes.load_codes(take)
+        if codes is None:  # a Pocket TTS take: its latent frames as a heat map
+            codes = self.takes.load_latents(take)
         info = self.synth._infos.get(take.recipe.model_id)
         # Codes exist for speech frames only (pauses are plain silence): the grid places each chunk's
         # frames on its span and keeps the time axis on the whole take.

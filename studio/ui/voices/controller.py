@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QFileDialog
 
+from engine.audio.formats import file_dialog_filter
 from studio.ui.theme import COLORS
 from studio.ui.voices import clip_state as cs
 from studio.ui.voices.commands import SetClipState
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 ANALYSIS_DELAY_MS = 60  # see _apply_state
 AXIS_DELAY_MS = 30  # a long import's header paints first, then its time axis (see _progress)
-AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.mp3 *.aif *.aiff *.aifc);;All files (*)"
+AUDIO_FILTER = file_dialog_filter()  # WAV/FLAC/... and the audio of M4A, MP4, MOV, MKV, WebM, WMA, AMR
 
 
 def _fmt_db(v: float, unit: str = "dBFS") -> str:

