@@ -203,7 +203,33 @@ def check_audio_io(tmp: Path) -> list[Check]:
             raise RuntimeError(f"read back a different signal (correlation {corr:.3f})")
         return f"24 kHz written, 16 kHz read back, correlation {corr:.4f}"
 
-    return [_run(f"audio round trip {s}", lambda s=s: roundtrip(s)) for s in (".wav", ".flac", ".ogg")]
+    def container():
+        """A phone-style voice memo (AAC in .m4a) written with PyAV, read back through FFmpeg."""
+        import numpy as np
+
+        try:
+            import av
+        except ModuleNotFoundError:
+            return WARN, "PyAV not installed: .m4a/.mp4/.webm/.wma/.amr cannot be imported"
+        from engine.audio.io import read_audio
+
+        sr = 44100
+        x = _tone(sr)
+        p = tmp / "memo.m4a"
+        with av.open(str(p), "w", format="ipod") as out:
+            stream = out.add_stream("aac", rate=sr, layout="mono")
+            frame = av.AudioFrame.from_ndarray(x.reshape(1, -1), format="flt", layout="mono")
+            frame.sample_rate, frame.pts = sr, 0
+            for pkt in [*stream.encode(frame), *stream.encode(None)]:
+                out.mux(pkt)
+        y = read_audio(p, target_sr=16000).samples
+        peak_hz = float(np.argmax(np.abs(np.fft.rfft(y))) * 16000 / len(y)) if len(y) else 0.0
+        if abs(len(y) / 16000 - 1.0) > 0.1 or abs(peak_hz - 440.0) > 5:
+            raise RuntimeError(f"read back {len(y) / 16000:.2f} s peaking at {peak_hz:.0f} Hz; wrote 1 s at 440 Hz")
+        return f"AAC written with PyAV {av.__version__}, read back: {len(y) / 16000:.2f} s, {peak_hz:.0f} Hz"
+
+    return [_run(f"audio round trip {s}", lambda s=s: roundtrip(s)) for s in (".wav", ".flac", ".ogg")] + \
+        [_run("audio round trip .m4a (PyAV)", container)]
 
 
 def check_devices() -> Check:
@@ -232,9 +258,25 @@ def check_engines() -> list[Check]:
             get_backend(n)
         importlib.import_module("engine.codecs.mimi")
         importlib.import_module("engine.lm.llama")
-        return f"backends {', '.join(names)}; Mimi codec and LM importable"
+        detail = f"backends {', '.join(names)}; Mimi codec and LM importable"
+        if "pocket" in names:
+            detail += "; " + _pocket_package()
+        return detail
 
     return [_run("TTS backends", backends)]
+
+
+def _pocket_package() -> str:
+    """The pocket-tts modules our Pocket backend drives, and its config files (read, not imported)."""
+    from engine.backends.pocket_load import package_config_dir
+
+    for mod in ("pocket_tts.models.tts_model", "pocket_tts.models.flow_lm", "pocket_tts.models.text_chunking",
+                "pocket_tts.modules.stateful_module", "pocket_tts.quantization", "pocket_tts.utils.config"):
+        importlib.import_module(mod)
+    configs = sorted(p.name for p in package_config_dir().glob("*.yaml"))
+    if not configs:
+        raise FileNotFoundError(f"no pocket-tts config files in {package_config_dir()}")
+    return f"pocket-tts modules and {len(configs)} config files"
 
 
 def model_checks() -> list[tuple[str, Callable[[], str | tuple[str, str]]]]:
