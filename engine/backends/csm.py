@@ -31,27 +31,56 @@ BACKEND_VERSION = "1"
 
 class CsmBackend:
     name = "csm"
+    trainable = True  # engine/train fine-tunes it (LoRA)
+    training_recipe = "csm-lora"  # engine/train/objective.py + lora.py
 
     def __init__(self) -> None:
         self._loaded: LoadedCsm | None = None
         self._info: ModelInfo | None = None
         self._codec: Any = None
+        self._adapter_hash = ""
 
     # -- loading --------------------------------------------------------------------------------
     def load(self, model_dir: Path, *, device: str = "auto", dtype: str = "auto",
              codec_dir: Path | None = None) -> ModelInfo:
+        """model_dir: a CSM folder, or a LoRA adapter folder (adapter_config.json: a tuned voice),
+        which loads its base model and applies the adapter (merged)."""
+        from engine.train.tuned import resolve_model_dir
+
         self.unload()
-        loaded = load_csm(Path(model_dir), device=device, dtype=dtype, codec_dir=codec_dir)
+        base_dir, adapter_dir = resolve_model_dir(Path(model_dir))
+        loaded = load_csm(base_dir, device=device, dtype=dtype, codec_dir=codec_dir)
         codec_cfg = loaded.spec.codec_config
         self._loaded = loaded
+        self._adapter_hash = ""
+        if adapter_dir is not None:
+            self.set_adapter(adapter_dir)
+        model_id = str(loaded.config.get("_name_or_path") or base_dir.name)
+        weights = loaded.weights_sha256
+        if self._adapter_hash:  # every recipe names the adapter too
+            model_id, weights = f"{model_id}+{Path(model_dir).name}", f"{weights}+lora:{self._adapter_hash}"
         self._info = ModelInfo(
-            model_id=str(loaded.config.get("_name_or_path") or Path(model_dir).name), backend=self.name,
-            backend_version=BACKEND_VERSION, revision="local", weights_sha256=loaded.weights_sha256,
+            model_id=model_id, backend=self.name, adapter_sha256=self._adapter_hash,
+            backend_version=BACKEND_VERSION, revision="local", weights_sha256=weights,
             device=str(loaded.device), dtype=str(loaded.dtype).removeprefix("torch."),
             sample_rate=int(codec_cfg.get("sampling_rate", 24000)),
             frame_rate=float(codec_cfg.get("frame_rate", FRAME_RATE)),
             n_codebooks=loaded.spec.n_codebooks, max_positions=loaded.spec.max_positions)
         return self._info
+
+    def set_adapter(self, adapter_dir: Path | None) -> str:
+        """Switch base <-> tuned without reloading the base: None takes the adapter out; a folder
+        replaces the current one. Returns the adapter's hash ("" for the base)."""
+        from engine.train import lora
+
+        model = self._need().model
+        lora.detach(model)
+        self._adapter_hash = ""
+        if adapter_dir is not None:
+            adapter = lora.load_adapter(model, Path(adapter_dir))
+            adapter.merge()  # generation's fast path reads raw weights
+            self._adapter_hash = lora.adapter_hash(Path(adapter_dir))
+        return self._adapter_hash
 
     @property
     def info(self) -> ModelInfo:
