@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -107,7 +108,7 @@ def encode_clips(clips: list[Clip], encode: Callable[[np.ndarray, int], np.ndarr
         if codes is None or codes.shape[0] < n_codebooks:
             audio = read_audio(clip.path, mono=True)
             codes = np.ascontiguousarray(encode(audio.samples, audio.sample_rate)[:n_codebooks], dtype=np.int64)
-            tmp = path.with_suffix(".tmp.npy")
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")  # several processes may encode
             np.save(tmp, codes)
             tmp.replace(path)
         out.append(codes[:n_codebooks])

@@ -242,6 +242,20 @@ class _null:
 
 # -- files ------------------------------------------------------------------------------------
 CONFIG_FILE, WEIGHTS_FILE = "adapter_config.json", "adapter_model.safetensors"
+MYNAH_FILE = "mynah_adapter.json"  # ours, beside PEFT's files (PEFT warns about unknown config keys)
+
+
+def read_mynah(folder: Path) -> dict:
+    try:
+        return json.loads((Path(folder) / MYNAH_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def write_mynah(folder: Path, info: dict) -> None:
+    tmp = Path(folder) / (MYNAH_FILE + ".tmp")
+    tmp.write_text(json.dumps(info, indent=2))
+    tmp.replace(Path(folder) / MYNAH_FILE)
 
 
 def peft_config(settings: LoraSettings, base_model: str = "") -> dict:
@@ -251,8 +265,6 @@ def peft_config(settings: LoraSettings, base_model: str = "") -> dict:
         "target_modules": settings.target_regex(), "bias": "none", "fan_in_fan_out": False,
         "use_rslora": False, "use_dora": False, "init_lora_weights": True, "inference_mode": True,
         "modules_to_save": None, "layers_to_transform": None, "rank_pattern": {}, "alpha_pattern": {},
-        # ours, ignored by PEFT: how to rebuild LoraSettings without parsing the regex
-        "mynah": {"targets": list(settings.targets), "parts": list(settings.parts)},
     }
 
 
@@ -265,13 +277,14 @@ def save_adapter(adapter: Adapter, folder: Path, base_model: str = "", extra: di
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in adapter.named_tensors().items()}
     cfg = peft_config(adapter.settings, base_model)
-    if extra:
-        cfg["mynah"].update(extra)
+    # how to rebuild LoraSettings without parsing the regex, plus what the caller adds (base folder)
+    ours = {"targets": list(adapter.settings.targets), "parts": list(adapter.settings.parts), **(extra or {})}
     tmp_w, tmp_c = folder / (WEIGHTS_FILE + ".tmp"), folder / (CONFIG_FILE + ".tmp")
     save_file(tensors, str(tmp_w), metadata={"format": "pt"})
     tmp_c.write_text(json.dumps(cfg, indent=2))
     tmp_w.replace(folder / WEIGHTS_FILE)
     tmp_c.replace(folder / CONFIG_FILE)
+    write_mynah(folder, ours)
     return adapter_hash(folder)
 
 
@@ -293,7 +306,7 @@ def read_settings(folder: Path) -> LoraSettings:
         raise AdapterError(f"{path}: only LoRA adapters can be used (this one is {cfg.get('peft_type')})")
     if cfg.get("use_dora") or cfg.get("rank_pattern") or cfg.get("alpha_pattern") or cfg.get("use_rslora"):
         raise AdapterError(f"{path}: DoRA, rsLoRA and per-module ranks are not supported")
-    ours = cfg.get("mynah") or {}
+    ours = read_mynah(folder)
     targets = ours.get("targets")
     if not targets:  # trained elsewhere: take the names its target_modules mention
         tm = cfg.get("target_modules") or []

@@ -30,6 +30,25 @@ class Progress:
         return f"Progress({self.what} {self.done}/{self.total})"
 
 
+def init_distributed() -> tuple[int, int]:
+    """Join the process group when launched by torchrun (WORLD_SIZE > 1): gloo on CPU, nccl on
+    CUDA (each process on its LOCAL_RANK GPU). Returns (rank, world size)."""
+    import os
+
+    import torch
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    dist = torch.distributed
+    if not dist.is_initialized():
+        cuda = torch.cuda.is_available()
+        if cuda:
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group("nccl" if cuda else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
 def open_run(model_dir: Path, clips: list[Clip], out_dir: Path, cfg: TrainConfig, *,
              heldout: list[Clip] | None = None, device: str = "auto", resume: bool = True,
              codes_cache: Path | None = None, codec_dir: Path | None = None,

@@ -1,7 +1,7 @@
 """A tuned voice on disk: an adapter folder (PEFT layout) that names its base model.
 
 Any place that takes a model folder takes a tuned voice's folder too: `resolve_model_dir` finds the
-base model (adapter_config.json: our `mynah.base_model_dir`, else `base_model_name_or_path` when it
+base model (mynah_adapter.json: `base_model_dir`; else adapter_config.json `base_model_name_or_path` when it
 is a local folder) and the backend applies the adapter on load. `import_adapter` brings an adapter
 trained elsewhere (transformers + peft, or another Mynah) into the library, checked first.
 """
@@ -12,7 +12,8 @@ import re
 import shutil
 from pathlib import Path
 
-from engine.train.lora import CONFIG_FILE, WEIGHTS_FILE, AdapterError, adapter_hash, read_settings
+from engine.train.lora import (CONFIG_FILE, MYNAH_FILE, WEIGHTS_FILE, AdapterError, adapter_hash, read_mynah,
+                               read_settings, write_mynah)
 
 _KEY = re.compile(r"^base_model\.model\.(backbone_model|depth_decoder\.model)\.layers\.\d+\."
                   r"(self_attn|mlp)\.\w+_proj\.lora_[AB](\.default)?\.weight$")
@@ -27,7 +28,7 @@ def base_model_of(adapter_dir: Path) -> Path | None:
         cfg = json.loads((Path(adapter_dir) / CONFIG_FILE).read_text())
     except (OSError, ValueError):
         return None
-    for cand in ((cfg.get("mynah") or {}).get("base_model_dir"), cfg.get("base_model_name_or_path")):
+    for cand in (read_mynah(adapter_dir).get("base_model_dir"), cfg.get("base_model_name_or_path")):
         if cand and Path(cand).expanduser().is_dir():
             return Path(cand).expanduser()
     return None
@@ -78,11 +79,12 @@ def import_adapter(src: Path, dest_root: Path, base_model_dir: Path | None = Non
     tmp = dest.with_name(f".{dest.name}.importing")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    shutil.copy2(src / WEIGHTS_FILE, tmp / WEIGHTS_FILE)
-    cfg = json.loads((src / CONFIG_FILE).read_text())
-    cfg.setdefault("mynah", {})["base_model_dir"] = str(base.resolve())
-    cfg["mynah"].setdefault("imported_from", str(src.resolve()))
-    (tmp / CONFIG_FILE).write_text(json.dumps(cfg, indent=2))
+    for f in (WEIGHTS_FILE, CONFIG_FILE):
+        shutil.copy2(src / f, tmp / f)
+    ours = read_mynah(src)
+    ours["base_model_dir"] = str(base.resolve())
+    ours.setdefault("imported_from", str(src.resolve()))
+    write_mynah(tmp, ours)
     tmp.rename(dest)
     return dest
 
@@ -92,5 +94,5 @@ def promote(checkpoint: Path, dest_root: Path, name: str, base_model_dir: Path) 
     return import_adapter(checkpoint, dest_root, base_model_dir, name)
 
 
-__all__ = ["adapter_hash", "base_model_of", "check_adapter_files", "import_adapter", "is_adapter_dir",
+__all__ = ["MYNAH_FILE", "adapter_hash", "base_model_of", "check_adapter_files", "import_adapter", "is_adapter_dir",
            "promote", "resolve_model_dir"]
