@@ -13,12 +13,14 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from engine.backends.csm_recipe import FRAME_RATE
-from engine.train.objective import Example, build_example
+
+if TYPE_CHECKING:
+    from engine.train.objective import Example
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
 
@@ -132,6 +134,8 @@ def prepare(train: list[Clip], heldout: list[Clip], codes_train: list[np.ndarray
             max_positions: int, max_clip_seconds: float | None = None) -> Prepared:
     """Examples for the trainer. Raises TrainDataError when a clip does not fit the model's
     position budget (naming it: split it) or when nothing usable is left."""
+    from engine.train.objective import build_example  # torch: only once training is asked for
+
     too_long, left_out = [], []
 
     def build(clips, codes, into, kept):

@@ -82,7 +82,8 @@ def open_run(model_dir: Path, clips: list[Clip], out_dir: Path, cfg: TrainConfig
     tmp = out_dir / (RUN_FILE + ".tmp")
     tmp.write_text(json.dumps(record, indent=2))
     tmp.replace(out_dir / RUN_FILE)
-    trainer = Trainer(loaded.model, data, cfg, out_dir, on_event=on_event, base_model=str(model_dir))
+    trainer = Trainer(loaded.model, data, cfg, out_dir, on_event=on_event,
+                      base_model=str(Path(model_dir).resolve()))
     trainer.loaded = loaded  # the caller may want the tokenizer/codec (auditions)
     last = ck.latest_checkpoint(out_dir) if resume else None
     if last is not None:

@@ -1,0 +1,44 @@
+"""A recorded dataset as training clips: each prompt's best take, QC-passing by default.
+
+studio/core reads the library; engine/train only ever sees `Clip`s (path + transcript + key).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.train.data import Clip
+from studio.core.datasets import DatasetError, DatasetStore
+
+
+@dataclass
+class DatasetClips:
+    clips: list[Clip]
+    left_out: list[str] = field(default_factory=list)  # "<prompt key>: why"
+
+
+def find_dataset(store: DatasetStore, name_or_id: str):
+    for d in store.list():
+        if d.name == name_or_id or str(d.id) == str(name_or_id):
+            return d
+    raise DatasetError(f"no dataset named {name_or_id!r} (see `mynah dataset list`)")
+
+
+def dataset_clips(store: DatasetStore, dataset_id: int, *, qc_passing: bool = True) -> DatasetClips:
+    """Best takes of prompts that are not skipped; with `qc_passing`, takes whose stored QC found
+    issues are left out (takes never checked are kept: QC is advice, not a gate)."""
+    prompts = {p.id: p for p in store.prompts(dataset_id)}
+    out = DatasetClips([])
+    for prompt_id, take in sorted(store.best_takes(dataset_id).items()):
+        p = prompts.get(prompt_id)
+        if p is None or p.skipped:
+            continue
+        issues = (take.qc or {}).get("issues") or []
+        if qc_passing and issues:
+            out.left_out.append(f"{p.key}: QC found {issues[0]}")
+        elif take.path is None or not take.path.is_file():
+            out.left_out.append(f"{p.key}: the take's file is missing")
+        elif not p.text.strip():
+            out.left_out.append(f"{p.key}: no transcript")
+        else:
+            out.clips.append(Clip(take.path, p.text.strip(), p.key))
+    return out
