@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
-from engine.train.lora import ALL_TARGETS, ATTENTION, LoraSettings
+from engine.train.settings import ALL_TARGETS, ATTENTION, LoraSettings
 
 
 @dataclass(frozen=True)

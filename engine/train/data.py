@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from engine.backends.csm_recipe import FRAME_RATE
-
 if TYPE_CHECKING:
     from engine.train.objective import Example
 
@@ -134,6 +132,7 @@ def prepare(train: list[Clip], heldout: list[Clip], codes_train: list[np.ndarray
             max_positions: int, max_clip_seconds: float | None = None) -> Prepared:
     """Examples for the trainer. Raises TrainDataError when a clip does not fit the model's
     position budget (naming it: split it) or when nothing usable is left."""
+    from engine.backends.csm_recipe import FRAME_RATE
     from engine.train.objective import build_example  # torch: only once training is asked for
 
     too_long, left_out = [], []
