@@ -67,9 +67,7 @@ class Attention(nn.Module):
         qk = apply_rope(qkv[:, :, : h + hkv], cos, sin)  # q and k rotated in one go
         q, k, v = qk[:, :, :h], qk[:, :, h:], qkv[:, :, h + hkv:]  # [B, S, heads, D]
         if mask is None and s > 1:  # training: whole sequences from position 0, no cache
-            y = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
-                                               is_causal=True, enable_gqa=h != hkv)
-            return self.wo(y.transpose(1, 2).reshape(b, s, h * d))
+            return self.wo(self._attend_causal(q, k, v).reshape(b, s, h * d))
         cache = self.kv_cache
         assert cache is not None, "call setup_caches() first"
         if s == 1:
@@ -82,6 +80,24 @@ class Attention(nn.Module):
                                                enable_gqa=h != hkv)  # [B, H, S, D]
             y = y.transpose(1, 2)
         return self.wo(y.reshape(b, s, h * d))
+
+    def _attend_causal(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Training attention: q [B, S, H, D], k/v [B, S, Hkv, D] -> [B, S, H, D], causal.
+
+        Plain matmul + softmax: for short sequences and small heads (the depth decoder: 32 positions
+        per frame, hundreds of frames) CPU SDPA's flash kernel costs more than it saves, most of all
+        in backward; long sequences (the backbone) go through SDPA."""
+        b, s, h, d = q.shape
+        if s > 64 or q.device.type != "cpu":
+            return F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
+                                                  is_causal=True, enable_gqa=h != self.n_kv_heads).transpose(1, 2)
+        g = self.groups
+        qg = q.reshape(b, s, self.n_kv_heads, g, d).permute(0, 2, 3, 1, 4).reshape(b, self.n_kv_heads, g * s, d)
+        scores = torch.matmul(qg, k.permute(0, 2, 3, 1)) * self.scale  # [B, Hkv, G*S, S]
+        causal = torch.ones(s, s, dtype=torch.bool, device=q.device).tril_().repeat(g, 1)
+        probs = torch.softmax(scores.masked_fill(~causal, float("-inf")).float(), dim=-1).to(q.dtype)
+        y = torch.matmul(probs, v.transpose(1, 2))  # [B, Hkv, G*S, D]
+        return y.reshape(b, self.n_kv_heads, g, s, d).permute(0, 3, 1, 2, 4).reshape(b, s, h, d)
 
     def _attend_one(self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         """One query position: q [B, 1, H, D], keys/values [B, Hkv, L, D] -> [B, H*D].

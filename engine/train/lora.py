@@ -84,10 +84,15 @@ class LoraLinear(nn.Module):
         if self.merged:
             return y
         xd = F.dropout(x, self.dropout, self.training) if self.dropout > 0 else x
-        pieces = []
+        # every part's A in one matmul (x is read once), scaled on the narrow rank-r side
+        a = [self.lora_A[p] for p in self.targeted]
+        xa = F.linear(xd, a[0] if len(a) == 1 else torch.cat(a)) * self.scale
+        xa = xa.split(a[0].shape[0], dim=-1)
+        pieces, j = [], 0
         for p, n in zip(self.parts, self.sizes):
             if p in self.targeted:
-                pieces.append(F.linear(F.linear(xd, self.lora_A[p]), self.lora_B[p]) * self.scale)
+                pieces.append(F.linear(xa[j], self.lora_B[p]))
+                j += 1
             else:
                 pieces.append(y.new_zeros(*y.shape[:-1], n))
         return y + (pieces[0] if len(pieces) == 1 else torch.cat(pieces, dim=-1))
