@@ -41,6 +41,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         p.add_argument(f"--{name}", type=typ, help=hlp)
     p.add_argument("--targets", help="comma-separated: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj")
     p.add_argument("--dtype", help="fp32 / bf16 / fp16 (default: the preset's)")
+    p.add_argument("--events-json", action="store_true",
+                   help="also print every event as one JSON line on stdout (for the studio)")
 
 
 def _config(args):
@@ -65,16 +67,22 @@ def _config(args):
 
 
 class Printer:
-    """Events as lines on stderr (rank 0 only under torchrun)."""
+    """Events as lines on stderr (rank 0 only under torchrun); with `json`, also as JSON lines on
+    stdout: {"event": "StepDone", "step": ..., ...}."""
 
-    def __init__(self, quiet: bool) -> None:
-        self.quiet, self.last = quiet, 0.0
+    def __init__(self, quiet: bool, json_lines: bool = False) -> None:
+        self.quiet, self.last, self.json_lines = quiet, 0.0, json_lines
 
     def __call__(self, e) -> None:
+        import dataclasses
+        import json
+
         from engine.train import events as ev
 
         if self.quiet:
             return
+        if self.json_lines and dataclasses.is_dataclass(e):
+            print(json.dumps({"event": type(e).__name__, **dataclasses.asdict(e)}), flush=True)
         if isinstance(e, ev.TrainStarted):
             print(f"training on {e.train_takes} takes ({e.train_seconds / 60:.1f} min of audio), "
                   f"{e.heldout_takes} held out; {e.total_steps} steps"
@@ -144,13 +152,33 @@ def _clips(args):
     return got.clips, got.left_out, ds.name
 
 
+def _stop_on_signals():
+    """SIGINT/SIGTERM ask the run to stop after the current step (with a checkpoint)."""
+    import signal
+
+    asked = []
+
+    def handler(signum, frame):
+        if asked:  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        asked.append(signum)
+        print("\nstopping after this step (a checkpoint is written) ...", file=sys.stderr)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, handler)
+        except ValueError:  # not the main thread (tests calling main() from a worker)
+            pass
+    return lambda: bool(asked)
+
+
 def _train(args) -> int:
     from engine.train.session import init_distributed, open_run, resume_run
     from engine.train.tuned import promote
     from studio.core.paths import get_paths
 
     rank, world = init_distributed()
-    printer = Printer(quiet=rank != 0)
+    printer = Printer(quiet=rank != 0, json_lines=args.events_json)
     if args.resume is not None:
         trainer = resume_run(args.resume, device=args.device, on_event=printer)
         name = args.name or args.resume.name
@@ -164,12 +192,10 @@ def _train(args) -> int:
         out = args.out or get_paths().models / "runs" / name
         trainer = open_run(args.model, clips, out, _config(args), device=args.device, resume=True,
                            on_event=printer)
-    try:
-        done = trainer.run()
-    except KeyboardInterrupt:  # Ctrl-C: keep what was learned
-        trainer.save_checkpoint()
-        print(f"paused at step {trainer.step_i}; continue with: mynah finetune --resume {trainer.out_dir}",
-              file=sys.stderr)
+    stop = _stop_on_signals()
+    done = trainer.run(should_stop=stop)  # Ctrl-C / SIGTERM: checkpoint after this step, then stop
+    if done.reason == "paused":
+        print(f"continue with: mynah finetune --resume {trainer.out_dir}", file=sys.stderr)
         return 130
     if done.reason != "done":
         return 1
