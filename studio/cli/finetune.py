@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a run from its folder")
     p.add_argument("--out", type=Path, help="run folder (default: <models>/runs/<name>)")
     p.add_argument("--name", help="name of the tuned voice (default: the dataset or folder name)")
+    p.add_argument("--tuned-dir", type=Path, help="where tuned voices go (default: <models>/tuned)")
     p.add_argument("--base", type=Path, help="with import: the base model the adapter was trained on")
     p.add_argument("--preset", choices=["cpu-quick", "gpu-standard"], help="default: by device")
     p.add_argument("--device", default="auto")
@@ -116,9 +117,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
-def _tuned_root() -> Path:
+def _tuned_root(args=None) -> Path:
     from studio.core.paths import get_paths
 
+    if args is not None and getattr(args, "tuned_dir", None):
+        return Path(args.tuned_dir)
     return get_paths().models / "tuned"
 
 
@@ -128,7 +131,7 @@ def _import(args) -> int:
 
     if args.path is None:
         raise ValueError("usage: mynah finetune import ADAPTER_DIR [--base MODEL_DIR] [--name NAME]")
-    dest = import_adapter(args.path, _tuned_root(), args.base or args.model, args.name)
+    dest = import_adapter(args.path, _tuned_root(args), args.base or args.model, args.name)
     print(f"imported {dest.name} (adapter {adapter_hash(dest)}); use it with: mynah synth --model {dest}")
     return 0
 
@@ -200,9 +203,9 @@ def _train(args) -> int:
     if done.reason != "done":
         return 1
     if rank == 0 and done.last_checkpoint:
-        dest = _tuned_root() / name
+        dest = _tuned_root(args) / name
         if dest.exists():
-            dest = _tuned_root() / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+            dest = _tuned_root(args) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
         voice = promote(Path(done.last_checkpoint), dest.parent, dest.name, Path(trainer.base_model))
         print(f"tuned voice: {voice}\n  use it with: mynah synth --model {voice} ...")
     return 0

@@ -42,3 +42,15 @@ def dataset_clips(store: DatasetStore, dataset_id: int, *, qc_passing: bool = Tr
         else:
             out.clips.append(Clip(take.path, p.text.strip(), p.key))
     return out
+
+
+def tuned_voices(models_root) -> list[tuple[str, "object"]]:
+    """(name, folder) of every tuned voice under <models>/tuned (a folder with an adapter_config.json
+    and its weights), for the model lists of Synthesize and Compare."""
+    from pathlib import Path
+
+    root = Path(models_root) / "tuned"
+    if not root.is_dir():
+        return []
+    return [(p.name, p) for p in sorted(root.iterdir())
+            if (p / "adapter_config.json").is_file() and (p / "adapter_model.safetensors").is_file()]

@@ -57,5 +57,13 @@ def test_a_tiny_run_from_a_dataset_with_pause_resume_and_promote(qtbot, tmp_path
     assert "done" in w.stats.text()
     assert len(w._held[0]) >= 2  # held-out curve: at the start and at checkpoints
     w.promote()
-    tuned = list((ctx.paths.models / "tuned").iterdir())
-    assert any((t / "adapter_model.safetensors").is_file() for t in tuned)
+    tuned = sorted(p.name for p in (ctx.paths.models / "tuned").iterdir())
+    assert tuned == ["my voice", "my voice-step-000012"]  # the finished run's, and the promoted one
+    # ... and they are models in Synthesize (hence Compare)
+    from studio.ui.synthesize.workspace import SynthesizeWorkspace
+
+    synth = SynthesizeWorkspace(ctx)
+    qtbot.addWidget(synth)
+    combo = synth.controller.view.model_combo
+    names = [combo.itemText(i) for i in range(combo.count())]
+    assert "my voice (tuned)" in names

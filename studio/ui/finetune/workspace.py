@@ -192,6 +192,7 @@ class FinetuneWorkspace(QWidget):
         source = self.dataset.currentData()
         name = self.name.text().strip() or (source or Path(self.folder.text()).name or "tuned")
         args = ["--model", self.model.text().strip(), "--name", name, "--out", str(self._run_dir(name)),
+                "--tuned-dir", str(self._models() / "tuned"),
                 "--preset", self.preset.currentText(), "--rank", str(self.rank.value()),
                 "--alpha", str(self.alpha.value()), "--targets", self.targets.text().strip(),
                 "--lr", repr(self.lr.value()), "--epochs", str(self.epochs.value()),
@@ -207,8 +208,13 @@ class FinetuneWorkspace(QWidget):
             args.append("--all-qc")
         return args
 
+    def _models(self) -> Path:
+        from studio.ui.models.controller import models_root
+
+        return models_root(self.ctx)
+
     def _run_dir(self, name: str) -> Path:
-        return Path(self.ctx.paths.models) / "runs" / name
+        return self._models() / "runs" / name
 
     # -- actions ------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -233,7 +239,7 @@ class FinetuneWorkspace(QWidget):
         if self.run_dir is None:
             return
         self.stats.setText("Resuming from the last checkpoint …")
-        self.runner.start(["--resume", str(self.run_dir)])
+        self.runner.start(["--resume", str(self.run_dir), "--tuned-dir", str(self._models() / "tuned")])
         self._update_buttons()
 
     def promote(self) -> None:
@@ -245,7 +251,7 @@ class FinetuneWorkspace(QWidget):
         ckpt = Path(item.data(256))
         name = f"{self.run_dir.name}-{ckpt.name}"
         try:
-            dest = promote(ckpt, Path(self.ctx.paths.models) / "tuned", name, Path(self.base_model))
+            dest = promote(ckpt, self._models() / "tuned", name, Path(self.base_model))
         except (ValueError, OSError) as exc:
             QMessageBox.warning(self, "Fine-tune", str(exc))
             return
