@@ -36,6 +36,7 @@ class FinetuneWorkspace(QWidget):
         self.run_dir: Path | None = None
         self.base_model: str = ""
         self._train, self._held = ([], []), ([], [])
+        self._last_stats = ""
 
         # -- what to train on, and how ---------------------------------------------------------
         self.dataset = QComboBox()
@@ -266,9 +267,10 @@ class FinetuneWorkspace(QWidget):
             self._train[1].append(e["loss"])
             self.train_curve.setData(*self._train)
             eta = f"{e['eta_s'] / 60:.1f} min" if e.get("eta_s") is not None else "measuring"
-            self.stats.setText(f"step {e['step']}/{e['total_steps']}  loss {e['loss']:.3f}  "
-                               f"{e['steps_per_s']:.2f} steps/s  ETA {eta}  "
-                               f"memory {e['peak_memory_bytes'] / 2**30:.1f} GiB")
+            self._last_stats = (f"step {e['step']}/{e['total_steps']}  loss {e['loss']:.3f}  "
+                                f"{e['steps_per_s']:.2f} steps/s  ETA {eta}  "
+                                f"memory {e['peak_memory_bytes'] / 2**30:.1f} GiB")
+            self.stats.setText(self._last_stats)
         elif kind == "HeldOutLoss":
             self._held[0].append(e["step"])
             self._held[1].append(e["loss"])
@@ -277,7 +279,7 @@ class FinetuneWorkspace(QWidget):
             self.checkpoints.addItem(f"{Path(e['path']).name}  (adapter {e['adapter_hash']})")
             self.checkpoints.item(self.checkpoints.count() - 1).setData(256, e["path"])
         elif kind == "TrainFinished":
-            self.stats.setText(f"{e['reason']}: {e['message']}")
+            self.stats.setText(f"{e['reason']}: {e['message']}  ·  {self._last_stats}")
 
     def _on_finished(self, code: int, state: str) -> None:
         if state != "done":
