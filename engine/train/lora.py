@@ -60,8 +60,10 @@ class LoraLinear(nn.Module):
             if p in self.targeted:
                 a = torch.empty(settings.rank, fan_in, device=w.device, dtype=torch.float32)
                 nn.init.kaiming_uniform_(a, a=math.sqrt(5))  # PEFT's default init: A random, B zero
-                self.lora_A[p] = nn.Parameter(a.to(w.dtype))
-                self.lora_B[p] = nn.Parameter(torch.zeros(n, settings.rank, device=w.device, dtype=w.dtype))
+                # fp32 even over a bf16/fp16 base (as peft's autocast_adapter_dtype): tiny updates
+                # to small matrices vanish in bf16; the product is cast back to the base's dtype
+                self.lora_A[p] = nn.Parameter(a)
+                self.lora_B[p] = nn.Parameter(torch.zeros(n, settings.rank, device=w.device, dtype=torch.float32))
         self.merged = False
         self.hf_prefix = ""  # e.g. "backbone_model.layers.0.self_attn." (set by attach)
 
@@ -76,7 +78,7 @@ class LoraLinear(nn.Module):
             if p in self.targeted:
                 rows.append((self.lora_B[p] @ self.lora_A[p]) * self.scale)
             else:
-                rows.append(self.base.weight.new_zeros(n, self.base.weight.shape[1]))
+                rows.append(self.base.weight.new_zeros(n, self.base.weight.shape[1], dtype=torch.float32))
         return torch.cat(rows)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -86,7 +88,7 @@ class LoraLinear(nn.Module):
         xd = F.dropout(x, self.dropout, self.training) if self.dropout > 0 else x
         # every part's A in one matmul (x is read once), scaled on the narrow rank-r side
         a = [self.lora_A[p] for p in self.targeted]
-        xa = F.linear(xd, a[0] if len(a) == 1 else torch.cat(a)) * self.scale
+        xa = F.linear(xd.to(a[0].dtype), a[0] if len(a) == 1 else torch.cat(a)) * self.scale
         xa = xa.split(a[0].shape[0], dim=-1)
         pieces, j = [], 0
         for p, n in zip(self.parts, self.sizes):
@@ -94,19 +96,19 @@ class LoraLinear(nn.Module):
                 pieces.append(F.linear(xa[j], self.lora_B[p]))
                 j += 1
             else:
-                pieces.append(y.new_zeros(*y.shape[:-1], n))
-        return y + (pieces[0] if len(pieces) == 1 else torch.cat(pieces, dim=-1))
+                pieces.append(xa[0].new_zeros(*y.shape[:-1], n))
+        return y + (pieces[0] if len(pieces) == 1 else torch.cat(pieces, dim=-1)).to(y.dtype)
 
     @torch.no_grad()
     def merge(self) -> None:
         if not self.merged:
-            self.base.weight.add_(self.delta())
+            self.base.weight.add_(self.delta().to(self.base.weight.dtype))
             self.merged = True
 
     @torch.no_grad()
     def unmerge(self) -> None:
         if self.merged:
-            self.base.weight.sub_(self.delta())
+            self.base.weight.sub_(self.delta().to(self.base.weight.dtype))
             self.merged = False
 
 

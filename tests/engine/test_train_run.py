@@ -166,3 +166,18 @@ def test_finished_event_names_the_last_checkpoint(tmp_path, clips, codes_cache):
                             on_event=events.append)
     done = trainer.run()
     assert isinstance(events[-1], TrainFinished) and done.last_checkpoint.endswith("step-000002")
+
+
+def test_a_bf16_base_trains_fp32_adapters(tmp_path, clips, codes_cache):
+    """The GPU preset's dtype, here on CPU: the base in bf16, the adapter kept in fp32."""
+    events = []
+    trainer = open_tiny_run(tmp_path / "run", clips, _cfg(max_steps=3, dtype="bf16", checkpoint_every=3),
+                            codes_cache, on_event=events.append)
+    assert trainer.model.codebook0_head.weight.dtype == torch.bfloat16
+    done = trainer.run()
+    assert done.reason == "done"
+    assert all(p.dtype == torch.float32 for p in trainer.adapter.parameters())
+    losses = [e.loss for e in events if isinstance(e, StepDone)]
+    assert len(losses) == 3 and all(np.isfinite(losses))
+    trainer.adapter.merge()  # onto bf16 weights, for generation
+    assert trainer.model.backbone.layers[0].attention.wqkv.weight.dtype == torch.bfloat16
