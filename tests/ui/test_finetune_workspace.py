@@ -56,6 +56,12 @@ def test_a_tiny_run_from_a_dataset_with_pause_resume_and_promote(qtbot, tmp_path
     assert w._train[0][-1] == 12, w.log.toPlainText()[-2000:]
     assert "done" in w.stats.text()
     assert len(w._held[0]) >= 2  # held-out curve: at the start and at checkpoints
+    w.audition()  # base and the last checkpoint say the held-out sentence, same seed
+    qtbot.waitUntil(lambda: w.audition_btn.isEnabled(), timeout=180_000)
+    labels = [w.auditions.item(i).text().split()[0] for i in range(w.auditions.count())]
+    assert labels == ["base", "step-000012"], w.log.toPlainText()[-2000:]
+    w._play(w.auditions.item(1))
+    assert ctx.player.sources  # handed to the player
     w.promote()
     tuned = sorted(p.name for p in (ctx.paths.models / "tuned").iterdir())
     assert tuned == ["my voice", "my voice-step-000012"]  # the finished run's, and the promoted one

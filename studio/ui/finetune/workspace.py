@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QSpinBox, QVBoxLayout, QWidget)
 
 from engine.train.config import PRESETS
+from studio.ui.finetune.audition import Auditioner
 from studio.ui.finetune.runner import TrainingProcess
 
 
@@ -124,6 +125,14 @@ class FinetuneWorkspace(QWidget):
         self.checkpoints = QListWidget()
         self.promote_btn = QPushButton("Promote checkpoint to a tuned voice")
         self.promote_btn.clicked.connect(self.promote)
+        self.audition_btn = QPushButton("Audition (held-out sentences, base vs checkpoint)")
+        self.audition_btn.clicked.connect(self.audition)
+        self.auditions = QListWidget()
+        self.auditions.itemDoubleClicked.connect(self._play)
+        self.auditioner = Auditioner(self)
+        self.auditioner.take_ready.connect(self._take_ready)
+        self.auditioner.log.connect(lambda s: self.log.appendPlainText(s))
+        self.auditioner.finished.connect(lambda ok: self.audition_btn.setEnabled(True))
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
@@ -137,7 +146,12 @@ class FinetuneWorkspace(QWidget):
         right.addWidget(self.plot, 3)
         right.addWidget(QLabel("Checkpoints"))
         right.addWidget(self.checkpoints, 1)
-        right.addWidget(self.promote_btn)
+        row = QHBoxLayout()
+        row.addWidget(self.promote_btn)
+        row.addWidget(self.audition_btn)
+        right.addLayout(row)
+        right.addWidget(QLabel("Auditions (double-click to play; same seed for base and checkpoint)"))
+        right.addWidget(self.auditions, 1)
         right.addWidget(self.log, 1)
         lay = QHBoxLayout(self)
         lay.addLayout(left, 2)
@@ -246,10 +260,9 @@ class FinetuneWorkspace(QWidget):
     def promote(self) -> None:
         from engine.train.tuned import promote
 
-        item = self.checkpoints.currentItem() or self.checkpoints.item(self.checkpoints.count() - 1)
-        if item is None or self.run_dir is None:
+        ckpt = self._selected_checkpoint()
+        if ckpt is None or self.run_dir is None:
             return
-        ckpt = Path(item.data(256))
         name = f"{self.run_dir.name}-{ckpt.name}"
         try:
             dest = promote(ckpt, self._models() / "tuned", name, Path(self.base_model))
@@ -258,6 +271,27 @@ class FinetuneWorkspace(QWidget):
             return
         (ckpt / "promoted").write_text(str(dest))  # kept when older checkpoints are pruned
         self.log.appendPlainText(f"tuned voice: {dest} (use it as a model in Synthesize / Compare)")
+
+    def _selected_checkpoint(self) -> Path | None:
+        item = self.checkpoints.currentItem() or self.checkpoints.item(self.checkpoints.count() - 1)
+        return Path(item.data(256)) if item is not None else None
+
+    def audition(self) -> None:
+        ckpt = self._selected_checkpoint()
+        if ckpt is None or self.run_dir is None or self.auditioner.running:
+            return
+        if self.auditioner.start(ckpt, Path(self.base_model), self.run_dir):
+            self.audition_btn.setEnabled(False)
+
+    def _take_ready(self, label: str, wav: str) -> None:
+        self.auditions.addItem(f"{label}  —  {Path(wav).name}")
+        self.auditions.item(self.auditions.count() - 1).setData(256, wav)
+
+    def _play(self, item) -> None:
+        import soundfile as sf
+
+        x, sr = sf.read(item.data(256), dtype="float32")  # a few seconds: milliseconds to read
+        self.ctx.player.play(x, sr)
 
     # -- events ------------------------------------------------------------------------------------
     def _on_event(self, e: dict) -> None:
