@@ -24,17 +24,21 @@ def find_dataset(store: DatasetStore, name_or_id: str):
 
 
 def dataset_clips(store: DatasetStore, dataset_id: int, *, qc_passing: bool = True) -> DatasetClips:
-    """Best takes of prompts that are not skipped; with `qc_passing`, takes whose stored QC found
-    issues are left out (takes never checked are kept: QC is advice, not a gate)."""
+    """Best takes of prompts that are not skipped; with `qc_passing`, takes whose stored QC flagged
+    anything are left out, a transcript the ASR check did not hear first among the reasons (takes
+    never checked are kept: QC is advice, not a gate)."""
     prompts = {p.id: p for p in store.prompts(dataset_id)}
     out = DatasetClips([])
     for prompt_id, take in sorted(store.best_takes(dataset_id).items()):
         p = prompts.get(prompt_id)
         if p is None or p.skipped:
             continue
-        issues = (take.qc or {}).get("issues") or []
-        if qc_passing and issues:
-            out.left_out.append(f"{p.key}: QC found {issues[0]}")
+        qc = take.qc or {}
+        flags = qc.get("flags") or []  # studio.core.dataset_qc.TakeQC: "wer" = the ASR heard other words
+        notes = qc.get("notes") or flags
+        if qc_passing and flags:
+            why = next((n for f, n in zip(flags, notes) if f == "wer"), notes[0])
+            out.left_out.append(f"{p.key}: QC flagged {why}")
         elif take.path is None or not take.path.is_file():
             out.left_out.append(f"{p.key}: the take's file is missing")
         elif not p.text.strip():
