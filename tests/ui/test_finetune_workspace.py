@@ -62,6 +62,18 @@ def test_a_tiny_run_from_a_dataset_with_pause_resume_and_promote(qtbot, tmp_path
     assert labels == ["base", "step-000012"], w.log.toPlainText()[-2000:]
     w._play(w.auditions.item(1))
     assert ctx.player.sources  # handed to the player
+    from studio.ui.compare.workspace import CompareWorkspace
+
+    cmp = CompareWorkspace(ctx)
+    qtbot.addWidget(cmp)
+    assert w.compare_btn.isEnabled()
+    w.blind_compare(cmp)  # one click: base vs tuned, same sentence and seed, lanes in random order
+    qtbot.waitUntil(lambda: cmp.controller.blind, timeout=30_000)
+    assert len(cmp.controller.lanes) == 2
+    takes = sorted(cmp.controller.takes.list(limit=10), key=lambda t: t.recipe.model_id)
+    assert [t.recipe.model_id for t in takes] == ["base", "tuned:my voice/step-000012"]
+    assert takes[0].recipe.text == takes[1].recipe.text and takes[0].recipe.seed == takes[1].recipe.seed
+    assert takes[1].recipe.weights_sha256 == "+lora:" + w._hashes["step-000012"]  # the adapter in the recipe
     w.promote()
     tuned = sorted(p.name for p in (ctx.paths.models / "tuned").iterdir())
     assert tuned == ["my voice", "my voice-step-000012"]  # the finished run's, and the promoted one

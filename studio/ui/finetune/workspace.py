@@ -132,7 +132,11 @@ class FinetuneWorkspace(QWidget):
         self.auditioner = Auditioner(self)
         self.auditioner.take_ready.connect(self._take_ready)
         self.auditioner.log.connect(lambda s: self.log.appendPlainText(s))
-        self.auditioner.finished.connect(lambda ok: self.audition_btn.setEnabled(True))
+        self.auditioner.finished.connect(self._auditions_done)
+        self.compare_btn = QPushButton("Blind compare base vs tuned")
+        self.compare_btn.setEnabled(False)
+        self.compare_btn.clicked.connect(lambda: self.blind_compare())
+        self._hashes: dict[str, str] = {}
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
@@ -152,6 +156,7 @@ class FinetuneWorkspace(QWidget):
         right.addLayout(row)
         right.addWidget(QLabel("Auditions (double-click to play; same seed for base and checkpoint)"))
         right.addWidget(self.auditions, 1)
+        right.addWidget(self.compare_btn)
         right.addWidget(self.log, 1)
         lay = QHBoxLayout(self)
         lay.addLayout(left, 2)
@@ -283,6 +288,27 @@ class FinetuneWorkspace(QWidget):
         if self.auditioner.start(ckpt, Path(self.base_model), self.run_dir):
             self.audition_btn.setEnabled(False)
 
+    def _auditions_done(self, ok: bool) -> None:
+        self.audition_btn.setEnabled(True)
+        self.compare_btn.setEnabled(self.auditions.count() >= 2)
+
+    def blind_compare(self, compare_ws=None) -> None:
+        """Base vs tuned takes of the first held-out sentence as a blind Compare session."""
+        from studio.ui.finetune.compare_setup import audition_takes, start_blind_compare
+
+        if self.run_dir is None:
+            return
+        items = [(self.auditions.item(i).text().split("  —  ")[0], self.auditions.item(i).data(256))
+                 for i in range(self.auditions.count())]
+        ids = audition_takes(self.ctx, self.run_dir, items, self._hashes)
+        if compare_ws is None:
+            win = self.window()
+            compare_ws = win.show_workspace("Compare") if hasattr(win, "show_workspace") else None
+        if compare_ws is None or len(ids) < 2:
+            QMessageBox.information(self, "Fine-tune", "Make auditions first; the Compare workspace is needed.")
+            return
+        start_blind_compare(compare_ws, ids)
+
     def _take_ready(self, label: str, wav: str) -> None:
         self.auditions.addItem(f"{label}  —  {Path(wav).name}")
         self.auditions.item(self.auditions.count() - 1).setData(256, wav)
@@ -310,6 +336,7 @@ class FinetuneWorkspace(QWidget):
             self._held[1].append(e["loss"])
             self.held_curve.setData(*self._held)
         elif kind == "CheckpointSaved":
+            self._hashes[Path(e["path"]).name] = e["adapter_hash"]
             self.checkpoints.addItem(f"{Path(e['path']).name}  (adapter {e['adapter_hash']})")
             self.checkpoints.item(self.checkpoints.count() - 1).setData(256, e["path"])
         elif kind == "TrainFinished":
