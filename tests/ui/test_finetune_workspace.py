@@ -58,8 +58,9 @@ def test_a_tiny_run_from_a_dataset_with_pause_resume_and_promote(qtbot, tmp_path
     assert len(w._held[0]) >= 2  # held-out curve: at the start and at checkpoints
     w.audition()  # base and the last checkpoint say the held-out sentence, same seed
     qtbot.waitUntil(lambda: w.audition_btn.isEnabled(), timeout=180_000)
-    labels = [w.auditions.item(i).text().split()[0] for i in range(w.auditions.count())]
-    assert labels == ["base", "step-000012"], w.log.toPlainText()[-2000:]
+    labels = [w.auditions.item(i).text() for i in range(w.auditions.count())]
+    assert [t.split()[0] for t in labels] == ["base", "step-000012"], w.log.toPlainText()[-2000:]
+    assert all("WER" in t and "similarity" in t and "DNSMOS" in t for t in labels), w.log.toPlainText()[-1500:]
     w._play(w.auditions.item(1))
     assert ctx.player.sources  # handed to the player
     from studio.ui.compare.workspace import CompareWorkspace

@@ -133,6 +133,7 @@ class FinetuneWorkspace(QWidget):
         self.auditioner.take_ready.connect(self._take_ready)
         self.auditioner.log.connect(lambda s: self.log.appendPlainText(s))
         self.auditioner.finished.connect(self._auditions_done)
+        self.auditioner.scored.connect(self._show_scores)
         self.compare_btn = QPushButton("Blind compare base vs tuned")
         self.compare_btn.setEnabled(False)
         self.compare_btn.clicked.connect(lambda: self.blind_compare())
@@ -309,8 +310,24 @@ class FinetuneWorkspace(QWidget):
             return
         start_blind_compare(compare_ws, ids)
 
+    def _show_scores(self, rows: dict) -> None:
+        """WER, similarity to the dataset's speaker and DNSMOS beside each audition."""
+        def num(v, fmt):
+            try:
+                return fmt.format(float(v))
+            except (TypeError, ValueError):
+                return "–"
+
+        for i in range(self.auditions.count()):
+            item = self.auditions.item(i)
+            system, _, idx = item.text().split("  —  ")[0].rpartition(" ")
+            r = rows.get((system, idx))
+            if r is not None:
+                item.setText(f"{system} {idx}  —  WER {num(r.get('wer'), '{:.0%}')}  similarity "
+                             f"{num(r.get('similarity'), '{:.2f}')}  DNSMOS {num(r.get('dnsmos_ovr'), '{:.2f}')}")
+
     def _take_ready(self, label: str, wav: str) -> None:
-        self.auditions.addItem(f"{label}  —  {Path(wav).name}")
+        self.auditions.addItem(f"{label}  —  {Path(wav).parent.name}/{Path(wav).name}")
         self.auditions.item(self.auditions.count() - 1).setData(256, wav)
 
     def _play(self, item) -> None:
