@@ -75,6 +75,9 @@ def test_a_tiny_run_from_a_dataset_with_pause_resume_and_promote(qtbot, tmp_path
     assert [t.recipe.model_id for t in takes] == ["base", "tuned:my voice/step-000012"]
     assert takes[0].recipe.text == takes[1].recipe.text and takes[0].recipe.seed == takes[1].recipe.seed
     assert takes[1].recipe.weights_sha256 == "+lora:" + w._hashes["step-000012"]  # the adapter in the recipe
+    again = FinetuneWorkspace(ctx)  # the studio restarted: the run can still be resumed
+    qtbot.addWidget(again)
+    assert again.run_dir == w.run_dir and again.resume_btn.isEnabled() and "my voice" in again.stats.text()
     w.promote()
     tuned = sorted(p.name for p in (ctx.paths.models / "tuned").iterdir())
     assert tuned == ["my voice", "my voice-step-000012"]  # the finished run's, and the promoted one

@@ -166,7 +166,22 @@ class FinetuneWorkspace(QWidget):
         self.preset.setCurrentText(default_preset())
         self._apply_preset(self.preset.currentText())
         self.refresh_datasets()
+        self._find_last_run()
         self._update_buttons()
+
+    def _find_last_run(self) -> None:
+        """After a restart or a crash: the newest run with a checkpoint can be resumed."""
+        runs = self._models() / "runs"
+        found = sorted((p for p in runs.glob("*/checkpoints/latest.json")), key=lambda p: p.stat().st_mtime)
+        if found:
+            self.run_dir = found[-1].parent.parent
+            try:
+                import json
+
+                self.base_model = json.loads((self.run_dir / "run.json").read_text()).get("model_dir", "")
+            except (OSError, ValueError):
+                pass
+            self.stats.setText(f"Last run: {self.run_dir.name} (Resume continues from its last checkpoint)")
 
     # -- form -------------------------------------------------------------------------------------
     def refresh_datasets(self) -> None:
