@@ -100,14 +100,17 @@ class Trainer:
         glob = perm[pos * self.global_batch:(pos + 1) * self.global_batch]
         return epoch, glob[self.rank * self.cfg.batch_size:(self.rank + 1) * self.cfg.batch_size].tolist()
 
+    def depth_keep(self, epoch: int, i: int) -> np.ndarray:
+        """Rows of example i whose depth loss counts this epoch: a new subset each epoch, the same in
+        every process and after a resume (drawn from seed, epoch, example)."""
+        rng = np.random.default_rng([self.cfg.seed, epoch, i, 1])
+        return depth_subset(self.data.train[i], self.cfg.depth_fraction, rng)
+
     def step(self) -> StepResult:
         cfg = self.cfg
         epoch, idx = self.batch_indices(self.step_i)
         examples = [self.data.train[i] for i in idx]
-        keep = None
-        if cfg.depth_fraction < 1.0:  # a new subset each epoch, the same in every process/resume
-            keep = [depth_subset(e, cfg.depth_fraction, np.random.default_rng([cfg.seed, epoch, i, 1]))
-                    for e, i in zip(examples, idx)]
+        keep = [self.depth_keep(epoch, i) for i in idx] if cfg.depth_fraction < 1.0 else None
         batch = collate(examples, keep).to(self.device)
         self.model.train()
         sums = csm_loss(self.model, batch)

@@ -181,3 +181,15 @@ def test_a_bf16_base_trains_fp32_adapters(tmp_path, clips, codes_cache):
     assert len(losses) == 3 and all(np.isfinite(losses))
     trainer.adapter.merge()  # onto bf16 weights, for generation
     assert trainer.model.backbone.layers[0].attention.wqkv.weight.dtype == torch.bfloat16
+
+
+def test_amortized_depth_frames_are_a_new_subset_each_epoch(tmp_path, clips, codes_cache):
+    trainer = open_tiny_run(tmp_path / "run", clips, _cfg(depth_fraction=1 / 16), codes_cache)
+    e = trainer.data.train[0]
+    frames = len(e) - e.first_audio - 1
+    a, b = trainer.depth_keep(0, 0), trainer.depth_keep(1, 0)
+    assert a[-1] and b[-1]  # the EOS frame always trains the depth decoder
+    assert a.sum() - 1 == frames - int(frames * (1 - 1 / 16))  # the reference's count
+    assert not np.array_equal(a, b)  # another epoch, another subset
+    assert np.array_equal(a, trainer.depth_keep(0, 0))  # drawn again (resume, other processes): the same
+    assert not a[: e.first_audio].any()  # never a text row
