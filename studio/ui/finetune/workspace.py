@@ -387,4 +387,9 @@ class FinetuneWorkspace(QWidget):
         self.resume_btn.setEnabled(not running and self.run_dir is not None)
 
     def shutdown(self) -> None:
-        self.runner.pause()  # a checkpoint is written; the run resumes next time
+        """The studio closes: ask for a checkpoint after the current step and give it a moment (a
+        CPU step of the real model takes about a minute; past the wait the run resumes from the
+        previous checkpoint)."""
+        if self.runner.running:
+            self.runner.pause()
+            self.runner.proc.waitForFinished(10_000)
