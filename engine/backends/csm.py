@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import weakref
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -27,6 +29,10 @@ from engine.lm.sampling import SamplerSettings
 __all__ = ["CsmBackend", "NonFiniteLogitsError", "PromptTooLongError"]
 log = logging.getLogger(__name__)
 BACKEND_VERSION = "1"
+# Loaded base models by (folder, device, dtype, codec): a tuned voice reuses its base's weights
+# when a backend already holds them (and a base load reuses a tuned voice's), so base and tuned
+# side by side cost one copy. Plain base loads of the same folder stay independent.
+_SHARED: "weakref.WeakValueDictionary[tuple, LoadedCsm]" = weakref.WeakValueDictionary()
 
 
 class CsmBackend:
@@ -39,22 +45,31 @@ class CsmBackend:
         self._info: ModelInfo | None = None
         self._codec: Any = None
         self._adapter_hash = ""
+        self._adapter_dir: Path | None = None
 
     # -- loading --------------------------------------------------------------------------------
     def load(self, model_dir: Path, *, device: str = "auto", dtype: str = "auto",
              codec_dir: Path | None = None) -> ModelInfo:
         """model_dir: a CSM folder, or a LoRA adapter folder (adapter_config.json: a tuned voice),
-        which loads its base model and applies the adapter (merged)."""
+        which loads its base model and applies the adapter (merged). A tuned voice shares the
+        weights of its base with any other backend that has that base loaded (see _SHARED)."""
+        from engine.train.lora import adapter_hash
         from engine.train.tuned import resolve_model_dir
 
         self.unload()
         base_dir, adapter_dir = resolve_model_dir(Path(model_dir))
-        loaded = load_csm(base_dir, device=device, dtype=dtype, codec_dir=codec_dir)
-        codec_cfg = loaded.spec.codec_config
-        self._loaded = loaded
-        self._adapter_hash = ""
+        key = (str(base_dir.resolve()), device, dtype, str(codec_dir) if codec_dir else None)
+        loaded = _SHARED.get(key)
+        if loaded is None or not (adapter_dir is not None or getattr(loaded, "tuned_users", False)):
+            loaded = load_csm(base_dir, device=device, dtype=dtype, codec_dir=codec_dir)
+            _SHARED[key] = loaded
         if adapter_dir is not None:
-            self.set_adapter(adapter_dir)
+            loaded.tuned_users = True
+        self._loaded = loaded
+        self._adapter_dir = adapter_dir
+        self._adapter_hash = adapter_hash(adapter_dir) if adapter_dir is not None else ""
+        self._activate()
+        codec_cfg = loaded.spec.codec_config
         model_id = str(loaded.config.get("_name_or_path") or base_dir.name)
         weights = loaded.weights_sha256
         if self._adapter_hash:  # every recipe names the adapter too
@@ -71,16 +86,35 @@ class CsmBackend:
     def set_adapter(self, adapter_dir: Path | None) -> str:
         """Switch base <-> tuned without reloading the base: None takes the adapter out; a folder
         replaces the current one. Returns the adapter's hash ("" for the base)."""
+        from engine.train.lora import adapter_hash
+
+        self._need()
+        self._adapter_dir = Path(adapter_dir) if adapter_dir is not None else None
+        self._adapter_hash = adapter_hash(self._adapter_dir) if self._adapter_dir is not None else ""
+        self._activate()
+        if self._info is not None:
+            base = self._info.weights_sha256.split("+lora:")[0]
+            self._info = replace(self._info, adapter_sha256=self._adapter_hash,
+                                 weights_sha256=f"{base}+lora:{self._adapter_hash}" if self._adapter_hash else base)
+        return self._adapter_hash
+
+    def _activate(self) -> None:
+        """Put this backend's adapter (or none) into the model, which other backends may share:
+        merged, since generation's fast path reads raw weights (a few hundred ms for CSM-1B)."""
         from engine.train import lora
 
-        model = self._need().model
-        lora.detach(model)
-        self._adapter_hash = ""
-        if adapter_dir is not None:
-            adapter = lora.load_adapter(model, Path(adapter_dir))
-            adapter.merge()  # generation's fast path reads raw weights
-            self._adapter_hash = lora.adapter_hash(Path(adapter_dir))
-        return self._adapter_hash
+        loaded = self._need()
+        want = str(self._adapter_dir.resolve()) if self._adapter_dir is not None else None
+        attached = getattr(loaded.model, "adapter", None)
+        # an adapter attached by hand (a trainer, a test) is not a backend's to take out
+        current = getattr(loaded, "active_adapter", None) if attached is not None else None
+        if want == current:
+            return
+        lora.detach(loaded.model)
+        loaded.active_adapter = None
+        if want is not None:
+            lora.load_adapter(loaded.model, self._adapter_dir).merge()
+            loaded.active_adapter = want
 
     @property
     def info(self) -> ModelInfo:
@@ -180,6 +214,7 @@ class CsmBackend:
     def synthesize(self, text: str, voice: VoicePrompt | None, params: SamplingParams,
                    *, stream_frames: int = 5) -> Iterator[SynthStep]:
         loaded = self._need()
+        self._activate()  # the model may be shared with a backend using another adapter
         opts = params.options or {}
         codes_only = bool(opts.get("codes_only", False))
         guards = GuardSettings(**{k: type(getattr(GuardSettings, k))(opts[k]) for k in

@@ -77,17 +77,28 @@ def test_save_then_load_gives_identical_takes_and_switching_needs_no_reload(tmp_
     folder = tmp_path / "my-voice"
     h = lora.save_adapter(adapter, folder, str(cached_tiny_csm("hf")),
                           extra={"base_model_dir": str(cached_tiny_csm("hf"))})
+    lora.detach(backend._loaded.model)
 
     tuned = get_backend("csm")
     info = tuned.load(folder, device="cpu")  # a tuned voice's folder works as a model folder
     assert info.adapter_sha256 == h and info.weights_sha256.endswith(f"+lora:{h}")
+    assert tuned._loaded is backend._loaded  # its base was loaded already: one copy of the weights
+    assert np.array_equal(_take(tuned), trained_take)
+    assert np.array_equal(_take(backend), base_take)  # each backend generates with its own adapter
     assert np.array_equal(_take(tuned), trained_take)
     weights = tuned._loaded.model.backbone.layers[0].attention.wqkv.weight
-    assert tuned.set_adapter(None) == ""  # back to the base, same weight tensors (no reload)
+    assert tuned.set_adapter(None) == "" and tuned.info.adapter_sha256 == ""  # base again, no reload
     assert tuned._loaded.model.backbone.layers[0].attention.wqkv.weight is weights
     assert np.array_equal(_take(tuned), base_take)
     tuned.set_adapter(folder)
     assert np.array_equal(_take(tuned), trained_take)
+    alone = get_backend("csm")
+    del backend, tuned
+    import gc
+
+    gc.collect()
+    alone.load(folder, device="cpu")  # loaded on its own (nothing to share): the same take
+    assert np.array_equal(_take(alone), trained_take)
 
 
 def test_transformers_and_peft_load_our_adapter(tmp_path, backend):
