@@ -114,7 +114,8 @@ class Trainer:
         batch = collate(examples, keep).to(self.device)
         self.model.train()
         sums = csm_loss(self.model, batch)
-        counts = _all_reduce(torch.tensor([sums.backbone_n, sums.depth_n], dtype=torch.float64))
+        # on the model's device: nccl reduces CUDA tensors only
+        counts = _all_reduce(torch.tensor([sums.backbone_n, sums.depth_n], dtype=torch.float64, device=self.device))
         bn, dn = max(1.0, counts[0].item()), max(1.0, counts[1].item())
         loss = sums.backbone_sum / bn + sums.depth_sum / dn
         loss.backward()
