@@ -93,11 +93,21 @@ class Attention(nn.Module):
                                                   is_causal=True, enable_gqa=h != self.n_kv_heads).transpose(1, 2)
         g = self.groups
         qg = q.reshape(b, s, self.n_kv_heads, g, d).permute(0, 2, 3, 1, 4).reshape(b, self.n_kv_heads, g * s, d)
-        scores = torch.matmul(qg, k.permute(0, 2, 3, 1)) * self.scale  # [B, Hkv, G*S, S]
-        causal = torch.ones(s, s, dtype=torch.bool, device=q.device).tril_().repeat(g, 1)
-        probs = torch.softmax(scores.masked_fill(~causal, float("-inf")).float(), dim=-1).to(q.dtype)
-        y = torch.matmul(probs, v.transpose(1, 2))  # [B, Hkv, G*S, D]
+        # scores + additive causal mask in one op (the mask is cached per length)
+        scores = torch.baddbmm(self._causal_bias(s, g, q), qg.reshape(-1, g * s, d),
+                               k.permute(0, 2, 3, 1).reshape(-1, d, s), alpha=self.scale)  # [B*Hkv, G*S, S]
+        probs = (torch.softmax(scores, dim=-1) if scores.dtype == torch.float32
+                 else torch.softmax(scores.float(), dim=-1).to(q.dtype))  # low precision: fp32 softmax
+        y = torch.bmm(probs, v.transpose(1, 2).reshape(-1, s, d))  # [B*Hkv, G*S, D]
         return y.reshape(b, self.n_kv_heads, g, s, d).permute(0, 3, 1, 2, 4).reshape(b, s, h, d)
+
+    def _causal_bias(self, s: int, g: int, like: torch.Tensor) -> torch.Tensor:
+        bias = getattr(self, "_bias", None)
+        if bias is None or bias.shape[-1] != s or bias.dtype != like.dtype or bias.device != like.device:
+            allowed = torch.ones(s, s, dtype=torch.bool, device=like.device).tril_().repeat(g, 1)
+            bias = torch.zeros(g * s, s, dtype=like.dtype, device=like.device).masked_fill_(~allowed, float("-inf"))
+            self._bias = bias
+        return bias
 
     def _attend_one(self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         """One query position: q [B, 1, H, D], keys/values [B, Hkv, L, D] -> [B, H*D].
