@@ -62,9 +62,12 @@ class Attention(nn.Module):
         """x: [B, S, dim]; cos, sin: [S, 1, head_dim]; mask: [S, start+S] bool or None (S == 1)."""
         b, s, _ = x.shape
         h, hkv, d = self.n_heads, self.n_kv_heads, self.head_dim
-        qkv = F.linear(x, self.wqkv.weight).view(b, s, h + 2 * hkv, d)  # [B, S, H+2Hkv, D]
+        # Module calls (not F.linear on .weight): a LoRA wrapper (engine/train/lora.py) sits here.
+        qkv = self.wqkv(x).view(b, s, h + 2 * hkv, d)  # [B, S, H+2Hkv, D]
         qk = apply_rope(qkv[:, :, : h + hkv], cos, sin)  # q and k rotated in one go
         q, k, v = qk[:, :, :h], qk[:, :, h:], qkv[:, :, h + hkv:]  # [B, S, heads, D]
+        if mask is None and s > 1:  # training: whole sequences from position 0, no cache
+            return self.wo(self._attend_causal(q, k, v).reshape(b, s, h * d))
         cache = self.kv_cache
         assert cache is not None, "call setup_caches() first"
         if s == 1:
@@ -76,7 +79,35 @@ class Attention(nn.Module):
             y = F.scaled_dot_product_attention(q.transpose(1, 2), keys, values, attn_mask=mask,
                                                enable_gqa=h != hkv)  # [B, H, S, D]
             y = y.transpose(1, 2)
-        return F.linear(y.reshape(b, s, h * d), self.wo.weight)
+        return self.wo(y.reshape(b, s, h * d))
+
+    def _attend_causal(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Training attention: q [B, S, H, D], k/v [B, S, Hkv, D] -> [B, S, H, D], causal.
+
+        Plain matmul + softmax: for short sequences and small heads (the depth decoder: 32 positions
+        per frame, hundreds of frames) CPU SDPA's flash kernel costs more than it saves, most of all
+        in backward; long sequences (the backbone) go through SDPA."""
+        b, s, h, d = q.shape
+        if s > 64 or q.device.type != "cpu":
+            return F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
+                                                  is_causal=True, enable_gqa=h != self.n_kv_heads).transpose(1, 2)
+        g = self.groups
+        qg = q.reshape(b, s, self.n_kv_heads, g, d).permute(0, 2, 3, 1, 4).reshape(b, self.n_kv_heads, g * s, d)
+        # scores + additive causal mask in one op (the mask is cached per length)
+        scores = torch.baddbmm(self._causal_bias(s, g, q), qg.reshape(-1, g * s, d),
+                               k.permute(0, 2, 3, 1).reshape(-1, d, s), alpha=self.scale)  # [B*Hkv, G*S, S]
+        probs = (torch.softmax(scores, dim=-1) if scores.dtype == torch.float32
+                 else torch.softmax(scores.float(), dim=-1).to(q.dtype))  # low precision: fp32 softmax
+        y = torch.bmm(probs, v.transpose(1, 2).reshape(-1, s, d))  # [B*Hkv, G*S, D]
+        return y.reshape(b, self.n_kv_heads, g, s, d).permute(0, 3, 1, 2, 4).reshape(b, s, h, d)
+
+    def _causal_bias(self, s: int, g: int, like: torch.Tensor) -> torch.Tensor:
+        bias = getattr(self, "_bias", None)
+        if bias is None or bias.shape[-1] != s or bias.dtype != like.dtype or bias.device != like.device:
+            allowed = torch.ones(s, s, dtype=torch.bool, device=like.device).tril_().repeat(g, 1)
+            bias = torch.zeros(g * s, s, dtype=like.dtype, device=like.device).masked_fill_(~allowed, float("-inf"))
+            self._bias = bias
+        return bias
 
     def _attend_one(self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         """One query position: q [B, 1, H, D], keys/values [B, Hkv, L, D] -> [B, H*D].
@@ -102,8 +133,8 @@ class FeedForward(nn.Module):
         self.w2 = nn.Linear(cfg.ffn_dim, cfg.dim, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gate, up = F.linear(x, self.w13.weight).split(self.ffn_dim, dim=-1)
-        return F.linear(F.silu(gate) * up, self.w2.weight)
+        gate, up = self.w13(x).split(self.ffn_dim, dim=-1)
+        return self.w2(F.silu(gate) * up)
 
 
 class Block(nn.Module):
@@ -131,6 +162,8 @@ class Transformer(nn.Module):
         self.layers = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.norm = RMSNorm(cfg.dim, cfg.norm_eps)
         self.max_positions = 0
+        self.adapters_unmerged = False  # set by engine/train/lora.py: `step` would not see them
+        self._train_rope: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def setup_caches(self, batch: int, max_positions: int | None = None) -> None:
         """Allocate KV caches and RoPE tables on the weights' device and dtype."""
@@ -198,6 +231,8 @@ class Transformer(nn.Module):
         cfg = self.cfg
         if pos >= self.max_positions:
             raise ValueError(f"position {pos} is past the cache size {self.max_positions}")
+        if self.adapters_unmerged:
+            raise RuntimeError("a LoRA adapter is attached but not merged: merge it before generating")
         b = x.shape[0]
         h, hkv, d, eps = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim, cfg.norm_eps
         dim, ffn = cfg.dim, cfg.ffn_dim
@@ -235,6 +270,27 @@ class Transformer(nn.Module):
             gate, up = F.linear(norm(x, fn), w13).view(b, 2, ffn).unbind(1)
             x = torch.addmm(x, F.silu(gate) * up, w2_t)
         return norm(x, self._step_norm)
+
+    def forward_train(self, x: torch.Tensor) -> torch.Tensor:
+        """Whole sequences from position 0 without the KV cache (autograd-friendly; training and
+        teacher-forced losses). x: [B, S, dim] -> [B, S, dim]. Right padding is harmless: a causal
+        decoder never lets a real position see a later (padded) one."""
+        s = x.shape[1]
+        if self._train_rope is None or self._train_rope[0].shape[0] < s or \
+                self._train_rope[0].dtype != x.dtype or self._train_rope[0].device != x.device:
+            cos, sin = rope_tables(self.cfg.rope, self.cfg.head_dim, max(s, self.cfg.max_positions))
+            self._train_rope = (cos.unsqueeze(1).to(x.device, x.dtype), sin.unsqueeze(1).to(x.device, x.dtype))
+        cos, sin = self._train_rope[0][:s], self._train_rope[1][:s]
+        if s == 1:  # SDPA's causal path wants S > 1; one position attends only to itself
+            x = torch.cat([x, x], dim=1)
+            cos, sin = self._train_rope[0][:2], self._train_rope[1][:2]
+            return self.forward_train_full(x, cos, sin)[:, :1]
+        return self.forward_train_full(x, cos, sin)
+
+    def forward_train_full(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer.forward(x, cos, sin, 0, None)
+        return self.norm.forward(x)
 
     def forward(self, x: torch.Tensor, start: int) -> torch.Tensor:
         """x: [B, S, dim] embeddings for positions start..start+S-1 -> [B, S, dim]."""
