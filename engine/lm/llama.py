@@ -1,4 +1,4 @@
-"""Llama-family decoder (RMSNorm, RoPE, GQA, SwiGLU) with a static KV cache.
+"""Llama-family decoder (RMSNorm, RoPE, GQA, SwiGLU; Qwen3's per-head QK-norm) with a static KV cache.
 
 Modelled on gpt-fast: fused projections, caches in buffers, small named steps. The decoder works
 on embeddings, so models with their own embedding scheme (CSM's 33-column frames) reuse it as is;
@@ -44,10 +44,21 @@ class RMSNorm(nn.Module):
         return self.weight * (xf if x.dtype == torch.float32 else xf.to(x.dtype))
 
 
+def _head_norm(qk: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """RMSNorm over each head of qk [..., heads, D]; weight [heads, D] (see Attention.qk_weight)."""
+    if qk.dtype != torch.float32:
+        return _rms_norm(qk, weight, eps)
+    return weight * (qk * torch.rsqrt((qk * qk).mean(-1, keepdim=True).add_(eps)))
+
+
 class Attention(nn.Module):
     def __init__(self, cfg: LlamaConfig) -> None:
         super().__init__()
         self.n_heads, self.n_kv_heads, self.head_dim = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
+        self.eps = cfg.norm_eps
+        if cfg.qk_norm:  # Qwen3: one weight for all query heads, one for all key heads
+            self.q_norm = RMSNorm(cfg.head_dim, cfg.norm_eps)
+            self.k_norm = RMSNorm(cfg.head_dim, cfg.norm_eps)
         self.groups = cfg.n_heads // cfg.n_kv_heads
         self.scale = cfg.head_dim ** -0.5
         q_dim, kv_dim = cfg.n_heads * cfg.head_dim, cfg.n_kv_heads * cfg.head_dim
@@ -57,13 +68,25 @@ class Attention(nn.Module):
         self.wo = nn.Linear(q_dim, cfg.dim, bias=False)
         self.kv_cache: KVCache | None = None
 
+    def qk_weight(self) -> torch.Tensor | None:
+        """[H+Hkv, D]: the q-norm weight for each query head, then the k-norm weight for each key
+        head, so q and k are normalised in one op on the fused projection's output."""
+        if not hasattr(self, "q_norm"):
+            return None
+        return torch.cat([self.q_norm.weight.expand(self.n_heads, -1),
+                          self.k_norm.weight.expand(self.n_kv_heads, -1)])
+
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, start: int,
                 mask: torch.Tensor | None) -> torch.Tensor:
         """x: [B, S, dim]; cos, sin: [S, 1, head_dim]; mask: [S, start+S] bool or None (S == 1)."""
         b, s, _ = x.shape
         h, hkv, d = self.n_heads, self.n_kv_heads, self.head_dim
         qkv = F.linear(x, self.wqkv.weight).view(b, s, h + 2 * hkv, d)  # [B, S, H+2Hkv, D]
-        qk = apply_rope(qkv[:, :, : h + hkv], cos, sin)  # q and k rotated in one go
+        qk = qkv[:, :, : h + hkv]
+        qk_w = self.qk_weight()
+        if qk_w is not None:
+            qk = _head_norm(qk, qk_w, self.eps)
+        qk = apply_rope(qk, cos, sin)  # q and k rotated in one go
         q, k, v = qk[:, :, :h], qk[:, :, h:], qkv[:, :, h + hkv:]  # [B, S, heads, D]
         cache = self.kv_cache
         assert cache is not None, "call setup_caches() first"
@@ -166,7 +189,8 @@ class Transformer(nn.Module):
             att, ff = layer.attention, layer.feed_forward
             # wo, w2 as [in, out] views for addmm (views: in-place weight edits stay visible)
             self._step_layers.append((layer.attention_norm.weight, att.wqkv.weight, att.wo.weight.t(),
-                                      layer.ffn_norm.weight, ff.w13.weight, ff.w2.weight.t(), att.kv_cache))
+                                      layer.ffn_norm.weight, ff.w13.weight, ff.w2.weight.t(), att.kv_cache,
+                                      att.qk_weight()))
         w = self.norm.weight
         self._step_eps = torch.full((), cfg.norm_eps, dtype=w.dtype, device=w.device)
         self._step_norm = self.norm.weight
@@ -214,11 +238,13 @@ class Transformer(nn.Module):
             # eps + sum/n in one op (alpha = 1/n is exact for power-of-two widths, see _rms_norm)
             return w * (x * torch.rsqrt(torch.add(eps_t, (x * x).sum(-1, keepdim=True), alpha=inv_dim)))
 
-        for li, (an, wqkv, wo_t, fn, w13, w2_t, cache) in enumerate(self._step_layers):
+        for li, (an, wqkv, wo_t, fn, w13, w2_t, cache, qk_w) in enumerate(self._step_layers):
             kslot, vslot, keys_t, values, zero = (views[li][pos] if views is not None
                                             else self._cache_views(cache, b, pos))
             qkv = F.linear(norm(x, an), wqkv).view(b, h + 2 * hkv, d)  # [B, H+2Hkv, D]
             qk = qkv[:, : h + hkv]
+            if qk_w is not None:
+                qk = _head_norm(qk, qk_w, eps)
             qk = qk * cos + torch.roll(qk, d // 2, dims=-1) * sin  # RoPE on q and k (see rope.py)
             if fan_in:
                 torch.set_num_threads(1)
@@ -285,6 +311,9 @@ def hf_decoder_state_dict(sd: dict[str, torch.Tensor], prefix: str,
             [sd[p + "self_attn.q_proj.weight"], sd[p + "self_attn.k_proj.weight"],
              sd[p + "self_attn.v_proj.weight"]], in_out)
         out[q + "attention.wo.weight"] = sd[p + "self_attn.o_proj.weight"]
+        if p + "self_attn.q_norm.weight" in sd:
+            out[q + "attention.q_norm.weight"] = sd[p + "self_attn.q_norm.weight"]
+            out[q + "attention.k_norm.weight"] = sd[p + "self_attn.k_norm.weight"]
         out[q + "feed_forward.w13.weight"] = fuse_rows(
             [sd[p + "mlp.gate_proj.weight"], sd[p + "mlp.up_proj.weight"]], in_out)
         out[q + "feed_forward.w2.weight"] = sd[p + "mlp.down_proj.weight"]
@@ -309,4 +338,7 @@ def hf_decoder_keys(cfg: LlamaConfig, prefix: str) -> dict[str, tuple[int, ...]]
             p + "mlp.gate_proj.weight": (cfg.ffn_dim, cfg.dim), p + "mlp.up_proj.weight": (cfg.ffn_dim, cfg.dim),
             p + "mlp.down_proj.weight": (cfg.dim, cfg.ffn_dim),
         })
+        if cfg.qk_norm:
+            keys.update({p + "self_attn.q_norm.weight": (cfg.head_dim,),
+                         p + "self_attn.k_norm.weight": (cfg.head_dim,)})
     return keys
