@@ -18,10 +18,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.backends.csm_model import NonFiniteLogitsError
+from engine.backends.csm_model import DEPTH_CACHE_BYTES, NonFiniteLogitsError
 from engine.backends.qwen3_config import Qwen3Spec
 from engine.lm.llama import Transformer, hf_decoder_keys, hf_decoder_state_dict
-from engine.lm.sampling import SamplerSettings, sample
+from engine.lm.sampling import SamplerSettings, apply_repetition_penalty, sample, uses_topk_fast_path
 from engine.lm.threads import one_thread
 
 TALKER, PREDICTOR = "talker.model.", "talker.code_predictor.model."
@@ -51,6 +51,10 @@ class Qwen3TTSModel(nn.Module):
         offsets = torch.arange(self.spec.n_codebooks - 1, device=self.codec_head.weight.device)
         self.register_buffer("code_offsets", offsets * self.spec.code_vocab, persistent=False)
         self.position = 0
+        # Predictor positions 0 and 1 as one 2-row pass when its weights are far beyond the last-level
+        # cache (one read of them instead of two), as two steps when they fit (see CsmModel).
+        nbytes = sum(p.numel() * p.element_size() for p in self.predictor.parameters())
+        self.predictor_two_row_start = nbytes > DEPTH_CACHE_BYTES
 
     # -- embeddings -----------------------------------------------------------------------------
     def text_embed(self, ids: torch.Tensor) -> torch.Tensor:
@@ -111,44 +115,69 @@ class Qwen3TTSModel(nn.Module):
         spec = self.spec
         k, v = spec.n_codebooks, spec.code_vocab
         b, dev = h_last.shape[0], h_last.device
-        threads = torch.get_num_threads()
-        codes = torch.empty(k, b, dtype=torch.long, device=dev)
+        threads = torch.get_num_threads()  # read once: the predictor steps switch to 1 for tiny ops
+        fan_in = threads > 1 and dev.type == "cpu"
+        codes = torch.empty(k, b, dtype=torch.long, device=dev)  # row i: codebook i (written by `out=`)
         logits0 = F.linear(h_last, self.codec_head.weight).float()  # [B, V0]
-        finite = torch.isfinite(logits0).all()
+        finite0 = torch.isfinite(logits0).all()
         if previous_c0 is not None and previous_c0.numel():
-            from engine.lm.sampling import apply_repetition_penalty
             logits0 = apply_repetition_penalty(logits0, previous_c0, c0_settings.repetition_penalty)
-        logits0[:, self._suppressed(dev)] = float("-inf")
-        if not allow_eos:
-            logits0[:, spec.codec_eos] = float("-inf")
+        logits0 = logits0 + self._c0_mask(dev, allow_eos)  # control ids (and early end) at -inf
         with one_thread(dev):
             codes[0] = sample(logits0, SamplerSettings(c0_settings.temperature, c0_settings.top_k,
                                                        c0_settings.top_p), generator)
-        seen = torch.empty(k - 1, b, v, dtype=h_last.dtype, device=dev)
+        seen = torch.empty(k - 1, b, v, dtype=h_last.dtype, device=dev)  # every head writes here
+        fast_topk = uses_topk_fast_path(settings, v)
+        noise = gumbel = None
+        if fast_topk:  # a whole frame's draws at once, as a Gumbel-max race (see CsmModel.sample_frame)
+            gumbel = torch.empty(k - 1, b, settings.top_k, device=dev).exponential_(
+                1.0, generator=generator).log_().neg_()
+        elif settings.temperature > 0:
+            noise = torch.empty(k - 1, b, v, device=dev).exponential_(1.0, generator=generator)
+        inv_t = 1.0 / settings.temperature if settings.temperature > 0 else 0.0
         emb_w, heads = self.code_embeddings.weight, self.code_heads
-        x0 = torch.stack([h_last, self.codec_embeddings(codes[0])])  # [2, B, D]
-        x0 = self._project(x0)
-        self.predictor.step(x0[0], 0, threads)
-        out = self.predictor.step(x0[1], 1, threads)
+        x0 = self._project(torch.stack([h_last, F.embedding(codes[0], self.codec_embeddings.weight)]))
+        if self.predictor_two_row_start:
+            out = self.predictor(x0.transpose(0, 1), 0)[:, 1]  # [B, Dd]
+        else:
+            self.predictor.step(x0[0], 0, threads)
+            out = self.predictor.step(x0[1], 1, threads)
         for i in range(1, k):
             torch.matmul(out, heads[i - 1], out=seen[i - 1])  # [B, V]
-            with one_thread(dev):
-                codes[i] = sample(seen[i - 1], settings, generator)
+            logits = seen[i - 1]
+            if fan_in:
+                torch.set_num_threads(1)
+            if fast_topk:
+                values, ids = torch.topk(logits, settings.top_k, dim=-1)  # [B, k]
+                choice = torch.add(gumbel[i - 1], values, alpha=inv_t).argmax(-1, keepdim=True)
+                torch.gather(ids, -1, choice, out=codes[i].unsqueeze(-1))
+            elif settings.temperature <= 0:
+                torch.argmax(logits, -1, out=codes[i])
+            else:
+                codes[i] = sample(logits, settings, generator, None, noise[i - 1])
+            if fan_in:
+                torch.set_num_threads(threads)
             if i == k - 1:
                 break
             emb = F.embedding(codes[i], emb_w[(i - 1) * v: i * v])  # codebook i's table
-            out = self.predictor.step(self._project(emb), i + 1, threads)
-        if not bool(finite) or not bool(torch.isfinite(seen).all()):
+            out = self.predictor.step(emb if self.projection is None else self._project(emb), i + 1, threads)
+        if not bool(finite0) or not bool(torch.isfinite(seen).all()):
             raise NonFiniteLogitsError(
                 "the model produced NaN/inf values (numeric overflow). Generation was stopped; "
                 "try bf16 or fp32 instead of fp16, or re-download the weights if this persists")
         return codes.t().contiguous()
 
-    def _suppressed(self, dev: torch.device) -> torch.Tensor:
-        t = getattr(self, "_suppressed_ids", None)
-        if t is None or t.device != dev:
-            t = self._suppressed_ids = torch.tensor(self.spec.suppressed, dtype=torch.long, device=dev)
-        return t
+    def _c0_mask(self, dev: torch.device, allow_eos: bool) -> torch.Tensor:
+        """[V0] float32: 0 where codebook 0 may land, -inf on control ids (and on end-of-speech
+        while it is not allowed yet); built once per device."""
+        masks = getattr(self, "_c0_masks", None)
+        if masks is None or masks[0].device != dev:
+            m = torch.zeros(self.spec.codec_vocab, device=dev)
+            m[self.spec.suppressed] = float("-inf")
+            early = m.clone()
+            early[self.spec.codec_eos] = float("-inf")
+            masks = self._c0_masks = (early, m)
+        return masks[int(allow_eos)]
 
 
 def expected_hf_keys(spec: Qwen3Spec) -> dict[str, tuple[int, ...]]:
