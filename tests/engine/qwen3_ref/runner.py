@@ -116,6 +116,18 @@ def lm(model_dir: Path, cases_path: Path, out_path: Path) -> None:
     np.savez(out_path, **out)
 
 
+def speaker(model_dir: Path, audio_path: Path, out_path: Path) -> None:
+    """The reference's log-mel and speaker embedding of a 24 kHz clip (.npy float32)."""
+    from qwen_tts.core.models.modeling_qwen3_tts import mel_spectrogram
+
+    model = build(model_dir)
+    audio = np.load(audio_path).astype(np.float32)
+    mel = mel_spectrogram(torch.from_numpy(audio).unsqueeze(0), n_fft=1024, num_mels=128, sampling_rate=24000,
+                          hop_size=256, win_size=1024, fmin=0, fmax=12000).transpose(1, 2)
+    emb = model.extract_speaker_embedding(audio, 24000)
+    np.savez(out_path, mel=mel[0].numpy(), embedding=emb.float().numpy())
+
+
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"lm": lm}[cmd](*map(Path, args))
+    {"lm": lm, "speaker": speaker}[cmd](*map(Path, args))

@@ -74,11 +74,22 @@ def write_model_dir(folder: Path, shape: str = "0.6b", model_type: str = "base")
 
 def run_reference(model_dir: Path, cases: dict, out: Path, timeout: float = 600) -> dict[str, np.ndarray]:
     """Run the reference on `cases` (see runner.py) in its own environment; returns its arrays."""
-    py = env.ensure()
     cases_path = out.with_suffix(".cases.json")
     cases_path.write_text(json.dumps(cases))
+    return _run("lm", model_dir, cases_path, out, timeout)
+
+
+def reference_speaker(model_dir: Path, audio_24k: np.ndarray, out: Path, timeout: float = 600) -> dict[str, np.ndarray]:
+    """The reference's log-mel and speaker embedding of `audio_24k`."""
+    audio_path = out.with_suffix(".audio.npy")
+    np.save(audio_path, audio_24k.astype(np.float32))
+    return _run("speaker", model_dir, audio_path, out, timeout)
+
+
+def _run(cmd: str, model_dir: Path, arg: Path, out: Path, timeout: float) -> dict[str, np.ndarray]:
+    py = env.ensure()
     runner = Path(__file__).with_name("runner.py")
-    proc = subprocess.run([str(py), str(runner), "lm", str(model_dir), str(cases_path), str(out)],
+    proc = subprocess.run([str(py), str(runner), cmd, str(model_dir), str(arg), str(out)],
                           capture_output=True, text=True, timeout=timeout,
                           env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"})
     if proc.returncode != 0:
