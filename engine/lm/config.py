@@ -53,6 +53,8 @@ class LlamaConfig:
     # Qwen3: RMSNorm over each query and key head (its own weight per projection, shared by the
     # heads) before RoPE. Not written in Qwen3 configs: the model family implies it.
     qk_norm: bool = False
+    # Each position attends to itself and the previous sliding_window - 1 (0: unlimited).
+    sliding_window: int = 0
 
     def __post_init__(self) -> None:
         if self.head_dim == 0:

@@ -168,7 +168,10 @@ class Transformer(nn.Module):
         self.register_buffer("rope_cos", cos.unsqueeze(1).to(w.device, w.dtype), persistent=False)
         self.register_buffer("rope_sin", sin.unsqueeze(1).to(w.device, w.dtype), persistent=False)
         positions = torch.arange(max_positions, device=w.device)
-        self.register_buffer("causal", positions[None, :] <= positions[:, None], persistent=False)
+        causal = positions[None, :] <= positions[:, None]
+        if cfg.sliding_window:
+            causal &= positions[None, :] > positions[:, None] - cfg.sliding_window
+        self.register_buffer("causal", causal, persistent=False)
         # Per-position views for one-token steps: indexing a Python list costs no tensor op.
         self._rope_rows = [(self.rope_cos[i:i + 1], self.rope_sin[i:i + 1]) for i in range(max_positions)]
         self.max_positions = max_positions
@@ -207,9 +210,11 @@ class Transformer(nn.Module):
         k = cache.k.view(batch * cfg.n_kv_heads, -1, cfg.head_dim)
         v = cache.v.view(batch * cfg.n_kv_heads, -1, cfg.head_dim)
         groups = cfg.n_heads // cfg.n_kv_heads
+        first = max(0, pos + 1 - cfg.sliding_window) if cfg.sliding_window else 0
         # baddbmm(beta=0) ignores its input's values but wants its shape: a broadcast zero, no memory.
-        zero = cache.k.new_zeros(()).expand(batch * cfg.n_kv_heads, groups, pos + 1)
-        return (cache.k[:, :, pos], cache.v[:, :, pos], k[:, : pos + 1].transpose(1, 2), v[:, : pos + 1], zero)
+        zero = cache.k.new_zeros(()).expand(batch * cfg.n_kv_heads, groups, pos + 1 - first)
+        return (cache.k[:, :, pos], cache.v[:, :, pos], k[:, first: pos + 1].transpose(1, 2), v[:, first: pos + 1],
+                zero)
 
     def step(self, x: torch.Tensor, pos: int, threads: int = 1) -> torch.Tensor:
         """One position: x [B, dim] embeddings at `pos` -> final-normed hidden [B, dim].

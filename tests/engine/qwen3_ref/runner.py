@@ -128,6 +128,50 @@ def speaker(model_dir: Path, audio_path: Path, out_path: Path) -> None:
     np.savez(out_path, mel=mel[0].numpy(), embedding=emb.float().numpy())
 
 
+def codec(folder: Path, codes_path: Path, out_path: Path) -> None:
+    """speech_tokenizer/: random weights written once; the decoder's audio for the first 1, 4 and 16
+    codebooks of the given codes ([K, T] .npy), through the reference's own modules."""
+    from qwen_tts.core.tokenizer_12hz.configuration_qwen3_tts_tokenizer_v2 import Qwen3TTSTokenizerV2Config
+    from qwen_tts.core.tokenizer_12hz.modeling_qwen3_tts_tokenizer_v2 import Qwen3TTSTokenizerV2Model
+
+    cfg = Qwen3TTSTokenizerV2Config(**json.loads((folder / "config.json").read_text()))
+    model = Qwen3TTSTokenizerV2Model(cfg).eval()
+    weights = folder / "model.safetensors"
+    if not weights.exists():
+        randomize(model, 99)
+        with torch.no_grad():  # codebook usage counts are positive in a trained codec
+            for name, p in model.named_parameters():
+                if name.endswith("cluster_usage"):
+                    p.copy_(p.abs() + 0.5)
+                elif name.endswith(("alpha", "beta")):
+                    p.mul_(0.3)
+                elif name.endswith(("layer_scale.scale", "gamma")):
+                    p.copy_(p.abs() * 0.5 + 0.1)
+            # The last conv scaled so the audio sits within [-1, 1] as a trained codec's does (at
+            # 1/sqrt(fan_in) it saturates most samples, which would hide differences in the clamp).
+            last = model.decoder.decoder[-1].conv
+            last.weight.mul_(0.03)
+            last.bias.mul_(0.03)
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(weights), metadata={"format": "pt"})
+    model.load_state_dict(load_file(str(weights)), strict=True)
+    dec = model.decoder
+    codes = torch.from_numpy(np.load(codes_path)).unsqueeze(0)  # [1, K, T]
+    out = {}
+    with torch.no_grad():
+        for k in (1, 4, codes.shape[1]):
+            hidden = dec.quantizer.decode(codes[:, :k])
+            hidden = dec.pre_conv(hidden).transpose(1, 2)
+            hidden = dec.pre_transformer(inputs_embeds=hidden).last_hidden_state.permute(0, 2, 1)
+            for blocks in dec.upsample:
+                for block in blocks:
+                    hidden = block(hidden)
+            for block in dec.decoder:
+                hidden = block(hidden)
+            out[f"audio{k}"] = hidden.clamp(-1, 1)[0, 0].numpy()
+        out["forward16"] = dec(codes)[0, 0].numpy()
+    np.savez(out_path, **out)
+
+
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"lm": lm, "speaker": speaker}[cmd](*map(Path, args))
+    {"lm": lm, "speaker": speaker, "codec": codec}[cmd](*map(Path, args))

@@ -86,6 +86,41 @@ def reference_speaker(model_dir: Path, audio_24k: np.ndarray, out: Path, timeout
     return _run("speaker", model_dir, audio_path, out, timeout)
 
 
+def codec_config() -> dict:
+    """Qwen/Qwen3-TTS-Tokenizer-12Hz's config.json shrunk: 16 codebooks of 2048, the 72-frame
+    attention window, the x2 x2 then x8 x5 x4 x3 upsampling (1920 samples a frame) kept."""
+    return {
+        "model_type": "qwen3_tts_tokenizer_12hz", "encoder_valid_num_quantizers": 16,
+        "input_sample_rate": 24000, "output_sample_rate": 24000,
+        "decode_upsample_rate": 1920, "encode_downsample_rate": 1920,
+        "decoder_config": {
+            "codebook_size": 2048, "codebook_dim": 32, "hidden_size": 32, "latent_dim": 48,
+            "max_position_embeddings": 8000, "rope_theta": 10000, "num_attention_heads": 4,
+            "num_key_value_heads": 4, "head_dim": 8, "attention_bias": False, "sliding_window": 72,
+            "intermediate_size": 64, "hidden_act": "silu", "layer_scale_initial_scale": 0.01,
+            "rms_norm_eps": 1e-5, "num_hidden_layers": 2, "num_quantizers": 16,
+            "upsample_rates": [8, 5, 4, 3], "upsampling_ratios": [2, 2], "decoder_dim": 32,
+        },
+        "encoder_config": {
+            "hidden_size": 32, "num_filters": 4, "num_hidden_layers": 1, "num_attention_heads": 4,
+            "num_key_value_heads": 4, "head_dim": 8, "intermediate_size": 64, "codebook_size": 2048,
+            "codebook_dim": 16, "num_quantizers": 32, "num_semantic_quantizers": 1,
+            "upsampling_ratios": [8, 6, 5, 4], "frame_rate": 12.5, "sampling_rate": 24000,
+            "sliding_window": 250, "use_causal_conv": True, "upsample_groups": 32,
+        },
+    }
+
+
+def reference_codec(folder: Path, codes: np.ndarray, out: Path, timeout: float = 600) -> dict[str, np.ndarray]:
+    """Writes folder/config.json (tiny codec), lets the reference add random weights, decodes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "config.json").exists():
+        (folder / "config.json").write_text(json.dumps(codec_config(), indent=2))
+    codes_path = out.with_suffix(".codes.npy")
+    np.save(codes_path, codes.astype(np.int64))
+    return _run("codec", folder, codes_path, out, timeout)
+
+
 def _run(cmd: str, model_dir: Path, arg: Path, out: Path, timeout: float) -> dict[str, np.ndarray]:
     py = env.ensure()
     runner = Path(__file__).with_name("runner.py")

@@ -1,0 +1,38 @@
+"""Our Qwen3-TTS-Tokenizer-12Hz decoder equals the reference's, for the first 1, 4 and 16 codebooks,
+on codes longer than its 72-frame attention window."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.codecs.qwen3_codec import load_qwen3_codec
+from tests.engine.qwen3_ref import tiny
+from tests.engine.tiny_csm import single_thread
+
+pytestmark = pytest.mark.slow  # runs the reference environment
+_threads = pytest.fixture(scope="module", autouse=True)(single_thread)
+FRAMES = 90
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("speech_tokenizer")
+    codes = np.random.default_rng(4).integers(0, 2048, (16, FRAMES))
+    ref = tiny.reference_codec(folder, codes, folder / "ref.npz")
+    return load_qwen3_codec(folder), codes, ref
+
+
+@pytest.mark.parametrize("k", [1, 4, 16])
+def test_decode_equals_the_reference(pair, k):
+    codec, codes, ref = pair
+    audio = codec.decode_np(codes, k)
+    assert audio.shape == (FRAMES * 1920,) and codec.frame_rate == 12.5
+    assert np.abs(ref[f"audio{k}"]).max() > 0.05  # audible, not a silent model
+    assert np.mean(np.abs(ref[f"audio{k}"]) >= 1.0) < 0.01  # and not clipped flat
+    np.testing.assert_allclose(audio, ref[f"audio{k}"], atol=1e-4, rtol=0)
+
+
+def test_fewer_codebooks_sound_different(pair):
+    codec, codes, ref = pair
+    np.testing.assert_allclose(ref["forward16"], ref["audio16"], atol=1e-6)  # the runner's path is forward's
+    assert np.abs(codec.decode_np(codes, 1) - codec.decode_np(codes, 16)).max() > 1e-3
