@@ -53,28 +53,25 @@ class Qwen3CodecSpec:
                    int(cfg.get("output_sample_rate", 24000)), transformer)
 
 
-def _causal_conv(x: torch.Tensor, w: dict[str, torch.Tensor], name: str, dilation: int = 1,
-                 groups: int = 1) -> torch.Tensor:
-    weight = w[name + ".conv.weight"]
-    pad = (weight.shape[-1] - 1) * dilation
-    return F.conv1d(F.pad(x, (pad, 0)), weight, w[name + ".conv.bias"], dilation=dilation, groups=groups)
-
-
-def _trans_conv(x: torch.Tensor, w: dict[str, torch.Tensor], name: str, stride: int) -> torch.Tensor:
-    weight = w[name + ".conv.weight"]
-    y = F.conv_transpose1d(x, weight, w[name + ".conv.bias"], stride=stride)
-    trim = weight.shape[-1] - stride
-    return y[..., : y.shape[-1] - trim] if trim > 0 else y
-
-
 def _snake(x: torch.Tensor, w: dict[str, torch.Tensor], name: str) -> torch.Tensor:
     alpha = torch.exp(w[name + ".alpha"])[None, :, None]
     inv_beta = 1.0 / (torch.exp(w[name + ".beta"])[None, :, None] + 1e-9)
     return x + inv_beta * torch.sin(x * alpha).pow(2)
 
 
+class _StreamState:
+    """What chunked decoding carries between chunks: each causal conv's last inputs (its left
+    context), each transposed conv's right overhang (added to the next chunk's first outputs), and
+    the transformer's next position (its KV cache lives in the codec)."""
+
+    def __init__(self) -> None:
+        self.tails: dict[str, torch.Tensor] = {}
+        self.overhangs: dict[str, torch.Tensor] = {}
+        self.position = 0
+
+
 class Qwen3Codec:
-    """Decoding (the encoder for references is not built yet)."""
+    """Decoding, whole or streamed (the encoder for references is not built yet)."""
 
     def __init__(self, spec: Qwen3CodecSpec, weights: dict[str, torch.Tensor]) -> None:
         self.spec = spec
@@ -99,7 +96,7 @@ class Qwen3Codec:
         self.transformer.to(dev, dt).eval()
         self.in_proj = (tw["input_proj.weight"], tw["input_proj.bias"])
         self.out_proj = (tw["output_proj.weight"], tw["output_proj.bias"])
-        self._cache_len = 0
+        self._cache_len = self._cache_batch = 0
 
     def _table(self, name: str) -> torch.Tensor:
         return self.w[name + ".embedding_sum"] / self.w[name + ".cluster_usage"].clamp(min=1e-5)[:, None]
@@ -115,33 +112,76 @@ class Qwen3Codec:
 
     def decode(self, codes: torch.Tensor, n_codebooks: int | None = None) -> torch.Tensor:
         """codes [B, K, T] int64 -> audio [B, 1, T * samples_per_frame] float in [-1, 1]."""
-        w, spec = self.w, self.spec
+        if codes.shape[-1] > self._cache_len or self._cache_batch != codes.shape[0]:
+            self._setup(codes.shape[0], codes.shape[-1])
+        return self._run(codes, n_codebooks, None)
+
+    def streaming_decoder(self, max_frames: int = 4096, n_codebooks: int | None = None) -> "Qwen3StreamingDecoder":
+        """Decode a take chunk by chunk (equal to decoding it whole); one stream at a time."""
+        self._setup(1, max_frames)
+        return Qwen3StreamingDecoder(self, max_frames, n_codebooks)
+
+    def _setup(self, batch: int, frames: int) -> None:
+        self._cache_len, self._cache_batch = max(frames, 64), batch
+        self.transformer.setup_caches(batch, self._cache_len)
+
+    def _conv(self, x: torch.Tensor, name: str, st: _StreamState | None, dilation: int = 1,
+              groups: int = 1) -> torch.Tensor:
+        """Causal conv: zeros (whole decode, or a stream's start) or the previous chunk's last inputs
+        on the left."""
+        weight = self.w[name + ".conv.weight"]
+        pad = (weight.shape[-1] - 1) * dilation
+        if pad and st is None:
+            x = F.pad(x, (pad, 0))
+        elif pad:
+            prev = st.tails.get(name)
+            x = torch.cat([x.new_zeros(*x.shape[:2], pad) if prev is None else prev, x], dim=-1)
+            st.tails[name] = x[..., x.shape[-1] - pad:]
+        return F.conv1d(x, weight, self.w[name + ".conv.bias"], dilation=dilation, groups=groups)
+
+    def _tconv(self, x: torch.Tensor, name: str, stride: int, st: _StreamState | None) -> torch.Tensor:
+        """Causal transposed conv: the output past the input's end (kernel - stride samples) is cut,
+        and in a stream added to the next chunk's first outputs, where whole decoding sums it."""
+        weight = self.w[name + ".conv.weight"]
+        y = F.conv_transpose1d(x, weight, None, stride=stride)
+        trim = weight.shape[-1] - stride
+        if trim:
+            if st is not None:
+                prev = st.overhangs.get(name)
+                if prev is not None:
+                    y[..., :trim] += prev
+                st.overhangs[name] = y[..., y.shape[-1] - trim:].clone()
+            y = y[..., : y.shape[-1] - trim]
+        return y + self.w[name + ".conv.bias"][None, :, None]
+
+    def _run(self, codes: torch.Tensor, n_codebooks: int | None, st: _StreamState | None) -> torch.Tensor:
+        spec = self.spec
         t = codes.shape[-1]
-        x = _causal_conv(self.latents(codes, n_codebooks), w, "pre_conv")  # [B, latent, T]
+        x = self._conv(self.latents(codes, n_codebooks), "pre_conv", st)  # [B, latent, T]
         h = F.linear(x.transpose(1, 2), *self.in_proj)
-        if t > self._cache_len:
-            self.transformer.setup_caches(codes.shape[0], max(t, 64))
-            self._cache_len = max(t, 64)
-        h = self.transformer(h, 0) if t > 1 else self.transformer.step(h[:, 0], 0).unsqueeze(1)
+        start = 0 if st is None else st.position
+        h = self.transformer(h, start)
+        if st is not None:
+            st.position += t
         x = F.linear(h, *self.out_proj).transpose(1, 2)  # [B, latent, T]
         for i, factor in enumerate(spec.upsampling_ratios):
-            x = _trans_conv(x, w, f"upsample.{i}.0", factor)
-            x = self._convnext(x, f"upsample.{i}.1")
-        x = _causal_conv(x, w, "decoder.0")
+            x = self._tconv(x, f"upsample.{i}.0", factor, st)
+            x = self._convnext(x, f"upsample.{i}.1", st)
+        x = self._conv(x, "decoder.0", st)
         for i, rate in enumerate(spec.upsample_rates):
             p = f"decoder.{i + 1}.block."
-            x = _trans_conv(_snake(x, w, p + "0"), w, p + "1", rate)
+            x = self._tconv(_snake(x, self.w, p + "0"), p + "1", rate, st)
             for j, dilation in enumerate((1, 3, 9)):
                 r = f"{p}{j + 2}."
-                y = _causal_conv(_snake(x, w, r + "act1"), w, r + "conv1", dilation)
-                x = x + _causal_conv(_snake(y, w, r + "act2"), w, r + "conv2")
+                y = self._conv(_snake(x, self.w, r + "act1"), r + "conv1", st, dilation)
+                x = x + self._conv(_snake(y, self.w, r + "act2"), r + "conv2", st)
         n = len(spec.upsample_rates)
-        x = _causal_conv(_snake(x, w, f"decoder.{n + 1}"), w, f"decoder.{n + 2}")
+        x = self._conv(_snake(x, self.w, f"decoder.{n + 1}"), f"decoder.{n + 2}", st)
         return x.clamp(-1.0, 1.0)
 
-    def _convnext(self, x: torch.Tensor, p: str) -> torch.Tensor:
+    def _convnext(self, x: torch.Tensor, p: str, st: _StreamState | None) -> torch.Tensor:
         w = self.w
-        y = _causal_conv(x, w, p + ".dwconv", groups=x.shape[1]).transpose(1, 2)
+        y = self._conv(x, p + ".dwconv", st, groups=x.shape[1]).transpose(1, 2)
         y = F.layer_norm(y, (y.shape[-1],), w[p + ".norm.weight"], w[p + ".norm.bias"], eps=1e-6)
         y = F.linear(F.gelu(F.linear(y, w[p + ".pwconv1.weight"], w[p + ".pwconv1.bias"])),
                      w[p + ".pwconv2.weight"], w[p + ".pwconv2.bias"])
@@ -162,3 +202,18 @@ def load_qwen3_codec(folder: Path, device: torch.device | str = "cpu",
     ckpt = open_checkpoint(folder)
     w = {k[len(PREFIX):]: ckpt.tensor(k).to(device=device, dtype=dtype) for k in ckpt.keys() if k.startswith(PREFIX)}
     return Qwen3Codec(spec, w)
+
+
+class Qwen3StreamingDecoder:
+    """Feeds frames as they come; each call returns exactly those frames' audio (causal codec)."""
+
+    def __init__(self, codec: Qwen3Codec, max_frames: int, n_codebooks: int | None) -> None:
+        self.codec, self.max_frames, self.n_codebooks = codec, max_frames, n_codebooks
+        self.state = _StreamState()
+
+    def decode_frames(self, codes: torch.Tensor) -> torch.Tensor:
+        """codes [1, K, n] -> audio [1, 1, n * samples_per_frame]."""
+        if self.state.position + codes.shape[-1] > self.max_frames:
+            raise ValueError(f"the stream was opened for {self.max_frames} frames")
+        with torch.inference_mode():
+            return self.codec._run(codes, self.n_codebooks, self.state)
