@@ -12,7 +12,13 @@ def _csm() -> Backend:
     return CsmBackend()
 
 
-_FACTORIES: dict[str, Callable[[], Backend]] = {"csm": _csm}
+def _qwen3() -> Backend:
+    from engine.backends.qwen3 import Qwen3Backend
+
+    return Qwen3Backend()
+
+
+_FACTORIES: dict[str, Callable[[], Backend]] = {"csm": _csm, "qwen3": _qwen3}
 
 
 def available_backends() -> list[str]:

@@ -156,3 +156,50 @@ def write_random_weights(folder: Path, seed: int = 0) -> Path:
         tensors[key] = t
     save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
     return folder
+
+
+TOKENIZER_TEXT = ["assistant", "user", "\n", "Hello there, this is a tiny test voice.",
+                  "The quick brown fox jumps over the lazy dog.", "Mynah speaks with your voice."]
+
+
+def write_tokenizer(folder: Path) -> None:
+    """A small Qwen2-style byte-level BPE (vocab.json + merges.txt + tokenizer_config.json with the
+    real chat-token ids), trained with Qwen2's pre-tokenizer so "assistant", "user", "\\n" are one
+    token each as in Qwen's."""
+    from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+    from engine.backends.qwen3_text import QWEN2_SPLIT
+
+    tok = Tokenizer(models.BPE())
+    tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(QWEN2_SPLIT), behavior="isolated"),
+                                                 pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    trainer = trainers.BpeTrainer(vocab_size=400, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)
+    tok.train_from_iterator(TOKENIZER_TEXT * 20, trainer=trainer)
+    tok.model.save(str(folder))
+    (folder / "tokenizer_config.json").write_text(json.dumps({"added_tokens_decoder": {
+        "151644": {"content": "<|im_start|>", "special": True},
+        "151645": {"content": "<|im_end|>", "special": True}}}))
+
+
+def cached_full_model(shape: str = "0.6b") -> Path:
+    """A whole tiny Qwen3-TTS Base folder in the Hub layout (LM + speaker encoder written by the
+    reference, speech_tokenizer/, text tokenizer), built once per machine next to the reference
+    environment (reused by every later run)."""
+    import fcntl
+
+    root = env.cache_root() / f"tiny-qwen3-{shape}-v1"
+    if (root / ".complete").exists():
+        return root
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / ".complete").exists():
+            write_model_dir(root, shape)
+            run_reference(root, {}, root / "build.npz")
+            codes = np.zeros((16, 2), dtype=np.int64)
+            reference_codec(root / "speech_tokenizer", codes, root / "speech_tokenizer" / "build.npz")
+            write_tokenizer(root)
+            (root / ".complete").write_text("ok\n")
+    return root
