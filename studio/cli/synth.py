@@ -16,7 +16,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, type=Path, help="model folder (e.g. a CSM-1B checkpoint)")
-    p.add_argument("--backend", default="csm", help="model family (default: csm) or module:Factory")
+    p.add_argument("--backend", default=None,
+                   help="model family: csm, qwen3 or module:Factory (default: read from the folder's config.json)")
     p.add_argument("--codec", type=Path, default=None, help="codec folder, when not inside the model folder")
     p.add_argument("--voice", type=Path, default=None, help="reference clip of the voice to clone")
     p.add_argument("--voice-text", default=None, help="what is said in the reference clip")
@@ -29,6 +30,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=0.9)
     p.add_argument("--top-k", type=int, default=50)
     p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--repetition-penalty", type=float, default=None,
+                   help="codebook-0 repetition penalty (default: the model family's, 1.05 for qwen3, off for csm)")
+    p.add_argument("--language", default=None, help="qwen3: the text's language (default auto)")
+    p.add_argument("--speaker", default=None, help="qwen3 CustomVoice: a preset speaker")
+    p.add_argument("--instruct", default=None, help="qwen3: a style instruction or a voice description")
     p.add_argument("--max-seconds", type=float, default=None, help="cap the audio per text chunk")
     p.add_argument("--stream", action="store_true", help="write audio to the file as it is generated")
     p.add_argument("--play", action="store_true", help="play audio as it is generated")
@@ -70,7 +76,7 @@ def _check_inputs(args: argparse.Namespace) -> _Inputs:
             raise UsageError(f"voice file is not readable audio: {args.voice} ({exc})") from exc
         if info.frames == 0:
             raise UsageError(f"voice file is empty: {args.voice}")
-        if not (args.voice_text or "").strip():
+        if not (args.voice_text or "").strip() and family(args) != "qwen3":  # qwen3 clones from the sound alone
             raise UsageError("--voice needs --voice-text: the words spoken in the reference clip")
         stat = args.voice.stat()
         voice_key = f"file:{args.voice.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
@@ -93,6 +99,19 @@ def _check_inputs(args: argparse.Namespace) -> _Inputs:
     if out.suffix.lstrip(".").upper() not in sf.available_formats():
         raise UsageError(f"cannot write {out.suffix or 'files without an extension'}: use .wav, .flac or .ogg")
     return _Inputs(text=text, voice_key=voice_key)
+
+
+def family(args: argparse.Namespace) -> str:
+    """--backend, else the model folder's own say: Qwen3-TTS configs have model_type qwen3_tts."""
+    if args.backend:
+        return args.backend
+    import json
+
+    try:
+        cfg = json.loads((args.model / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "csm"
+    return "qwen3" if isinstance(cfg, dict) and cfg.get("model_type") == "qwen3_tts" else "csm"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -153,16 +172,23 @@ class _Session:
         worker.add_listener(self.events.put)
         try:
             print(f"Loading {a.model} ...", file=sys.stderr)
-            load = LoadModel(model_dir=a.model, backend=a.backend, device=a.device, dtype=a.dtype,
+            backend = family(a)
+            load = LoadModel(model_dir=a.model, backend=backend, device=a.device, dtype=a.dtype,
                              codec_dir=a.codec)
             end = self._wait(worker, load)
             if end is not None:
                 return end
             voice = None
             if a.voice is not None:
-                voice = ReferenceSpec(key=self.inputs.voice_key, text=a.voice_text, path=a.voice)
+                voice = ReferenceSpec(key=self.inputs.voice_key, text=a.voice_text or "", path=a.voice)
+            penalty = a.repetition_penalty
+            if penalty is None:
+                penalty = 1.05 if backend == "qwen3" else 1.0
+            options = {k: v for k, v in (("language", a.language), ("speaker", a.speaker),
+                                         ("instruct", a.instruct)) if v}
             params = SamplingParams(temperature=a.temperature, top_k=a.top_k, top_p=a.top_p, seed=a.seed,
-                                    max_audio_seconds=a.max_seconds)
+                                    max_audio_seconds=a.max_seconds, repetition_penalty=penalty,
+                                    options=options)
             synth = Synthesize(text=self.inputs.text, voice=voice, params=params,
                                normalize_text=not a.no_normalize)
             return self._wait(worker, synth) or EXIT_OK

@@ -125,3 +125,27 @@ def test_injected_failure_keeps_the_model_loaded(engine, reference, monkeypatch)
     good = worker.run_sync(Synthesize(text=TEXT, voice=reference, params=params, stream_frames=2), timeout=300)
     assert isinstance(good, Done), getattr(good, "traceback", good)
     assert np.isfinite(good.result.audio).all() and len(backends) == 1  # no reload
+
+
+def test_cli_synth_reads_the_family_from_the_folder(reference, tmp_path, capsys):
+    """`mynah synth --model` on a Qwen3-TTS folder: no --backend, no transcript needed."""
+    import torch
+
+    from studio.cli import main
+    from tests.engine.qwen3_ref.tiny import cached_full_model
+
+    out = tmp_path / "cli.wav"
+    before = torch.get_num_threads()
+    try:
+        rc = main(["synth", "--model", str(cached_full_model()), "--voice", str(reference.path),
+                   "--text", TEXT, "-o", str(out), "--seed", "5", "--max-seconds", "1.0", "--stream",
+                   "--device", "cpu", "--language", "english", "--threads", "1"])
+    finally:
+        torch.set_num_threads(before)
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    audio, sr = sf.read(out, dtype="float32")
+    assert sr == 24000 and 0.1 < len(audio) / sr <= 1.2 and np.isfinite(audio).all()
+    rc = main(["synth", "--model", str(cached_full_model()), "--text", TEXT, "-o", str(tmp_path / "x.wav"),
+               "--device", "cpu", "--language", "klingon", "--threads", "1"])
+    assert rc != 0 and "klingon" in capsys.readouterr().err
