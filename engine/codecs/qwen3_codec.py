@@ -71,10 +71,11 @@ class _StreamState:
 
 
 class Qwen3Codec:
-    """Decoding, whole or streamed (the encoder for references is not built yet)."""
+    """Decoding, whole or streamed; encoding (references) with Mimi's encoder (engine/codecs/mimi)."""
 
-    def __init__(self, spec: Qwen3CodecSpec, weights: dict[str, torch.Tensor]) -> None:
+    def __init__(self, spec: Qwen3CodecSpec, weights: dict[str, torch.Tensor], encoder: Any = None) -> None:
         self.spec = spec
+        self.encoder = encoder
         self.sample_rate = spec.sample_rate
         self.frame_rate = spec.sample_rate / spec.samples_per_frame
         self.codebook_size = spec.codebook_size
@@ -187,6 +188,13 @@ class Qwen3Codec:
                      w[p + ".pwconv2.weight"], w[p + ".pwconv2.bias"])
         return x + (w[p + ".gamma"] * y).transpose(1, 2)
 
+    def encode_np(self, audio: np.ndarray, sr: int) -> np.ndarray:
+        """Mono float audio at any rate -> int64 codes [16, ceil(seconds * 12.5)] (Mimi's encoder,
+        the first `encoder_valid_num_quantizers` levels, as the reference keeps)."""
+        if self.encoder is None:
+            raise ValueError("this speech tokenizer has no encoder weights: it cannot encode references")
+        return self.encoder.encode_np(audio, sr, self.spec.n_codebooks)
+
     def decode_np(self, codes: np.ndarray, n_codebooks: int | None = None) -> np.ndarray:
         """[K, T] codes -> float32 mono audio (a fresh array)."""
         c = torch.as_tensor(np.asarray(codes, dtype=np.int64), device=self.proj_first.device).unsqueeze(0)
@@ -201,7 +209,15 @@ def load_qwen3_codec(folder: Path, device: torch.device | str = "cpu",
     spec = Qwen3CodecSpec.from_hf(read_json(folder / "config.json"))
     ckpt = open_checkpoint(folder)
     w = {k[len(PREFIX):]: ckpt.tensor(k).to(device=device, dtype=dtype) for k in ckpt.keys() if k.startswith(PREFIX)}
-    return Qwen3Codec(spec, w)
+    encoder = None
+    enc_keys = [k for k in ckpt.keys() if k.startswith("encoder.")]
+    if enc_keys:
+        from engine.codecs.mimi_load import load_mimi
+
+        cfg = read_json(folder / "config.json")
+        encoder = load_mimi({k: ckpt.tensor(k) for k in enc_keys}, cfg["encoder_config"], "encoder.",
+                            device=device, dtype=dtype, encoder_only=True)
+    return Qwen3Codec(spec, w, encoder)
 
 
 class Qwen3StreamingDecoder:

@@ -15,8 +15,12 @@ FRAMES = 90
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("speech_tokenizer")
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("speech_tokenizer")
+
+
+@pytest.fixture(scope="module")
+def pair(folder):
     codes = np.random.default_rng(4).integers(0, 2048, (16, FRAMES))
     ref = tiny.reference_codec(folder, codes, folder / "ref.npz")
     return load_qwen3_codec(folder), codes, ref
@@ -54,3 +58,18 @@ def test_streamed_decode_equals_whole_decode(pair, chunks):
     # Equal but for summation order (one-frame attention steps, overhangs added separately): the
     # same bar as against the reference.
     np.testing.assert_allclose(np.concatenate(parts), whole, atol=1e-4, rtol=0)
+
+
+def test_encode_gives_the_reference_codes_on_real_speech(pair, folder, speech_clips, tmp_path):
+    import soundfile as sf
+
+    from engine.audio.resample import resample
+
+    codec, _, _ = pair
+    x, sr = sf.read(str(speech_clips[0]["path"]), dtype="float32")
+    clip = resample(x, sr, 24000)[: int(24000 * 2.5)]
+    expected = tiny.reference_encode(folder, clip, tmp_path / "enc.npz")  # [T, 16]
+    ours = codec.encode_np(clip, 24000)  # [16, T]
+    assert ours.shape == (16, int(np.ceil(len(clip) / 1920)))
+    np.testing.assert_array_equal(ours.T, expected)
+    assert len(np.unique(ours[0])) > 3  # real speech moves through the semantic codebook

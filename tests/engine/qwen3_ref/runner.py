@@ -149,11 +149,17 @@ def codec(folder: Path, codes_path: Path, out_path: Path) -> None:
                     p.copy_(p.abs() * 0.5 + 0.1)
             # The last conv scaled so the audio sits within [-1, 1] as a trained codec's does (at
             # 1/sqrt(fan_in) it saturates most samples, which would hide differences in the clamp).
+            g = torch.Generator().manual_seed(7)
+            for name, b in model.named_buffers():  # Mimi's encoder codebooks are buffers
+                if name.endswith("embed_sum"):
+                    b.copy_(torch.randn(b.shape, generator=g) * 0.3)
             last = model.decoder.decoder[-1].conv
             last.weight.mul_(0.03)
             last.bias.mul_(0.03)
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(weights), metadata={"format": "pt"})
     model.load_state_dict(load_file(str(weights)), strict=True)
+    # What save_pretrained writes (the Hub's file): every field, the encoder's whole MimiConfig too.
+    (folder / "config.json").write_text(json.dumps(model.config.to_dict(), indent=2))
     dec = model.decoder
     codes = torch.from_numpy(np.load(codes_path)).unsqueeze(0)  # [1, K, T]
     out = {}
@@ -172,6 +178,20 @@ def codec(folder: Path, codes_path: Path, out_path: Path) -> None:
     np.savez(out_path, **out)
 
 
+def encode(folder: Path, audio_path: Path, out_path: Path) -> None:
+    """The reference's codes [T, 16] for a 24 kHz clip (.npy), through Qwen3TTSTokenizerV2Model.encode."""
+    from qwen_tts.core.tokenizer_12hz.configuration_qwen3_tts_tokenizer_v2 import Qwen3TTSTokenizerV2Config
+    from qwen_tts.core.tokenizer_12hz.modeling_qwen3_tts_tokenizer_v2 import Qwen3TTSTokenizerV2Model
+
+    cfg = Qwen3TTSTokenizerV2Config(**json.loads((folder / "config.json").read_text()))
+    model = Qwen3TTSTokenizerV2Model(cfg).eval()
+    model.load_state_dict(load_file(str(folder / "model.safetensors")), strict=True)
+    audio = torch.from_numpy(np.load(audio_path).astype(np.float32)).unsqueeze(0)
+    with torch.no_grad():
+        codes = model.encode(audio, padding_mask=torch.ones_like(audio, dtype=torch.long), return_dict=True)
+    np.savez(out_path, codes=codes.audio_codes[0].numpy())
+
+
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"lm": lm, "speaker": speaker, "codec": codec}[cmd](*map(Path, args))
+    {"lm": lm, "speaker": speaker, "codec": codec, "encode": encode}[cmd](*map(Path, args))

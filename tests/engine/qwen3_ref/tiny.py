@@ -104,7 +104,7 @@ def codec_config() -> dict:
         "encoder_config": {
             "hidden_size": 32, "num_filters": 4, "num_hidden_layers": 1, "num_attention_heads": 4,
             "num_key_value_heads": 4, "head_dim": 8, "intermediate_size": 64, "codebook_size": 2048,
-            "codebook_dim": 16, "num_quantizers": 32, "num_semantic_quantizers": 1,
+            "codebook_dim": 16, "vector_quantization_hidden_dimension": 16, "num_quantizers": 32, "num_semantic_quantizers": 1,
             "upsampling_ratios": [8, 6, 5, 4], "frame_rate": 12.5, "sampling_rate": 24000,
             "sliding_window": 250, "use_causal_conv": True, "upsample_groups": 32,
         },
@@ -119,6 +119,13 @@ def reference_codec(folder: Path, codes: np.ndarray, out: Path, timeout: float =
     codes_path = out.with_suffix(".codes.npy")
     np.save(codes_path, codes.astype(np.int64))
     return _run("codec", folder, codes_path, out, timeout)
+
+
+def reference_encode(folder: Path, audio_24k: np.ndarray, out: Path, timeout: float = 600) -> np.ndarray:
+    """The reference's codes [T, 16] for a clip, from the codec in `folder` (see reference_codec)."""
+    audio_path = out.with_suffix(".audio.npy")
+    np.save(audio_path, audio_24k.astype(np.float32))
+    return _run("encode", folder, audio_path, out, timeout)["codes"]
 
 
 def _run(cmd: str, model_dir: Path, arg: Path, out: Path, timeout: float) -> dict[str, np.ndarray]:
@@ -189,7 +196,7 @@ def cached_full_model(shape: str = "0.6b") -> Path:
     environment (reused by every later run)."""
     import fcntl
 
-    root = env.cache_root() / f"tiny-qwen3-{shape}-v1"
+    root = env.cache_root() / f"tiny-qwen3-{shape}-v3"
     if (root / ".complete").exists():
         return root
     root.mkdir(parents=True, exist_ok=True)
