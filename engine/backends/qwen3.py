@@ -4,9 +4,10 @@ Pieces: qwen3_loader (folder -> LM), qwen3_prompt (the talker prompt), qwen3_gen
 qwen3_speaker (speaker embedding of a reference), qwen3_text (Qwen2 tokenizer), and
 engine/codecs/qwen3_codec (speech_tokenizer/: streaming decoder).
 
-Voices: a Base model clones from the reference's speaker embedding ("reference audio only" mode;
-the in-context mode with the reference's transcript and codes needs the codec's encoder, not built
-yet). CustomVoice models take a preset speaker (option "speaker").
+Voices: a Base model clones from the reference's speaker embedding plus, when the reference has a
+transcript, its codes and text in context (the reference's default); with no transcript from the
+speaker embedding alone ("reference audio only"). CustomVoice models take a preset speaker
+(option "speaker").
 Options (SamplingParams.options): "language" ("auto" or a language the model knows), "speaker",
 "instruct" (a style instruction / a VoiceDesign description), "codes_only", and the guard settings
 "repeat_frames", "silence_tail_s", "silence_dbfs".
@@ -110,8 +111,13 @@ class Qwen3Backend:
                                                  loaded.device, loaded.dtype)
         x24 = resample(x, int(sample_rate), SAMPLE_RATE) if sample_rate != SAMPLE_RATE else x
         emb = self._speaker.embed(np.clip(x24, -1.0, 1.0)).float().cpu().numpy()
-        return VoicePrompt(key=key, text=text, n_frames=int(len(x24) / (SAMPLE_RATE / FRAME_RATE)),
-                           payload={"speaker_embedding": emb})
+        payload: dict[str, Any] = {"speaker_embedding": emb}
+        if text.strip():  # in-context cloning: the reference's codes beside its transcript
+            payload["ref_codes"] = self._codec_model().encode_np(x24, SAMPLE_RATE).T.copy()  # [T, 16]
+        voice = VoicePrompt(key=key, text=text, n_frames=int(np.ceil(len(x24) / (SAMPLE_RATE / FRAME_RATE))),
+                            payload=payload)
+        self._budget("a few words here", None, voice)  # a reference too long to leave room says so now
+        return voice
 
     def _speaker_embedding(self, voice: VoicePrompt | None) -> torch.Tensor | None:
         if voice is None:
@@ -122,10 +128,22 @@ class Qwen3Backend:
         return torch.from_numpy(emb)
 
     # -- text -----------------------------------------------------------------------------------
-    def _budget(self, text: str, max_audio_seconds: float | None) -> tuple[list[int], int]:
+    def _icl(self, voice: VoicePrompt | None) -> tuple[list[int], np.ndarray] | None:
+        """The reference's transcript ids and codes [T, 16] when the voice clones in context."""
+        if voice is None or not voice.text.strip() or "ref_codes" not in (voice.payload or {}):
+            return None
+        codes = np.asarray(voice.payload["ref_codes"], dtype=np.int64)
+        if codes.ndim != 2 or codes.shape[1] != self._need().spec.n_codebooks or codes.max(initial=0) >= 2048:
+            raise ValueError(f"voice {voice.key!r} holds codes for another model: encode the reference again")
+        return self._tok.reference(voice.text), codes
+
+    def _budget(self, text: str, max_audio_seconds: float | None,
+                voice: VoicePrompt | None = None) -> tuple[list[int], int]:
         ids = self._tok.target(text)
         max_frames = max_frames_for_text(text, max_audio_seconds)
-        check_budget(len(ids) + PROMPT_OVERHEAD, max_frames, self.info.max_positions)
+        icl = self._icl(voice)
+        used = len(ids) + PROMPT_OVERHEAD + (0 if icl is None else len(icl[0]) + len(icl[1]))
+        check_budget(used, max_frames, self.info.max_positions)
         return ids, max_frames
 
     def split_text(self, text: str, voice: VoicePrompt | None) -> list[str]:
@@ -133,7 +151,7 @@ class Qwen3Backend:
 
         def fits(chunk: str) -> bool:
             try:
-                self._budget(chunk, None)
+                self._budget(chunk, None, voice)
             except PromptTooLongError:
                 return False
             return True
@@ -156,18 +174,22 @@ class Qwen3Backend:
         if not chunks:
             raise ValueError("there is no text to say")
         spk = self._speaker_embedding(voice)
+        icl = self._icl(voice)
+        dev = loaded.device
+        ref_ids = None if icl is None else torch.tensor([icl[0]], device=dev)
+        ref_codes = None if icl is None else torch.from_numpy(icl[1]).to(dev)
         instruct = opts.get("instruct")
         instruct_ids = torch.tensor([self._tok.instruction(instruct)]) if instruct else None
         codec = None if opts.get("codes_only") else self._codec_model()  # fail before generating
         generator = make_generator(loaded.device, params.seed)
         frame_index = 0
         for ci, chunk in enumerate(chunks):
-            ids, max_frames = self._budget(chunk, params.max_audio_seconds)
+            ids, max_frames = self._budget(chunk, params.max_audio_seconds, voice)
             with torch.inference_mode():
                 prompt = build_prompt(loaded.model, torch.tensor([ids], device=loaded.device),
                                       language=str(opts.get("language", "auto")), speaker_embedding=spk,
-                                      speaker=opts.get("speaker"), instruct_ids=None if instruct_ids is None
-                                      else instruct_ids.to(loaded.device),
+                                      speaker=opts.get("speaker"), ref_ids=ref_ids, ref_codes=ref_codes,
+                                      instruct_ids=None if instruct_ids is None else instruct_ids.to(dev),
                                       non_streaming=bool(opts.get("non_streaming", voice is None)))
             stream = None if codec is None else codec.streaming_decoder(max_frames)
             trimmer = None if codec is None else SilenceTrimmer(SAMPLE_RATE, FRAME_RATE, guards)

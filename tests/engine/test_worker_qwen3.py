@@ -149,3 +149,16 @@ def test_cli_synth_reads_the_family_from_the_folder(reference, tmp_path, capsys)
     rc = main(["synth", "--model", str(cached_full_model()), "--text", TEXT, "-o", str(tmp_path / "x.wav"),
                "--device", "cpu", "--language", "klingon", "--threads", "1"])
     assert rc != 0 and "klingon" in capsys.readouterr().err
+
+
+def test_a_transcript_makes_the_voice_clone_in_context(engine, reference):
+    worker, backends = engine
+    audio, sr = sf.read(str(reference.path), dtype="float32")
+    with_text = backends[-1].encode_reference(audio, sr, reference.text, "a")
+    sound_only = backends[-1].encode_reference(audio, sr, "", "b")
+    codes = with_text.payload["ref_codes"]
+    assert codes.shape == (with_text.n_frames, 16) and codes.max() < 2048
+    assert "ref_codes" not in sound_only.payload
+    np.testing.assert_array_equal(with_text.payload["speaker_embedding"], sound_only.payload["speaker_embedding"])
+    with pytest.raises(ValueError, match="half a second"):
+        backends[-1].encode_reference(audio[: sr // 10], sr, "", "c")
