@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from engine.backends.csm_model import NonFiniteLogitsError
-from engine.backends.qwen3_generate import Qwen3Sampling, generate_frames, make_generator
+from engine.backends.qwen3_generate import generate_frames, make_generator
 from engine.backends.qwen3_loader import load_qwen3
 from engine.backends.qwen3_prompt import PromptError, build_prompt
 from engine.hub.checkpoint import CheckpointError

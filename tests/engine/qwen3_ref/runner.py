@@ -102,17 +102,15 @@ def lm(model_dir: Path, cases_path: Path, out_path: Path) -> None:
                 trailing, pad = captured["trailing"][0], captured["pad"][0, 0]
                 text = torch.stack([trailing[i] if i < trailing.shape[0] else pad for i in range(len(forced))])
                 embeds = torch.cat([captured["embeds"], (frames + text).unsqueeze(0)], dim=1)
-                res = talker(inputs_embeds=embeds, attention_mask=torch.ones(embeds.shape[:2], dtype=torch.long),
-                             use_cache=False)
+                mask = torch.ones(embeds.shape[:2], dtype=torch.long)
+                res = talker(inputs_embeds=embeds, attention_mask=mask, use_cache=False)
                 out[f"{name}/talker_logits"] = res.logits[0].float().numpy()
-                hidden = res.past_hidden  # only the last; recompute all hidden states below
-                h = talker.model(inputs_embeds=embeds, attention_mask=torch.ones(embeds.shape[:2], dtype=torch.long),
-                                 use_cache=False).last_hidden_state[0]
+                # every position's hidden state (the output above keeps only the last)
+                h = talker.model(inputs_embeds=embeds, attention_mask=mask, use_cache=False).last_hidden_state[0]
                 s = captured["embeds"].shape[1]
                 out[f"{name}/hidden"] = h.float().numpy()
                 cp_logits, _ = talker.forward_sub_talker_finetune(forced_t, h[s - 1: s - 1 + len(forced)])
                 out[f"{name}/predictor_logits"] = cp_logits.float().numpy()
-                del hidden
     np.savez(out_path, **out)
 
 
