@@ -4,7 +4,7 @@ Tiny random models from the real configs (tests/engine/qwen3_ref/tiny.py), in bo
 talker and code predictor equally wide; 1.7B: a projection between them). The reference writes the
 weights in the Hub's layout; we load them through our loader. Then, for voice cloning with a
 reference transcript + codes (ICL), with a speaker embedding only, and with a preset dialect speaker
-in non-streaming mode: the prompt the reference builds, teacher-forced talker and code-predictor
+in non-streaming mode, and a VoiceDesign description with no speaker: the prompt the reference builds, teacher-forced talker and code-predictor
 logits (<= 1e-4), and 20 greedy frames (identical).
 """
 from __future__ import annotations
@@ -41,6 +41,10 @@ def _cases(dim: int) -> dict:
         "xvec": {"text_ids": ROLE + text + TAIL, "speaker_embedding": spk, "language": "auto", "frames": REF_TOKENS},
         "preset": {"text_ids": ROLE + text + TAIL, "speaker": "Eric", "language": "Chinese",
                    "non_streaming": True, "frames": REF_TOKENS},
+        # VoiceDesign: a written description (a user turn) and no speaker at all
+        "design": {"text_ids": ROLE + text + TAIL, "language": "English", "non_streaming": True,
+                   "instruct_ids": [151644, 872, 198] + rng.integers(0, 151000, 7).tolist() + [151645, 198],
+                   "frames": REF_TOKENS},
     }
 
 
@@ -60,10 +64,11 @@ def _prompt(loaded, case):
             loaded.model, t("text_ids"), language=case["language"], speaker=case.get("speaker"),
             speaker_embedding=torch.tensor(case["speaker_embedding"]) if case.get("speaker_embedding") else None,
             ref_ids=t("ref_ids"), ref_codes=torch.tensor(case["ref_codes"]) if case.get("ref_codes") else None,
+            instruct_ids=t("instruct_ids"),
             non_streaming=case.get("non_streaming", False))
 
 
-@pytest.mark.parametrize("case", ["icl", "xvec", "preset"])
+@pytest.mark.parametrize("case", ["icl", "xvec", "preset", "design"])
 def test_prompt_equals_the_reference(pair, case):
     loaded, cases, ref = pair
     p = _prompt(loaded, cases[case])
@@ -88,7 +93,7 @@ def test_teacher_forced_logits_match(pair):
     np.testing.assert_allclose(cp.numpy(), ref["icl/predictor_logits"], atol=1e-4, rtol=0)
 
 
-@pytest.mark.parametrize("case", ["icl", "xvec", "preset"])
+@pytest.mark.parametrize("case", ["icl", "xvec", "preset", "design"])
 def test_greedy_frames_identical(pair, case):
     loaded, cases, ref = pair
     expected = ref[f"{case}/greedy"]

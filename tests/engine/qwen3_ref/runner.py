@@ -84,8 +84,9 @@ def lm(model_dir: Path, cases_path: Path, out_path: Path) -> None:
                       "ref_spk_embedding": [torch.tensor(case["speaker_embedding"])],
                       "x_vector_only_mode": [ref_code is None], "icl_mode": [ref_code is not None]}
         with torch.no_grad():
+            instruct = [torch.tensor([case["instruct_ids"]])] if case.get("instruct_ids") else None
             codes, _ = model.generate(
-                input_ids=[ids], ref_ids=ref_ids, voice_clone_prompt=prompt, languages=[case["language"]],
+                input_ids=[ids], instruct_ids=instruct, ref_ids=ref_ids, voice_clone_prompt=prompt, languages=[case["language"]],
                 speakers=[case.get("speaker")], non_streaming_mode=case.get("non_streaming", False),
                 do_sample=False, subtalker_dosample=False, max_new_tokens=case["frames"])
             out[f"{name}/greedy"] = codes[0].numpy()
