@@ -83,3 +83,12 @@ def test_a_missing_tensor_is_named_before_anything_loads(folder, tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(CheckpointError, match="karaoke"):
         load_qwen3(tmp_path, device="cpu")
+
+
+def test_bf16_weights_generate_finite_frames(folder):
+    """The low-precision paths (bf16 norms, QK-norm, softmax in fp32) run; CUDA uses them."""
+    low = load_qwen3(folder, device="cpu", dtype="bf16", max_positions=128)
+    assert low.dtype == torch.bfloat16 and low.model.codec_head.weight.dtype == torch.bfloat16
+    frames = [f.codes for f in generate_frames(low.model, build_prompt(low.model, torch.tensor([TEXT])),
+                                               low.sampling, 4, make_generator(torch.device("cpu"), 1))]
+    assert frames and all(len(f) in (0, 16) for f in frames)

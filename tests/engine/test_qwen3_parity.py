@@ -102,7 +102,5 @@ def test_greedy_frames_identical(pair, case):
     frames = list(generate_frames(loaded.model, _prompt(loaded, cases[case]), Qwen3Sampling.greedy(), FRAMES))
     ours = np.stack([f.codes for f in frames if len(f.codes)]) if any(len(f.codes) for f in frames) else \
         np.zeros((0, 16), dtype=np.int64)
-    assert len(expected) >= 3, "the reference stopped at once: the test would prove little"
+    assert len(expected) == FRAMES  # the seeded weights never end early: all 20 frames are compared
     np.testing.assert_array_equal(ours, expected)
-    if len(expected) < FRAMES:  # it ended itself: so did we, at the same frame
-        assert frames[-1].stop_reason == "eos"

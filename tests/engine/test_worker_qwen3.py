@@ -162,3 +162,13 @@ def test_a_transcript_makes_the_voice_clone_in_context(engine, reference):
     np.testing.assert_array_equal(with_text.payload["speaker_embedding"], sound_only.payload["speaker_embedding"])
     with pytest.raises(ValueError, match="half a second"):
         backends[-1].encode_reference(audio[: sr // 10], sr, "", "c")
+
+
+def test_long_text_is_cut_into_chunks_that_fit(engine):
+    _, backends = engine
+    backend = backends[-1]
+    long_text = " ".join(["This sentence is here to make the script long enough to need splitting."] * 60)
+    chunks = backend.split_text(long_text, None)
+    assert len(chunks) > 1 and " ".join(chunks).split() == long_text.split()  # nothing lost
+    for c in chunks:
+        backend._budget(c, None)  # each fits the position budget (raises otherwise)
