@@ -127,9 +127,9 @@ def speaker(model_dir: Path, audio_path: Path, out_path: Path) -> None:
     np.savez(out_path, mel=mel[0].numpy(), embedding=emb.float().numpy())
 
 
-def codec(folder: Path, codes_path: Path, out_path: Path) -> None:
-    """speech_tokenizer/: random weights written once; the decoder's audio for the first 1, 4 and 16
-    codebooks of the given codes ([K, T] .npy), through the reference's own modules."""
+def build_codec(folder: Path):
+    """The reference's Qwen3TTSTokenizerV2Model from folder/config.json; random weights written to
+    folder/model.safetensors the first time (and config.json rewritten as save_pretrained would)."""
     from qwen_tts.core.tokenizer_12hz.configuration_qwen3_tts_tokenizer_v2 import Qwen3TTSTokenizerV2Config
     from qwen_tts.core.tokenizer_12hz.modeling_qwen3_tts_tokenizer_v2 import Qwen3TTSTokenizerV2Model
 
@@ -146,12 +146,12 @@ def codec(folder: Path, codes_path: Path, out_path: Path) -> None:
                     p.mul_(0.3)
                 elif name.endswith(("layer_scale.scale", "gamma")):
                     p.copy_(p.abs() * 0.5 + 0.1)
-            # The last conv scaled so the audio sits within [-1, 1] as a trained codec's does (at
-            # 1/sqrt(fan_in) it saturates most samples, which would hide differences in the clamp).
             g = torch.Generator().manual_seed(7)
             for name, b in model.named_buffers():  # Mimi's encoder codebooks are buffers
                 if name.endswith("embed_sum"):
                     b.copy_(torch.randn(b.shape, generator=g) * 0.3)
+            # The last conv scaled so the audio sits within [-1, 1] as a trained codec's does (at
+            # 1/sqrt(fan_in) it saturates most samples, which would hide differences in the clamp).
             last = model.decoder.decoder[-1].conv
             last.weight.mul_(0.03)
             last.bias.mul_(0.03)
@@ -159,6 +159,13 @@ def codec(folder: Path, codes_path: Path, out_path: Path) -> None:
     model.load_state_dict(load_file(str(weights)), strict=True)
     # What save_pretrained writes (the Hub's file): every field, the encoder's whole MimiConfig too.
     (folder / "config.json").write_text(json.dumps(model.config.to_dict(), indent=2))
+    return model
+
+
+def codec(folder: Path, codes_path: Path, out_path: Path) -> None:
+    """The decoder's audio for the first 1, 4 and 16 codebooks of the given codes ([K, T] .npy),
+    through the reference's own modules (random weights written once, see build_codec)."""
+    model = build_codec(folder)
     dec = model.decoder
     codes = torch.from_numpy(np.load(codes_path)).unsqueeze(0)  # [1, K, T]
     out = {}
@@ -179,12 +186,7 @@ def codec(folder: Path, codes_path: Path, out_path: Path) -> None:
 
 def encode(folder: Path, audio_path: Path, out_path: Path) -> None:
     """The reference's codes [T, 16] for a 24 kHz clip (.npy), through Qwen3TTSTokenizerV2Model.encode."""
-    from qwen_tts.core.tokenizer_12hz.configuration_qwen3_tts_tokenizer_v2 import Qwen3TTSTokenizerV2Config
-    from qwen_tts.core.tokenizer_12hz.modeling_qwen3_tts_tokenizer_v2 import Qwen3TTSTokenizerV2Model
-
-    cfg = Qwen3TTSTokenizerV2Config(**json.loads((folder / "config.json").read_text()))
-    model = Qwen3TTSTokenizerV2Model(cfg).eval()
-    model.load_state_dict(load_file(str(folder / "model.safetensors")), strict=True)
+    model = build_codec(folder)
     audio = torch.from_numpy(np.load(audio_path).astype(np.float32)).unsqueeze(0)
     with torch.no_grad():
         codes = model.encode(audio, padding_mask=torch.ones_like(audio, dtype=torch.long), return_dict=True)
