@@ -51,8 +51,13 @@ def sampling_from_generation_config(gen: dict[str, Any]) -> tuple[Qwen3Sampling,
     return Qwen3Sampling(talker, predictor), int(gen.get("max_new_tokens", 4096))
 
 
+# Talker positions the KV cache holds: prompt + one text chunk's frames (2048 = a 2-3 min chunk).
+# Each position costs 28 layers x K and V x 8 heads x 128 x 4 B = 229 KB in fp32 at 0.6B size.
+MAX_POSITIONS = 2048
+
+
 def load_qwen3(model_dir: Path, *, device: str = "auto", dtype: str = "auto",
-               max_positions: int = 4096) -> LoadedQwen3:
+               max_positions: int = MAX_POSITIONS) -> LoadedQwen3:
     model_dir = Path(model_dir)
     cfg = read_json(model_dir / "config.json")
     try:
