@@ -33,11 +33,13 @@ class _Item:
 def plan_items(req: Synthesize, split) -> list[_Item]:
     """Speech chunks and pauses in order. `split(text) -> list[str]` is the backend's chunker."""
     items: list[_Item] = []
+    # English-only models (CSM) set no language; a multilingual take names its own ("auto" too).
+    english = str((req.params.options or {}).get("language") or "english").lower() in ("english", "en")
     for part in parse_script(req.text, default_pause_s=req.default_pause_s):
         if isinstance(part, Pause):
             items.append(_Item(None, part.seconds))
             continue
-        text = normalize_for_tts(part.text) if req.normalize_text else part.text
+        text = normalize_for_tts(part.text, english=english) if req.normalize_text else part.text
         if not text:
             continue  # e.g. only emoji: nothing speakable in this part
         items.extend(_Item(chunk) for chunk in split(text) if chunk.strip())

@@ -16,8 +16,8 @@ _REPLACEMENTS = {
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
     "\u2013": ", ", "\u2014": ", ", "\u2015": ", ", "\u2212": "-",
     "\u2026": "...", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u200b": "",
-    "&": " and ", "@": " at ", "+": " plus ",
 }
+_ENGLISH_SYMBOLS = {"&": " and ", "@": " at ", "+": " plus "}
 _ABBREVIATIONS = {
     "Mr.": "Mister", "Mrs.": "Missus", "Ms.": "Miz", "Dr.": "Doctor", "St.": "Saint",
     "Prof.": "Professor", "Jr.": "Junior", "Sr.": "Senior", "vs.": "versus", "etc.": "etcetera",
@@ -35,17 +35,21 @@ def _drop_symbols(text: str) -> str:
                    or c in "\n\t")
 
 
-def normalize_for_tts(text: str, *, spell_out_numbers: bool = True) -> str:
-    """One clean line of speakable text (newlines become spaces; pauses are handled by script.py)."""
+def normalize_for_tts(text: str, *, spell_out_numbers: bool = True, english: bool = True) -> str:
+    """One clean line of speakable text (newlines become spaces; pauses are handled by script.py).
+
+    english=False keeps what only English reading needs out (numbers, abbreviations and & @ + in
+    English words, "link" for URLs): for a multilingual model reading German, "3" stays "3"."""
     text = unicodedata.normalize("NFKC", text)
-    for src, dst in _REPLACEMENTS.items():
+    for src, dst in (_REPLACEMENTS | _ENGLISH_SYMBOLS if english else _REPLACEMENTS).items():
         text = text.replace(src, dst)
-    text = _URL.sub(" link ", text)
-    for src, dst in _ABBREVIATIONS.items():
-        text = re.sub(r"(?<!\w)" + re.escape(src), dst, text)
+    text = _URL.sub(" link " if english else " ", text)
+    if english:
+        for src, dst in _ABBREVIATIONS.items():
+            text = re.sub(r"(?<!\w)" + re.escape(src), dst, text)
     text = _MARKUP.sub(" ", text)
     text = _drop_symbols(text)
-    if spell_out_numbers:
+    if spell_out_numbers and english:
         text = spell_numbers(text)
     text = " ".join(text.split())
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)

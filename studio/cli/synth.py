@@ -186,6 +186,8 @@ class _Session:
                 penalty = 1.05 if backend == "qwen3" else 1.0
             options = {k: v for k, v in (("language", a.language), ("speaker", a.speaker),
                                          ("instruct", a.instruct)) if v}
+            if backend == "qwen3":
+                options.setdefault("language", "auto")  # not English-normalised unless it says so
             params = SamplingParams(temperature=a.temperature, top_k=a.top_k, top_p=a.top_p, seed=a.seed,
                                     max_audio_seconds=a.max_seconds, repetition_penalty=penalty,
                                     options=options)
