@@ -92,3 +92,21 @@ def test_bf16_weights_generate_finite_frames(folder):
     frames = [f.codes for f in generate_frames(low.model, build_prompt(low.model, torch.tensor([TEXT])),
                                                low.sampling, 4, make_generator(torch.device("cpu"), 1))]
     assert frames and all(len(f) in (0, 16) for f in frames)
+
+
+def test_the_large_model_predictor_start_gives_the_same_frames(loaded):
+    """Real-size predictors (weights beyond the cache) run positions 0 and 1 as one 2-row pass;
+    the tiny models take two steps. Both must give the same greedy frames."""
+    from engine.backends.qwen3_generate import Qwen3Sampling
+
+    def greedy():
+        with torch.inference_mode():
+            prompt = build_prompt(loaded.model, torch.tensor([TEXT]), language="english",
+                                  speaker_embedding=torch.ones(loaded.spec.talker.dim))
+        return [f.codes for f in generate_frames(loaded.model, prompt, Qwen3Sampling.greedy(), 8)]
+
+    assert not loaded.model.predictor_two_row_start
+    steps = greedy()
+    loaded.model.predictor_two_row_start = True
+    two_row = greedy()
+    assert len(steps) == len(two_row) and all(np.array_equal(a, b) for a, b in zip(steps, two_row))
