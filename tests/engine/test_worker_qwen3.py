@@ -172,3 +172,14 @@ def test_long_text_is_cut_into_chunks_that_fit(engine):
     assert len(chunks) > 1 and " ".join(chunks).split() == long_text.split()  # nothing lost
     for c in chunks:
         backend._budget(c, None)  # each fits the position budget (raises otherwise)
+
+
+def test_a_rerender_with_the_recipe_is_bit_identical(engine, reference):
+    worker, _ = engine
+    params = SamplingParams(seed=11, max_audio_seconds=1.0, repetition_penalty=1.05,
+                            options={"language": "english", "repeat_frames": 10_000, "silence_tail_s": 1000.0})
+    takes = [worker.run_sync(Synthesize(text=TEXT, voice=reference, params=params, stream_frames=3), timeout=300)
+             for _ in range(2)]
+    assert all(isinstance(t, Done) for t in takes), takes
+    a, b = (t.result for t in takes)
+    assert np.array_equal(a.codes, b.codes) and np.array_equal(a.audio, b.audio) and len(a.audio) > 0
