@@ -1,4 +1,4 @@
-"""Llama-family decoder (RMSNorm, RoPE, GQA, SwiGLU) with a static KV cache.
+"""Llama-family decoder (RMSNorm, RoPE, GQA, SwiGLU; Qwen3's per-head QK-norm) with a static KV cache.
 
 Modelled on gpt-fast: fused projections, caches in buffers, small named steps. The decoder works
 on embeddings, so models with their own embedding scheme (CSM's 33-column frames) reuse it as is;
@@ -44,10 +44,21 @@ class RMSNorm(nn.Module):
         return self.weight * (xf if x.dtype == torch.float32 else xf.to(x.dtype))
 
 
+def _head_norm(qk: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """RMSNorm over each head of qk [..., heads, D]; weight [heads, D] (see Attention.qk_weight)."""
+    if qk.dtype != torch.float32:
+        return _rms_norm(qk, weight, eps)
+    return weight * (qk * torch.rsqrt((qk * qk).mean(-1, keepdim=True).add_(eps)))
+
+
 class Attention(nn.Module):
     def __init__(self, cfg: LlamaConfig) -> None:
         super().__init__()
         self.n_heads, self.n_kv_heads, self.head_dim = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
+        self.eps = cfg.norm_eps
+        if cfg.qk_norm:  # Qwen3: one weight for all query heads, one for all key heads
+            self.q_norm = RMSNorm(cfg.head_dim, cfg.norm_eps)
+            self.k_norm = RMSNorm(cfg.head_dim, cfg.norm_eps)
         self.groups = cfg.n_heads // cfg.n_kv_heads
         self.scale = cfg.head_dim ** -0.5
         q_dim, kv_dim = cfg.n_heads * cfg.head_dim, cfg.n_kv_heads * cfg.head_dim
@@ -57,6 +68,14 @@ class Attention(nn.Module):
         self.wo = nn.Linear(q_dim, cfg.dim, bias=False)
         self.kv_cache: KVCache | None = None
 
+    def qk_weight(self) -> torch.Tensor | None:
+        """[H+Hkv, D]: the q-norm weight for each query head, then the k-norm weight for each key
+        head, so q and k are normalised in one op on the fused projection's output."""
+        if not hasattr(self, "q_norm"):
+            return None
+        return torch.cat([self.q_norm.weight.expand(self.n_heads, -1),
+                          self.k_norm.weight.expand(self.n_kv_heads, -1)])
+
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, start: int,
                 mask: torch.Tensor | None) -> torch.Tensor:
         """x: [B, S, dim]; cos, sin: [S, 1, head_dim]; mask: [S, start+S] bool or None (S == 1)."""
@@ -64,7 +83,11 @@ class Attention(nn.Module):
         h, hkv, d = self.n_heads, self.n_kv_heads, self.head_dim
         # Module calls (not F.linear on .weight): a LoRA wrapper (engine/train/lora.py) sits here.
         qkv = self.wqkv(x).view(b, s, h + 2 * hkv, d)  # [B, S, H+2Hkv, D]
-        qk = apply_rope(qkv[:, :, : h + hkv], cos, sin)  # q and k rotated in one go
+        qk = qkv[:, :, : h + hkv]
+        qk_w = self.qk_weight()
+        if qk_w is not None:  # Qwen3: RMS-norm each q and k head before RoPE
+            qk = _head_norm(qk, qk_w, self.eps)
+        qk = apply_rope(qk, cos, sin)  # q and k rotated in one go
         q, k, v = qk[:, :, :h], qk[:, :, h:], qkv[:, :, h + hkv:]  # [B, S, heads, D]
         if mask is None and s > 1:  # training: whole sequences from position 0, no cache
             return self.wo(self._attend_causal(q, k, v).reshape(b, s, h * d))
@@ -178,7 +201,10 @@ class Transformer(nn.Module):
         self.register_buffer("rope_cos", cos.unsqueeze(1).to(w.device, w.dtype), persistent=False)
         self.register_buffer("rope_sin", sin.unsqueeze(1).to(w.device, w.dtype), persistent=False)
         positions = torch.arange(max_positions, device=w.device)
-        self.register_buffer("causal", positions[None, :] <= positions[:, None], persistent=False)
+        causal = positions[None, :] <= positions[:, None]
+        if cfg.sliding_window:
+            causal &= positions[None, :] > positions[:, None] - cfg.sliding_window
+        self.register_buffer("causal", causal, persistent=False)
         # Per-position views for one-token steps: indexing a Python list costs no tensor op.
         self._rope_rows = [(self.rope_cos[i:i + 1], self.rope_sin[i:i + 1]) for i in range(max_positions)]
         self.max_positions = max_positions
@@ -199,7 +225,8 @@ class Transformer(nn.Module):
             att, ff = layer.attention, layer.feed_forward
             # wo, w2 as [in, out] views for addmm (views: in-place weight edits stay visible)
             self._step_layers.append((layer.attention_norm.weight, att.wqkv.weight, att.wo.weight.t(),
-                                      layer.ffn_norm.weight, ff.w13.weight, ff.w2.weight.t(), att.kv_cache))
+                                      layer.ffn_norm.weight, ff.w13.weight, ff.w2.weight.t(), att.kv_cache,
+                                      att.qk_weight()))
         w = self.norm.weight
         self._step_eps = torch.full((), cfg.norm_eps, dtype=w.dtype, device=w.device)
         self._step_norm = self.norm.weight
@@ -216,9 +243,11 @@ class Transformer(nn.Module):
         k = cache.k.view(batch * cfg.n_kv_heads, -1, cfg.head_dim)
         v = cache.v.view(batch * cfg.n_kv_heads, -1, cfg.head_dim)
         groups = cfg.n_heads // cfg.n_kv_heads
+        first = max(0, pos + 1 - cfg.sliding_window) if cfg.sliding_window else 0
         # baddbmm(beta=0) ignores its input's values but wants its shape: a broadcast zero, no memory.
-        zero = cache.k.new_zeros(()).expand(batch * cfg.n_kv_heads, groups, pos + 1)
-        return (cache.k[:, :, pos], cache.v[:, :, pos], k[:, : pos + 1].transpose(1, 2), v[:, : pos + 1], zero)
+        zero = cache.k.new_zeros(()).expand(batch * cfg.n_kv_heads, groups, pos + 1 - first)
+        return (cache.k[:, :, pos], cache.v[:, :, pos], k[:, first: pos + 1].transpose(1, 2), v[:, first: pos + 1],
+                zero)
 
     def step(self, x: torch.Tensor, pos: int, threads: int = 1) -> torch.Tensor:
         """One position: x [B, dim] embeddings at `pos` -> final-normed hidden [B, dim].
@@ -249,11 +278,13 @@ class Transformer(nn.Module):
             # eps + sum/n in one op (alpha = 1/n is exact for power-of-two widths, see _rms_norm)
             return w * (x * torch.rsqrt(torch.add(eps_t, (x * x).sum(-1, keepdim=True), alpha=inv_dim)))
 
-        for li, (an, wqkv, wo_t, fn, w13, w2_t, cache) in enumerate(self._step_layers):
+        for li, (an, wqkv, wo_t, fn, w13, w2_t, cache, qk_w) in enumerate(self._step_layers):
             kslot, vslot, keys_t, values, zero = (views[li][pos] if views is not None
                                             else self._cache_views(cache, b, pos))
             qkv = F.linear(norm(x, an), wqkv).view(b, h + 2 * hkv, d)  # [B, H+2Hkv, D]
             qk = qkv[:, : h + hkv]
+            if qk_w is not None:
+                qk = _head_norm(qk, qk_w, eps)
             qk = qk * cos + torch.roll(qk, d // 2, dims=-1) * sin  # RoPE on q and k (see rope.py)
             if fan_in:
                 torch.set_num_threads(1)
@@ -341,6 +372,9 @@ def hf_decoder_state_dict(sd: dict[str, torch.Tensor], prefix: str,
             [sd[p + "self_attn.q_proj.weight"], sd[p + "self_attn.k_proj.weight"],
              sd[p + "self_attn.v_proj.weight"]], in_out)
         out[q + "attention.wo.weight"] = sd[p + "self_attn.o_proj.weight"]
+        if p + "self_attn.q_norm.weight" in sd:
+            out[q + "attention.q_norm.weight"] = sd[p + "self_attn.q_norm.weight"]
+            out[q + "attention.k_norm.weight"] = sd[p + "self_attn.k_norm.weight"]
         out[q + "feed_forward.w13.weight"] = fuse_rows(
             [sd[p + "mlp.gate_proj.weight"], sd[p + "mlp.up_proj.weight"]], in_out)
         out[q + "feed_forward.w2.weight"] = sd[p + "mlp.down_proj.weight"]
@@ -365,4 +399,7 @@ def hf_decoder_keys(cfg: LlamaConfig, prefix: str) -> dict[str, tuple[int, ...]]
             p + "mlp.gate_proj.weight": (cfg.ffn_dim, cfg.dim), p + "mlp.up_proj.weight": (cfg.ffn_dim, cfg.dim),
             p + "mlp.down_proj.weight": (cfg.dim, cfg.ffn_dim),
         })
+        if cfg.qk_norm:
+            keys.update({p + "self_attn.q_norm.weight": (cfg.head_dim,),
+                         p + "self_attn.k_norm.weight": (cfg.head_dim,)})
     return keys
