@@ -34,6 +34,9 @@ def plan_items(req: Synthesize, split, language: str = "en") -> list[_Item]:
     """Speech chunks and pauses in order. `split(text) -> list[str]` is the backend's chunker;
     `language` (the backend's, ISO 639-1) picks the normalization."""
     items: list[_Item] = []
+    # A multilingual take names its own language ("auto" too: then nothing English-only is applied);
+    # otherwise the backend's (CSM: English; a Pocket TTS variant: its one language).
+    language = (req.params.options or {}).get("language") or language
     for part in parse_script(req.text, default_pause_s=req.default_pause_s):
         if isinstance(part, Pause):
             items.append(_Item(None, part.seconds))

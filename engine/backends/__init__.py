@@ -18,16 +18,30 @@ def _pocket() -> Backend:
     return PocketBackend()
 
 
-_FACTORIES: dict[str, Callable[[], Backend]] = {"csm": _csm, "pocket": _pocket}
+def _qwen3() -> Backend:
+    from engine.backends.qwen3 import Qwen3Backend
+
+    return Qwen3Backend()
+
+
+_FACTORIES: dict[str, Callable[[], Backend]] = {"csm": _csm, "pocket": _pocket, "qwen3": _qwen3}
 
 
 def backend_for_folder(model_dir) -> str:
     """The backend that reads a model folder: Pocket TTS folders hold languages/<variant>/ or a
-    config.yaml (the package's format); everything else is read as CSM."""
+    config.yaml (the package's format); a config.json of model_type qwen3_tts is Qwen3-TTS; everything
+    else is read as CSM."""
+    import json
     from pathlib import Path
 
     d = Path(model_dir)
-    return "pocket" if (d / "languages").is_dir() or (d / "config.yaml").is_file() else "csm"
+    if (d / "languages").is_dir() or (d / "config.yaml").is_file():
+        return "pocket"
+    try:
+        cfg = json.loads((d / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "csm"
+    return "qwen3" if isinstance(cfg, dict) and cfg.get("model_type") == "qwen3_tts" else "csm"
 
 
 def available_backends() -> list[str]:

@@ -70,11 +70,14 @@ class ModelInfo:
     frame_rate: float
     n_codebooks: int
     max_positions: int
+    adapter_sha256: str = ""  # a LoRA adapter applied on load (tuned voice); "" for the base model
 
 
 @runtime_checkable
 class Backend(Protocol):
     name: str
+    # Fine-tuning: `trainable` backends name their `training_recipe` (engine/train; "csm-lora" for
+    # CSM). Backends without them are not offered in the Fine-tune workspace.
 
     def load(self, model_dir: Path, *, device: str = "auto", dtype: str = "auto",
              codec_dir: Path | None = None) -> ModelInfo: ...

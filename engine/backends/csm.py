@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import weakref
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -27,31 +29,92 @@ from engine.lm.sampling import SamplerSettings
 __all__ = ["CsmBackend", "NonFiniteLogitsError", "PromptTooLongError"]
 log = logging.getLogger(__name__)
 BACKEND_VERSION = "1"
+# Loaded base models by (folder, device, dtype, codec): a tuned voice reuses its base's weights
+# when a backend already holds them (and a base load reuses a tuned voice's), so base and tuned
+# side by side cost one copy. Plain base loads of the same folder stay independent.
+_SHARED: "weakref.WeakValueDictionary[tuple, LoadedCsm]" = weakref.WeakValueDictionary()
 
 
 class CsmBackend:
     name = "csm"
+    trainable = True  # engine/train fine-tunes it (LoRA)
+    training_recipe = "csm-lora"  # engine/train/objective.py + lora.py
 
     def __init__(self) -> None:
         self._loaded: LoadedCsm | None = None
         self._info: ModelInfo | None = None
         self._codec: Any = None
+        self._adapter_hash = ""
+        self._adapter_dir: Path | None = None
 
     # -- loading --------------------------------------------------------------------------------
     def load(self, model_dir: Path, *, device: str = "auto", dtype: str = "auto",
              codec_dir: Path | None = None) -> ModelInfo:
+        """model_dir: a CSM folder, or a LoRA adapter folder (adapter_config.json: a tuned voice),
+        which loads its base model and applies the adapter (merged). A tuned voice shares the
+        weights of its base with any other backend that has that base loaded (see _SHARED)."""
+        from engine.train.lora import adapter_hash
+        from engine.train.tuned import resolve_model_dir
+
         self.unload()
-        loaded = load_csm(Path(model_dir), device=device, dtype=dtype, codec_dir=codec_dir)
-        codec_cfg = loaded.spec.codec_config
+        base_dir, adapter_dir = resolve_model_dir(Path(model_dir))
+        key = (str(base_dir.resolve()), device, dtype, str(codec_dir) if codec_dir else None)
+        loaded = _SHARED.get(key)
+        if loaded is None or not (adapter_dir is not None or getattr(loaded, "tuned_users", False)):
+            loaded = load_csm(base_dir, device=device, dtype=dtype, codec_dir=codec_dir)
+            _SHARED[key] = loaded
+        if adapter_dir is not None:
+            loaded.tuned_users = True
         self._loaded = loaded
+        self._adapter_dir = adapter_dir
+        self._adapter_hash = adapter_hash(adapter_dir) if adapter_dir is not None else ""
+        self._activate()
+        codec_cfg = loaded.spec.codec_config
+        model_id = str(loaded.config.get("_name_or_path") or base_dir.name)
+        weights = loaded.weights_sha256
+        if self._adapter_hash:  # every recipe names the adapter too
+            model_id, weights = f"{model_id}+{Path(model_dir).name}", f"{weights}+lora:{self._adapter_hash}"
         self._info = ModelInfo(
-            model_id=str(loaded.config.get("_name_or_path") or Path(model_dir).name), backend=self.name,
-            backend_version=BACKEND_VERSION, revision="local", weights_sha256=loaded.weights_sha256,
+            model_id=model_id, backend=self.name, adapter_sha256=self._adapter_hash,
+            backend_version=BACKEND_VERSION, revision="local", weights_sha256=weights,
             device=str(loaded.device), dtype=str(loaded.dtype).removeprefix("torch."),
             sample_rate=int(codec_cfg.get("sampling_rate", 24000)),
             frame_rate=float(codec_cfg.get("frame_rate", FRAME_RATE)),
             n_codebooks=loaded.spec.n_codebooks, max_positions=loaded.spec.max_positions)
         return self._info
+
+    def set_adapter(self, adapter_dir: Path | None) -> str:
+        """Switch base <-> tuned without reloading the base: None takes the adapter out; a folder
+        replaces the current one. Returns the adapter's hash ("" for the base)."""
+        from engine.train.lora import adapter_hash
+
+        self._need()
+        self._adapter_dir = Path(adapter_dir) if adapter_dir is not None else None
+        self._adapter_hash = adapter_hash(self._adapter_dir) if self._adapter_dir is not None else ""
+        self._activate()
+        if self._info is not None:
+            base = self._info.weights_sha256.split("+lora:")[0]
+            self._info = replace(self._info, adapter_sha256=self._adapter_hash,
+                                 weights_sha256=f"{base}+lora:{self._adapter_hash}" if self._adapter_hash else base)
+        return self._adapter_hash
+
+    def _activate(self) -> None:
+        """Put this backend's adapter (or none) into the model, which other backends may share:
+        merged, since generation's fast path reads raw weights (a few hundred ms for CSM-1B)."""
+        from engine.train import lora
+
+        loaded = self._need()
+        want = str(self._adapter_dir.resolve()) if self._adapter_dir is not None else None
+        attached = getattr(loaded.model, "adapter", None)
+        # an adapter attached by hand (a trainer, a test) is not a backend's to take out
+        current = getattr(loaded, "active_adapter", None) if attached is not None else None
+        if want == current:
+            return
+        lora.detach(loaded.model)
+        loaded.active_adapter = None
+        if want is not None:
+            lora.load_adapter(loaded.model, self._adapter_dir).merge()
+            loaded.active_adapter = want
 
     @property
     def info(self) -> ModelInfo:
@@ -151,6 +214,7 @@ class CsmBackend:
     def synthesize(self, text: str, voice: VoicePrompt | None, params: SamplingParams,
                    *, stream_frames: int = 5) -> Iterator[SynthStep]:
         loaded = self._need()
+        self._activate()  # the model may be shared with a backend using another adapter
         opts = params.options or {}
         codes_only = bool(opts.get("codes_only", False))
         guards = GuardSettings(**{k: type(getattr(GuardSettings, k))(opts[k]) for k in

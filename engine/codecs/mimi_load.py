@@ -58,9 +58,16 @@ def _fuse_weight_norm(sd: dict[str, Tensor]) -> dict[str, Tensor]:
     return out
 
 
+DECODER_PARTS = ("decoder.", "decoder_transformer.", "upsample.")
+
+
 def load_mimi(state_dict: Mapping[str, Tensor], config: Mapping[str, Any] | MimiConfig, prefix: str = "",
-              *, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> Mimi:
-    """Mimi from HF MimiModel weights (keys optionally under `prefix`, e.g. "codec_model.")."""
+              *, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
+              encoder_only: bool = False) -> Mimi:
+    """Mimi from HF MimiModel weights (keys optionally under `prefix`, e.g. "codec_model.").
+
+    encoder_only: the checkpoint holds the encoder half only (Qwen3-TTS's speech tokenizer keeps
+    Mimi's encoder, its own decoder): `encode` works, the decoder parts are left out."""
     cfg = config if isinstance(config, MimiConfig) else MimiConfig.from_hf(config)
     sd: dict[str, Tensor] = {}
     for key, value in state_dict.items():
@@ -77,13 +84,16 @@ def load_mimi(state_dict: Mapping[str, Tensor], config: Mapping[str, Any] | Mimi
     with torch.device("meta"):
         model = Mimi(cfg)
     expected = set(model.state_dict())
+    if encoder_only:
+        expected = {k for k in expected if not k.startswith(DECODER_PARTS)}
+        model.decoder_transformer = model.decoder = model.upsample = None
     missing, unexpected = sorted(expected - sd.keys()), sorted(sd.keys() - expected)
     if missing or unexpected:
         raise MimiLoadError("the checkpoint does not match its Mimi config: "
                             f"{len(missing)} missing weights {missing[:4]}, "
                             f"{len(unexpected)} unexpected {unexpected[:4]}")
     try:
-        model.load_state_dict(sd, strict=True, assign=True)
+        model.load_state_dict(sd, strict=not encoder_only, assign=True)
     except RuntimeError as e:  # shape mismatches
         raise MimiLoadError(f"the checkpoint does not match its Mimi config: {e}") from e
     model.finalize()

@@ -72,7 +72,8 @@ class Mimi(nn.Module):
     def finalize(self) -> None:
         """Fill the derived buffers (RoPE, codebook centroids) once weights are in place."""
         for t in (self.encoder_transformer, self.decoder_transformer):
-            t.reset_rope(self.device)
+            if t is not None:  # None: an encoder-only Mimi (see load_mimi)
+                t.reset_rope(self.device)
         self.quantizer.finalize()
 
     # ---- encode ----

@@ -1,4 +1,4 @@
-"""Llama-family decoder (RMSNorm, RoPE, GQA, SwiGLU) with a static KV cache.
+"""Llama-family decoder (RMSNorm, RoPE, GQA, SwiGLU; Qwen3's per-head QK-norm) with a static KV cache.
 
 Modelled on gpt-fast: fused projections, caches in buffers, small named steps. The decoder works
 on embeddings, so models with their own embedding scheme (CSM's 33-column frames) reuse it as is;
@@ -44,10 +44,21 @@ class RMSNorm(nn.Module):
         return self.weight * (xf if x.dtype == torch.float32 else xf.to(x.dtype))
 
 
+def _head_norm(qk: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """RMSNorm over each head of qk [..., heads, D]; weight [heads, D] (see Attention.qk_weight)."""
+    if qk.dtype != torch.float32:
+        return _rms_norm(qk, weight, eps)
+    return weight * (qk * torch.rsqrt((qk * qk).mean(-1, keepdim=True).add_(eps)))
+
+
 class Attention(nn.Module):
     def __init__(self, cfg: LlamaConfig) -> None:
         super().__init__()
         self.n_heads, self.n_kv_heads, self.head_dim = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
+        self.eps = cfg.norm_eps
+        if cfg.qk_norm:  # Qwen3: one weight for all query heads, one for all key heads
+            self.q_norm = RMSNorm(cfg.head_dim, cfg.norm_eps)
+            self.k_norm = RMSNorm(cfg.head_dim, cfg.norm_eps)
         self.groups = cfg.n_heads // cfg.n_kv_heads
         self.scale = cfg.head_dim ** -0.5
         q_dim, kv_dim = cfg.n_heads * cfg.head_dim, cfg.n_kv_heads * cfg.head_dim
@@ -57,14 +68,29 @@ class Attention(nn.Module):
         self.wo = nn.Linear(q_dim, cfg.dim, bias=False)
         self.kv_cache: KVCache | None = None
 
+    def qk_weight(self) -> torch.Tensor | None:
+        """[H+Hkv, D]: the q-norm weight for each query head, then the k-norm weight for each key
+        head, so q and k are normalised in one op on the fused projection's output."""
+        if not hasattr(self, "q_norm"):
+            return None
+        return torch.cat([self.q_norm.weight.expand(self.n_heads, -1),
+                          self.k_norm.weight.expand(self.n_kv_heads, -1)])
+
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, start: int,
                 mask: torch.Tensor | None) -> torch.Tensor:
         """x: [B, S, dim]; cos, sin: [S, 1, head_dim]; mask: [S, start+S] bool or None (S == 1)."""
         b, s, _ = x.shape
         h, hkv, d = self.n_heads, self.n_kv_heads, self.head_dim
-        qkv = F.linear(x, self.wqkv.weight).view(b, s, h + 2 * hkv, d)  # [B, S, H+2Hkv, D]
-        qk = apply_rope(qkv[:, :, : h + hkv], cos, sin)  # q and k rotated in one go
+        # Module calls (not F.linear on .weight): a LoRA wrapper (engine/train/lora.py) sits here.
+        qkv = self.wqkv(x).view(b, s, h + 2 * hkv, d)  # [B, S, H+2Hkv, D]
+        qk = qkv[:, :, : h + hkv]
+        qk_w = self.qk_weight()
+        if qk_w is not None:  # Qwen3: RMS-norm each q and k head before RoPE
+            qk = _head_norm(qk, qk_w, self.eps)
+        qk = apply_rope(qk, cos, sin)  # q and k rotated in one go
         q, k, v = qk[:, :, :h], qk[:, :, h:], qkv[:, :, h + hkv:]  # [B, S, heads, D]
+        if mask is None and s > 1:  # training: whole sequences from position 0, no cache
+            return self.wo(self._attend_causal(q, k, v).reshape(b, s, h * d))
         cache = self.kv_cache
         assert cache is not None, "call setup_caches() first"
         if s == 1:
@@ -76,7 +102,35 @@ class Attention(nn.Module):
             y = F.scaled_dot_product_attention(q.transpose(1, 2), keys, values, attn_mask=mask,
                                                enable_gqa=h != hkv)  # [B, H, S, D]
             y = y.transpose(1, 2)
-        return F.linear(y.reshape(b, s, h * d), self.wo.weight)
+        return self.wo(y.reshape(b, s, h * d))
+
+    def _attend_causal(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Training attention: q [B, S, H, D], k/v [B, S, Hkv, D] -> [B, S, H, D], causal.
+
+        Plain matmul + softmax: for short sequences and small heads (the depth decoder: 32 positions
+        per frame, hundreds of frames) CPU SDPA's flash kernel costs more than it saves, most of all
+        in backward; long sequences (the backbone) go through SDPA."""
+        b, s, h, d = q.shape
+        if s > 64 or q.device.type != "cpu":
+            return F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
+                                                  is_causal=True, enable_gqa=h != self.n_kv_heads).transpose(1, 2)
+        g = self.groups
+        qg = q.reshape(b, s, self.n_kv_heads, g, d).permute(0, 2, 3, 1, 4).reshape(b, self.n_kv_heads, g * s, d)
+        # scores + additive causal mask in one op (the mask is cached per length)
+        scores = torch.baddbmm(self._causal_bias(s, g, q), qg.reshape(-1, g * s, d),
+                               k.permute(0, 2, 3, 1).reshape(-1, d, s), alpha=self.scale)  # [B*Hkv, G*S, S]
+        probs = (torch.softmax(scores, dim=-1) if scores.dtype == torch.float32
+                 else torch.softmax(scores.float(), dim=-1).to(q.dtype))  # low precision: fp32 softmax
+        y = torch.bmm(probs, v.transpose(1, 2).reshape(-1, s, d))  # [B*Hkv, G*S, D]
+        return y.reshape(b, self.n_kv_heads, g, s, d).permute(0, 3, 1, 2, 4).reshape(b, s, h, d)
+
+    def _causal_bias(self, s: int, g: int, like: torch.Tensor) -> torch.Tensor:
+        bias = getattr(self, "_bias", None)
+        if bias is None or bias.shape[-1] != s or bias.dtype != like.dtype or bias.device != like.device:
+            allowed = torch.ones(s, s, dtype=torch.bool, device=like.device).tril_().repeat(g, 1)
+            bias = torch.zeros(g * s, s, dtype=like.dtype, device=like.device).masked_fill_(~allowed, float("-inf"))
+            self._bias = bias
+        return bias
 
     def _attend_one(self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         """One query position: q [B, 1, H, D], keys/values [B, Hkv, L, D] -> [B, H*D].
@@ -102,8 +156,8 @@ class FeedForward(nn.Module):
         self.w2 = nn.Linear(cfg.ffn_dim, cfg.dim, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gate, up = F.linear(x, self.w13.weight).split(self.ffn_dim, dim=-1)
-        return F.linear(F.silu(gate) * up, self.w2.weight)
+        gate, up = self.w13(x).split(self.ffn_dim, dim=-1)
+        return self.w2(F.silu(gate) * up)
 
 
 class Block(nn.Module):
@@ -131,6 +185,8 @@ class Transformer(nn.Module):
         self.layers = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.norm = RMSNorm(cfg.dim, cfg.norm_eps)
         self.max_positions = 0
+        self.adapters_unmerged = False  # set by engine/train/lora.py: `step` would not see them
+        self._train_rope: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def setup_caches(self, batch: int, max_positions: int | None = None) -> None:
         """Allocate KV caches and RoPE tables on the weights' device and dtype."""
@@ -145,7 +201,10 @@ class Transformer(nn.Module):
         self.register_buffer("rope_cos", cos.unsqueeze(1).to(w.device, w.dtype), persistent=False)
         self.register_buffer("rope_sin", sin.unsqueeze(1).to(w.device, w.dtype), persistent=False)
         positions = torch.arange(max_positions, device=w.device)
-        self.register_buffer("causal", positions[None, :] <= positions[:, None], persistent=False)
+        causal = positions[None, :] <= positions[:, None]
+        if cfg.sliding_window:
+            causal &= positions[None, :] > positions[:, None] - cfg.sliding_window
+        self.register_buffer("causal", causal, persistent=False)
         # Per-position views for one-token steps: indexing a Python list costs no tensor op.
         self._rope_rows = [(self.rope_cos[i:i + 1], self.rope_sin[i:i + 1]) for i in range(max_positions)]
         self.max_positions = max_positions
@@ -166,7 +225,8 @@ class Transformer(nn.Module):
             att, ff = layer.attention, layer.feed_forward
             # wo, w2 as [in, out] views for addmm (views: in-place weight edits stay visible)
             self._step_layers.append((layer.attention_norm.weight, att.wqkv.weight, att.wo.weight.t(),
-                                      layer.ffn_norm.weight, ff.w13.weight, ff.w2.weight.t(), att.kv_cache))
+                                      layer.ffn_norm.weight, ff.w13.weight, ff.w2.weight.t(), att.kv_cache,
+                                      att.qk_weight()))
         w = self.norm.weight
         self._step_eps = torch.full((), cfg.norm_eps, dtype=w.dtype, device=w.device)
         self._step_norm = self.norm.weight
@@ -183,9 +243,11 @@ class Transformer(nn.Module):
         k = cache.k.view(batch * cfg.n_kv_heads, -1, cfg.head_dim)
         v = cache.v.view(batch * cfg.n_kv_heads, -1, cfg.head_dim)
         groups = cfg.n_heads // cfg.n_kv_heads
+        first = max(0, pos + 1 - cfg.sliding_window) if cfg.sliding_window else 0
         # baddbmm(beta=0) ignores its input's values but wants its shape: a broadcast zero, no memory.
-        zero = cache.k.new_zeros(()).expand(batch * cfg.n_kv_heads, groups, pos + 1)
-        return (cache.k[:, :, pos], cache.v[:, :, pos], k[:, : pos + 1].transpose(1, 2), v[:, : pos + 1], zero)
+        zero = cache.k.new_zeros(()).expand(batch * cfg.n_kv_heads, groups, pos + 1 - first)
+        return (cache.k[:, :, pos], cache.v[:, :, pos], k[:, first: pos + 1].transpose(1, 2), v[:, first: pos + 1],
+                zero)
 
     def step(self, x: torch.Tensor, pos: int, threads: int = 1) -> torch.Tensor:
         """One position: x [B, dim] embeddings at `pos` -> final-normed hidden [B, dim].
@@ -198,6 +260,8 @@ class Transformer(nn.Module):
         cfg = self.cfg
         if pos >= self.max_positions:
             raise ValueError(f"position {pos} is past the cache size {self.max_positions}")
+        if self.adapters_unmerged:
+            raise RuntimeError("a LoRA adapter is attached but not merged: merge it before generating")
         b = x.shape[0]
         h, hkv, d, eps = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim, cfg.norm_eps
         dim, ffn = cfg.dim, cfg.ffn_dim
@@ -214,11 +278,13 @@ class Transformer(nn.Module):
             # eps + sum/n in one op (alpha = 1/n is exact for power-of-two widths, see _rms_norm)
             return w * (x * torch.rsqrt(torch.add(eps_t, (x * x).sum(-1, keepdim=True), alpha=inv_dim)))
 
-        for li, (an, wqkv, wo_t, fn, w13, w2_t, cache) in enumerate(self._step_layers):
+        for li, (an, wqkv, wo_t, fn, w13, w2_t, cache, qk_w) in enumerate(self._step_layers):
             kslot, vslot, keys_t, values, zero = (views[li][pos] if views is not None
                                             else self._cache_views(cache, b, pos))
             qkv = F.linear(norm(x, an), wqkv).view(b, h + 2 * hkv, d)  # [B, H+2Hkv, D]
             qk = qkv[:, : h + hkv]
+            if qk_w is not None:
+                qk = _head_norm(qk, qk_w, eps)
             qk = qk * cos + torch.roll(qk, d // 2, dims=-1) * sin  # RoPE on q and k (see rope.py)
             if fan_in:
                 torch.set_num_threads(1)
@@ -235,6 +301,27 @@ class Transformer(nn.Module):
             gate, up = F.linear(norm(x, fn), w13).view(b, 2, ffn).unbind(1)
             x = torch.addmm(x, F.silu(gate) * up, w2_t)
         return norm(x, self._step_norm)
+
+    def forward_train(self, x: torch.Tensor) -> torch.Tensor:
+        """Whole sequences from position 0 without the KV cache (autograd-friendly; training and
+        teacher-forced losses). x: [B, S, dim] -> [B, S, dim]. Right padding is harmless: a causal
+        decoder never lets a real position see a later (padded) one."""
+        s = x.shape[1]
+        if self._train_rope is None or self._train_rope[0].shape[0] < s or \
+                self._train_rope[0].dtype != x.dtype or self._train_rope[0].device != x.device:
+            cos, sin = rope_tables(self.cfg.rope, self.cfg.head_dim, max(s, self.cfg.max_positions))
+            self._train_rope = (cos.unsqueeze(1).to(x.device, x.dtype), sin.unsqueeze(1).to(x.device, x.dtype))
+        cos, sin = self._train_rope[0][:s], self._train_rope[1][:s]
+        if s == 1:  # SDPA's causal path wants S > 1; one position attends only to itself
+            x = torch.cat([x, x], dim=1)
+            cos, sin = self._train_rope[0][:2], self._train_rope[1][:2]
+            return self.forward_train_full(x, cos, sin)[:, :1]
+        return self.forward_train_full(x, cos, sin)
+
+    def forward_train_full(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer.forward(x, cos, sin, 0, None)
+        return self.norm.forward(x)
 
     def forward(self, x: torch.Tensor, start: int) -> torch.Tensor:
         """x: [B, S, dim] embeddings for positions start..start+S-1 -> [B, S, dim]."""
@@ -285,6 +372,9 @@ def hf_decoder_state_dict(sd: dict[str, torch.Tensor], prefix: str,
             [sd[p + "self_attn.q_proj.weight"], sd[p + "self_attn.k_proj.weight"],
              sd[p + "self_attn.v_proj.weight"]], in_out)
         out[q + "attention.wo.weight"] = sd[p + "self_attn.o_proj.weight"]
+        if p + "self_attn.q_norm.weight" in sd:
+            out[q + "attention.q_norm.weight"] = sd[p + "self_attn.q_norm.weight"]
+            out[q + "attention.k_norm.weight"] = sd[p + "self_attn.k_norm.weight"]
         out[q + "feed_forward.w13.weight"] = fuse_rows(
             [sd[p + "mlp.gate_proj.weight"], sd[p + "mlp.up_proj.weight"]], in_out)
         out[q + "feed_forward.w2.weight"] = sd[p + "mlp.down_proj.weight"]
@@ -309,4 +399,7 @@ def hf_decoder_keys(cfg: LlamaConfig, prefix: str) -> dict[str, tuple[int, ...]]
             p + "mlp.gate_proj.weight": (cfg.ffn_dim, cfg.dim), p + "mlp.up_proj.weight": (cfg.ffn_dim, cfg.dim),
             p + "mlp.down_proj.weight": (cfg.dim, cfg.ffn_dim),
         })
+        if cfg.qk_norm:
+            keys.update({p + "self_attn.q_norm.weight": (cfg.head_dim,),
+                         p + "self_attn.k_norm.weight": (cfg.head_dim,)})
     return keys

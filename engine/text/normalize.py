@@ -16,8 +16,8 @@ _REPLACEMENTS = {
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
     "\u2013": ", ", "\u2014": ", ", "\u2015": ", ", "\u2212": "-",
     "\u2026": "...", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u200b": "",
-    "&": " and ", "@": " at ", "+": " plus ",
 }
+_ENGLISH_SYMBOLS = {"&": " and ", "@": " at ", "+": " plus "}
 _ABBREVIATIONS = {
     "Mr.": "Mister", "Mrs.": "Missus", "Ms.": "Miz", "Dr.": "Doctor", "St.": "Saint",
     "Prof.": "Professor", "Jr.": "Junior", "Sr.": "Senior", "vs.": "versus", "etc.": "etcetera",
@@ -35,21 +35,25 @@ def _drop_symbols(text: str) -> str:
                    or c in "\n\t")
 
 
-_ENGLISH_WORDS = ("&", "@", "+")
+def is_english(language: str | None) -> bool:
+    """English-only models (CSM) name no language; "auto" (a multilingual model's guess) is not English."""
+    return (language or "en").strip().lower() in ("en", "english")
 
 
-def normalize_for_tts(text: str, *, spell_out_numbers: bool = True, language: str = "en") -> str:
+def normalize_for_tts(text: str, *, spell_out_numbers: bool = True, language: str | None = "en") -> str:
     """One clean line of speakable text (newlines become spaces; pauses are handled by script.py).
-    English words (abbreviations, "and" for &, spelled-out numbers) only for English: a French model
-    must not read "et cetera" or "twenty" (Pocket TTS reads other languages' digits itself)."""
-    english = language == "en"
+
+    English words (abbreviations, "and" for &, spelled-out numbers, "link" for URLs) only for English:
+    a French or German model must not read "etcetera" or "three" (multilingual models read digits in
+    their own language)."""
+    english = is_english(language)
     text = unicodedata.normalize("NFKC", text)
-    for src, dst in _REPLACEMENTS.items():
-        if english or src not in _ENGLISH_WORDS:
-            text = text.replace(src, dst)
+    for src, dst in (_REPLACEMENTS | _ENGLISH_SYMBOLS if english else _REPLACEMENTS).items():
+        text = text.replace(src, dst)
     text = _URL.sub(" link " if english else " ", text)
-    for src, dst in _ABBREVIATIONS.items() if english else ():
-        text = re.sub(r"(?<!\w)" + re.escape(src), dst, text)
+    if english:
+        for src, dst in _ABBREVIATIONS.items():
+            text = re.sub(r"(?<!\w)" + re.escape(src), dst, text)
     text = _MARKUP.sub(" ", text)
     text = _drop_symbols(text)
     if spell_out_numbers and english:

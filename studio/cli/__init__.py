@@ -10,6 +10,7 @@ SUBCOMMANDS = {
     "synth": "studio.cli.synth",
     "eval": "studio.cli.evaluate",
     "dataset": "studio.cli.dataset",
+    "finetune": "studio.cli.finetune",
     "self-check": "studio.cli.selfcheck",
 }
 

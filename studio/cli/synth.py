@@ -22,7 +22,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, type=Path,
                    help="model folder, or an installed catalog id (e.g. sesame/csm-1b, kyutai/pocket-tts/english)")
-    p.add_argument("--backend", default="auto", help="model family: auto (read from the folder), csm, pocket, "
+    p.add_argument("--backend", default="auto", help="model family: auto (read from the folder), csm, pocket, qwen3, "
                                                      "or module:Factory")
     p.add_argument("--codec", type=Path, default=None, help="codec folder, when not inside the model folder")
     p.add_argument("--voice", type=Path, default=None, help="reference clip of the voice to clone")
@@ -40,6 +40,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=None, help="default: 0.9 for CSM, 0.3 for Pocket TTS")
     p.add_argument("--top-k", type=int, default=50)
     p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--repetition-penalty", type=float, default=None,
+                   help="codebook-0 repetition penalty (default: the model family's, 1.05 for qwen3, off for csm)")
+    p.add_argument("--language", default=None, help="qwen3: the text's language (default auto)")
+    p.add_argument("--speaker", default=None, help="qwen3 CustomVoice: a preset speaker")
+    p.add_argument("--instruct", default=None, help="qwen3: a style instruction or a voice description")
     p.add_argument("--max-seconds", type=float, default=None, help="cap the audio per text chunk")
     p.add_argument("--stream", action="store_true", help="write audio to the file as it is generated")
     p.add_argument("--play", action="store_true", help="play audio as it is generated")
@@ -140,7 +145,8 @@ def _check_inputs(args: argparse.Namespace) -> _Inputs:
             raise UsageError(f"voice file is not readable audio: {args.voice} ({exc})") from exc
         if info.frames == 0:
             raise UsageError(f"voice file is empty: {args.voice}")
-        if backend != "pocket" and not (args.voice_text or "").strip():  # Pocket TTS needs no transcript
+        if backend not in ("pocket", "qwen3") and not (args.voice_text or "").strip():
+            # Pocket TTS needs no transcript; Qwen3-TTS clones from the sound alone without one
             raise UsageError("--voice needs --voice-text: the words spoken in the reference clip")
         stat = args.voice.stat()
         voice_key = f"file:{args.voice.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
@@ -234,8 +240,17 @@ class _Session:
             if inp.voice_path is not None:
                 voice = ReferenceSpec(key=inp.voice_key, text=a.voice_text or "", path=inp.voice_path)
             temperature = a.temperature if a.temperature is not None else DEFAULT_TEMPERATURE.get(inp.backend, 0.9)
+            penalty = a.repetition_penalty
+            if penalty is None:
+                penalty = 1.05 if inp.backend == "qwen3" else 1.0
+            options = dict(inp.options)
+            options.update({k: v for k, v in (("language", a.language), ("speaker", a.speaker),
+                                              ("instruct", a.instruct)) if v})
+            if inp.backend == "qwen3":
+                options.setdefault("language", "auto")  # not English-normalised unless it says so
             params = SamplingParams(temperature=temperature, top_k=a.top_k, top_p=a.top_p, seed=a.seed,
-                                    max_audio_seconds=a.max_seconds, options=inp.options)
+                                    max_audio_seconds=a.max_seconds, repetition_penalty=penalty,
+                                    options=options)
             synth = Synthesize(text=self.inputs.text, voice=voice, params=params,
                                normalize_text=not a.no_normalize)
             return self._wait(worker, synth) or EXIT_OK

@@ -260,6 +260,22 @@ def _populate_dataset(app, window) -> None:
     w.qc.table.resizeColumnsToContents()
 
 
+def _populate_finetune(app, window, tiny_dir: Path) -> None:
+    """A short LoRA run of the tiny model on the Dataset workspace's takes (a child process)."""
+    w = window.show_workspace("Fine-tune")
+    if w is None:
+        return
+    w.refresh_datasets()
+    w.model.setText(str(tiny_dir))
+    w.lr.setValue(0.01)
+    w.max_steps.setValue(60)
+    w.ckpt_every.setValue(20)
+    w.eval_every.setValue(10)
+    w.heldout.setValue(0.34)
+    w.start()
+    _wait(app, lambda: not w.runner.running and len(w._train[0]) > 0, 600)
+
+
 def _save(window, out: Path) -> None:
     """Grab the window; PNGs stay under 300 KB (a README page must load quickly)."""
     img = window.grab().toImage()
@@ -274,7 +290,12 @@ def _save(window, out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("outdir", type=Path)
+    ap.add_argument("--only", nargs="*", metavar="TITLE", help="retake only these workspaces (e.g. Fine-tune)")
     args = ap.parse_args(argv)
+    only = set(args.only or [])
+
+    def wanted(*titles: str) -> bool:
+        return not only or bool(only & set(titles))
     t0 = time.monotonic()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     home = str(Path(tempfile.mkdtemp(prefix="mynah-shots-")) / "Mynah")  # paths on screen read like a real one
@@ -294,18 +315,26 @@ def main(argv: list[str] | None = None) -> int:
     ctx = window.ctx
     window.resize(*SIZE)
     window.show()
-    _populate_voices(app, window)
-    _say("voices", t0)
-    installed = _populate_models(app, window, tiny_dir)
-    _say(f"models (installed={installed})", t0)
-    synth = _populate_synthesize(app, window, t0) if installed else None
-    _say("synthesize", t0)
-    _populate_compare(app, window, synth, t0)
-    _say("compare", t0)
-    _populate_dataset(app, window)
-    _say("dataset", t0)
+    synth = None
+    if wanted("Voices", "Synthesize", "Compare", "Models"):
+        _populate_voices(app, window)
+        _say("voices", t0)
+        installed = _populate_models(app, window, tiny_dir)
+        _say(f"models (installed={installed})", t0)
+        synth = _populate_synthesize(app, window, t0) if installed else None
+        _say("synthesize", t0)
+        _populate_compare(app, window, synth, t0)
+        _say("compare", t0)
+    if wanted("Dataset", "Fine-tune"):
+        _populate_dataset(app, window)
+        _say("dataset", t0)
+    if wanted("Fine-tune"):
+        _populate_finetune(app, window, tiny_dir)
+        _say("fine-tune", t0)
     args.outdir.mkdir(parents=True, exist_ok=True)
     for title, _m, _c in window.entries:
+        if not wanted(title):
+            continue
         window.show_workspace(title)
         _wait(app, lambda: False, 1.0)  # let lazy content (lists, plots) settle
         _save(window, args.outdir / f"{title.lower().replace(' ', '-')}.png")

@@ -10,4 +10,5 @@ WORKSPACES: list[tuple[str, str, str]] = [
     ("Compare", "studio.ui.compare.workspace", "CompareWorkspace"),
     ("Models", "studio.ui.models.workspace", "ModelsWorkspace"),
     ("Dataset", "studio.ui.dataset.workspace", "DatasetWorkspace"),
+    ("Fine-tune", "studio.ui.finetune.workspace", "FinetuneWorkspace"),
 ]

@@ -46,3 +46,24 @@ def test_normalize_collapses_whitespace_and_can_keep_digits():
     assert normalize_for_tts("  a\n\tb   c  ") == "a b c"
     assert normalize_for_tts("room 101", spell_out_numbers=False) == "room 101"
     assert normalize_for_tts("😀 🎉") == ""
+
+
+def test_a_non_english_take_keeps_its_numbers_and_words():
+    """A multilingual model reads "3 Äpfel & 2 Birnen" itself: English words would be wrong."""
+    out = normalize_for_tts("Ich habe 3 Äpfel & 2 Birnen… „gut“ 😀", language="de")
+    assert out == 'Ich habe 3 Äpfel & 2 Birnen... "gut"'
+    assert normalize_for_tts("Ich habe 3 Äpfel") == "Ich habe three Äpfel"  # the English default
+
+
+def test_the_worker_normalises_by_the_takes_language():
+    from engine.backends.base import SamplingParams
+    from engine.jobs import Synthesize
+    from engine.worker_synth import plan_items
+
+    def said(language):
+        opts = {} if language is None else {"language": language}
+        req = Synthesize(text="Es sind 3 Katzen.", params=SamplingParams(options=opts))
+        return " ".join(i.text for i in plan_items(req, lambda t: [t]) if i.text)
+
+    assert said(None) == "Es sind three Katzen." and said("english") == "Es sind three Katzen."
+    assert said("german") == "Es sind 3 Katzen." and said("auto") == "Es sind 3 Katzen."

@@ -159,7 +159,7 @@ def test_workspaces_import_without_torch_or_the_hub_client():
     import sys
 
     code = ("import sys; import studio.ui.synthesize.workspace, studio.ui.compare.workspace, "
-            "studio.ui.models.workspace; print(sorted(m for m in ('torch', 'huggingface_hub', 'transformers') "
+            "studio.ui.models.workspace, studio.ui.finetune.workspace; print(sorted(m for m in ('torch', 'huggingface_hub', 'transformers') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})

@@ -112,6 +112,10 @@ class SynthesizeController(QObject, TakeEditsMixin):
         for m in installed_models(models_root(self.ctx), kind="tts"):
             if m.complete:
                 combo.addItem(m.entry.name, (m.entry.model_id, m.path, m.entry.backend))
+        from studio.core.finetune_data import tuned_voices
+
+        for name, folder in tuned_voices(models_root(self.ctx)):  # LoRA voices from Fine-tune
+            combo.addItem(f"{name} (tuned)", (f"tuned:{name}", folder, "csm"))
         for model_id, folder, backend in self.extra_models:
             combo.addItem(model_id, (model_id, Path(folder), backend))
         for i in range(combo.count()):

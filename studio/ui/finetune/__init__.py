@@ -1,0 +1,1 @@
+"""The Fine-tune workspace (LoRA training in a child process)."""
