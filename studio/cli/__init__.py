@@ -23,6 +23,14 @@ def version_line() -> str:
 
 def main(argv: list[str] | None = None, *, gui: bool = True) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if getattr(sys, "frozen", False) and argv[:1] == ["-m"] and len(argv) > 1:
+        # In the installed bundle sys.executable is this program: `mynah -m module` stands in for
+        # `python -m module` (the dataset QC worker is started that way).
+        import runpy
+
+        sys.argv = [argv[1], *argv[2:]]
+        runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+        return 0
     if argv[:1] == ["--version"]:
         print(version_line())
         return 0

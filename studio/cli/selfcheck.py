@@ -33,8 +33,9 @@ THIRD_PARTY = ("numpy", "scipy", "soundfile", "sounddevice", "soxr", "pyloudnorm
                "PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtSvg", "torch")
 # Our own packages: every module in them must import (a bundle that forgot one fails here).
 OWN_PACKAGES = ("engine", "studio.core", "studio.cli", "studio.ui")
-# Modules that are entry scripts, not importable parts.
-SKIP_MODULES = {"studio.__main__"}
+# Entry scripts (`python -m studio`, `python -m studio.cli`) run the CLI when imported: not parts to import.
+def _is_entry_script(name: str) -> bool:
+    return name.rsplit(".", 1)[-1] == "__main__"
 
 
 @dataclass
@@ -124,7 +125,7 @@ def _import_package(name: str) -> str:
     pkg = importlib.import_module(name)
     names = [name]
     for info in pkgutil.walk_packages(pkg.__path__, prefix=name + "."):
-        if info.name not in SKIP_MODULES:
+        if not _is_entry_script(info.name):
             names.append(info.name)
     failed = []
     for n in names:

@@ -23,6 +23,19 @@ def test_version_flag_prints_the_version_without_opening_a_window(capsys):
     assert capsys.readouterr().out.strip() == f"mynah {studio.__version__}"
 
 
+def test_the_bundled_program_runs_a_module_like_python_dash_m(monkeypatch, capsys):
+    # The dataset QC worker is started as `sys.executable -m studio.core.qc_worker`; in the bundle
+    # sys.executable is `mynah`, so `mynah -m module` must run the module, not open the studio.
+    import studio.ui.app as app
+
+    monkeypatch.setattr(app, "run_gui", lambda argv: pytest.fail("opened the window"))
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    sys.modules.pop("this", None)
+    assert main(["-m", "this"]) == 0
+    assert "Beautiful is better than ugly" in capsys.readouterr().out
+
+
 def test_cli_entry_never_opens_the_window(capsys, monkeypatch):
     import studio.ui.app as app
 
@@ -43,6 +56,7 @@ def test_self_check_passes_on_this_install_and_reports_every_part():
                        cwd=ROOT, env=env, timeout=240)
     out = r.stdout
     assert r.returncode == 0, out + r.stderr
+    assert out.count("self-check:") == 1, out  # importing an entry script (`__main__`) would rerun the CLI
     for part in ("import torch", "import engine.*", "import studio.ui.*", "libsndfile", "PortAudio",
                  "audio round trip .flac", "audio round trip .m4a", "audio devices", "TTS backends", "pocketsphinx", "DNSMOS",
                  "speaker encoder", "silero VAD", "Whisper"):
