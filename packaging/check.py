@@ -74,6 +74,16 @@ def check_self_check(home: Path) -> None:
     record("mynah-cli self-check --strict", r.returncode == 0, f"{last} in {time.perf_counter() - t0:.1f} s")
 
 
+def check_qc_worker(home: Path) -> None:
+    """The dataset QC worker is started as `sys.executable -m studio.core.qc_worker`; in the bundle
+    sys.executable is `mynah`, which must run the module and answer, not open a second studio."""
+    r = subprocess.run([*clean_env(home), str(BUNDLE / "mynah"), "-m", "studio.core.qc_worker"],
+                       input='{"op": "ping", "id": 1}\n', capture_output=True, text=True, timeout=120)
+    reply = r.stdout.strip().splitlines()[:1]
+    record("mynah -m studio.core.qc_worker answers", bool(reply) and reply[0].startswith("{"),
+           reply[0][:200] if reply else repr((r.stdout + r.stderr)[-300:]))
+
+
 def check_deb(home: Path) -> None:
     debs = sorted(DIST.glob(f"mynah_{VERSION}_*.deb"))
     if not record(".deb built", bool(debs), str(debs[-1].name if debs else "none in dist/")):
@@ -223,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         check_cli(home, BUNDLE / "mynah-cli", "mynah-cli")
         check_cli(home, BUNDLE / "mynah", "mynah")
         check_self_check(home)
+        check_qc_worker(home)
         check_deb(home)
         times, source = check_window(home, args.runs, args.window_timeout)
     figures(times, source)
