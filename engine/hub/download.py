@@ -176,8 +176,8 @@ def plan_download(entry: CatalogEntry, *, token: str | None = None, endpoint: st
     plan = plan_files(entry, {p: int(f.size) for p, f in by_path.items()}, hub=True)
     if plan.layout is None or plan.missing:
         lacks = [*plan.missing, *([entry.preferred_layout.describe()] if plan.layout is None else [])]
-        repos = " and ".join(dict.fromkeys(repo for repo, _ in entry.hub_trees()))
-        raise DownloadError(f"{repos} does not hold {', '.join(lacks)} (the files Mynah reads); "
+        repos = list(dict.fromkeys(repo for repo, _ in entry.hub_trees()))
+        raise DownloadError(f"{' and '.join(repos)} {'does' if len(repos) == 1 else 'do'} not hold {', '.join(lacks)} (the files Mynah reads); "
                             "nothing was downloaded")
     out = []
     for name, size in plan.files:
