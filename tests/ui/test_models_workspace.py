@@ -49,6 +49,14 @@ def test_catalog_lists_the_whisper_models_with_what_a_user_weighs(ws):
     assert cell(t, r, "Languages") == "100 languages" and cell(t, rows["Whisper small.en"], "Languages") == "English"
 
 
+def test_an_estimated_size_says_so(ws):
+    """The gated Pocket TTS repo publishes no file sizes: its rows show an estimate, marked as one."""
+    t = ws.view.table
+    rows = {cell(t, r, "Model"): r for r in range(t.rowCount())}
+    assert cell(t, rows["Pocket TTS English"], "Size").startswith("≈ ")
+    assert cell(t, rows["Pocket TTS German (preset voices)"], "Size") == "384.3 MB"  # every byte published
+
+
 def _fills_width(t):
     return abs(sum(t.columnWidth(i) for i in range(t.columnCount())) - t.viewport().width()) <= 2
 
