@@ -13,9 +13,8 @@ one variant (proven on the repos' recorded trees in tests/engine/hub_trees/kyuta
 tokenizer always comes from the public repo (as the package's configs say), so a cloning download reads
 two repos. The model folder keeps the repos' paths (`languages/<variant>/...`), which never collide.
 
-Weights CC-BY-4.0 (attribution to Kyutai), code MIT. Sizes: the Hub files are bf16 (2 bytes/parameter).
-New catalog fields another branch adds (languages, hardware, kind) would read: languages=(LANGUAGE,),
-hardware="cpu" (faster than real time on a laptop CPU), kind="tts".
+Weights CC-BY-4.0 (attribution to Kyutai), code MIT. Sizes: `SIZES` below, the plan totals on the
+recorded trees; exact only where every planned file's size is published (`size_exact`).
 """
 from __future__ import annotations
 
