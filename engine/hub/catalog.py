@@ -44,6 +44,14 @@ class WeightLayout:
 
 
 @dataclass(frozen=True)
+class HubFile:
+    """Where a file (or a glob of files) of a model folder comes from: a repo at a pinned revision."""
+    repo: str
+    path: str  # a path or a glob inside the repo (the same path in the model folder)
+    revision: str
+
+
+@dataclass(frozen=True)
 class CatalogEntry:
     model_id: str  # Hugging Face repo id
     name: str
@@ -73,12 +81,33 @@ class CatalogEntry:
     languages: tuple[str, ...] = ("en",)  # ISO 639-1 codes
     runs_well_on: str = ""  # hardware guidance, in words
     speed_class: str = ""  # ASR: "fastest" … "slowest" on a CPU, relative to the other Whispers
+    # Files from several repos (Pocket TTS: gated weights, public tokenizer and presets): each source
+    # says which repo and revision the paths it matches come from; any other path comes from `repo` at
+    # `revision`. The folder keeps every file under its path in its repo.
+    sources: tuple[HubFile, ...] = ()
+    repo_id: str = ""  # the repo files come from by default (empty: `model_id` is the repo)
+    size_exact: bool = True  # False: `size_bytes` is an estimate (the Hub publishes no size for some file)
 
     def __post_init__(self) -> None:
         if not self.layouts:
             derived = ((WeightLayout(files=self.weight_files),) if self.weight_files else ()) + tuple(
                 WeightLayout(index=i, shards=s) for i, s in self.weight_indexes)
             object.__setattr__(self, "layouts", derived)
+
+    @property
+    def repo(self) -> str:
+        return self.repo_id or self.model_id
+
+    def source_of(self, path: str) -> tuple[str, str]:
+        """(repo, revision) the file at `path` comes from."""
+        for s in self.sources:
+            if path == s.path or (fnmatch.fnmatch(path, s.path) and path.count("/") == s.path.count("/")):
+                return s.repo, s.revision
+        return self.repo, self.revision
+
+    def hub_trees(self) -> list[tuple[str, str]]:
+        """Every (repo, revision) whose file tree a download plan reads."""
+        return list(dict.fromkeys([(self.repo, self.revision), *((s.repo, s.revision) for s in self.sources)]))
 
     @property
     def folder_name(self) -> str:
@@ -144,6 +173,18 @@ def plan_files(entry: CatalogEntry, listing: dict[str, int], *, hub: bool = Fals
     picked = [n for n in listing if n in names and any(fnmatch.fnmatch(n, w) for w in wanted)]
     missing = tuple(f for f in entry.required_files if f not in names)
     return Plan(tuple((n, int(listing[n])) for n in picked), chosen if weights else None, missing)
+
+
+def hub_listing(entry: CatalogEntry, tree_of) -> dict:
+    """The one listing `plan_files` reads for a download: each path from the tree of the repo and
+    revision the entry takes it from (`tree_of(repo, revision)` -> {path: size or file info}).
+    A single-repo entry reads one tree as it is."""
+    out = {}
+    for repo, revision in entry.hub_trees():
+        for path, info in tree_of(repo, revision).items():
+            if path not in out and entry.source_of(path) == (repo, revision):
+                out[path] = info
+    return out
 
 
 def folder_listing(folder: Path) -> dict[str, int]:

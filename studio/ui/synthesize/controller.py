@@ -131,6 +131,7 @@ class SynthesizeController(QObject, TakeEditsMixin):
         model_choice.apply_backend(self.view, backend, self._backend)
         self._backend = backend
         self.refresh_voices()
+        self.update_chunk_marks()  # each model cuts the script its own way
 
     def settings(self) -> GenerateSettings:
         v = self.view
@@ -420,7 +421,9 @@ class SynthesizeController(QObject, TakeEditsMixin):
     # ---- editor marks ----------------------------------------------------------------------
     def update_chunk_marks(self, chunks: list[str] | None = None) -> None:
         text = self.view.text_edit.toPlainText()
-        chunks = chunks if chunks is not None else chunk_marks.preview_chunks(text)
+        if chunks is None:  # a preview by the chosen model's own rule
+            rule = model_choice.chunk_rule(self.view.model_combo.currentData())
+            chunks = chunk_marks.preview_chunks(text, rule=rule)
         spans = chunk_marks.locate(text, chunks)
         chunk_marks.paint(self.view.text_edit, spans)
         pauses = sum(1 for s in spans if s.kind == "pause")

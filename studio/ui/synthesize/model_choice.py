@@ -39,6 +39,21 @@ def recommend(view, *, first_time: bool) -> str | None:
 PRESET = "preset:"  # voice ids of a model's preset voices (a recipe's voice_id, e.g. "preset:alba")
 
 
+def chunk_rule(model):
+    """How the chosen model cuts a script into chunks, for the editor's preview (None: CSM's rule, a
+    character budget). Pocket TTS counts its own tokens (engine/backends/pocket_split.py, no torch):
+    the preview then shows the chunks generation will make. `model`: the combo's (id, folder, backend)."""
+    if not model or model[2] != "pocket":
+        return None
+    from engine.backends.pocket_files import PocketLoadError
+    from engine.backends.pocket_split import splitter_for
+
+    try:
+        return splitter_for(model[1])
+    except (PocketLoadError, OSError, ValueError):  # not loadable: generation will say why; keep CSM's preview
+        return None
+
+
 def preset_voices(folder) -> list[str]:
     """Names of the preset voices a Pocket TTS folder ships (`languages/<variant>/embeddings/*.safetensors`)."""
     if folder is None:
