@@ -1,0 +1,153 @@
+"""Embed and detect the Perth implicit watermark on numpy audio at any sample rate.
+
+The net runs at its own rate (32 kHz). `embed` adds only the mark: the difference the net makes at
+32 kHz is resampled back and added to the untouched input, so a 48 kHz take keeps its top octave
+and untouched regions stay bit-identical in spirit (float rounding aside). The net is loaded once,
+lazily, under a lock; calls may come from the engine thread or any background pool thread (torch
+modules are safe to run concurrently in inference mode). Never call these on the GUI thread: a
+minute of audio costs about a second of CPU (benchmarks/bench_watermark.py).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from engine.audio.resample import resample
+from engine.provenance.weights import METHOD, WatermarkUnavailable, find_weights, load_state_dict, read_hparams, sha256_prefix
+
+DETECT_THRESHOLD = 0.5  # scores sit near 0 (clean) or 1 (marked); see the tests' 52-clip figures
+MESSAGE = "This audio carries an AI watermark: it was generated, not recorded."
+MIN_SECONDS = 0.25  # shorter audio has too few frames to carry (or reveal) a mark
+SPAN_SECONDS = 10.0  # per-span scores for long files
+
+__all__ = ["DETECT_THRESHOLD", "MESSAGE", "Detection", "WatermarkStamp", "WatermarkUnavailable",
+           "detect", "detect_spans", "embed", "stamp"]
+
+
+@dataclass(frozen=True)
+class WatermarkStamp:
+    """What marked a take: recorded in its recipe and in export tags/sidecars."""
+
+    method: str  # "perth-implicit"
+    model: str  # "perth_net_250000"
+    version: str  # "resemble-perth 1.0.1"
+    weights_sha256: str  # first 16 hex digits of the checkpoint file
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def label(self) -> str:
+        return f"{self.method} ({self.model}, {self.version})"
+
+
+@dataclass(frozen=True)
+class Detection:
+    score: float  # 0..1, over the whole clip
+    spans: tuple[tuple[float, float, float], ...] = ()  # (start_s, end_s, score) for long clips
+
+    @property
+    def marked(self) -> bool:
+        return self.score >= DETECT_THRESHOLD or any(s >= DETECT_THRESHOLD for *_, s in self.spans)
+
+
+class _Model:
+    def __init__(self):
+        import torch
+
+        from engine.provenance.perth_net import PerthNet, PerthParams
+
+        files = find_weights()
+        hp = read_hparams(files.hparams)
+        params = PerthParams(**{k: type(getattr(PerthParams, k))(hp[k])
+                                for k in PerthParams.__dataclass_fields__ if k in hp})
+        if params.window_fn != "hann":
+            raise WatermarkUnavailable(f"unsupported watermark window {params.window_fn!r} in {files.hparams}")
+        net = PerthNet(params)
+        state = load_state_dict(files.checkpoint)
+        # The checkpoint also holds torchaudio's STFT buffers (ap.*); our STFT makes its own window.
+        net.load_state_dict({k: v for k, v in state.items() if not k.startswith("ap.")}, strict=True)
+        self.net = net.eval()
+        self.torch = torch
+        self.sr = params.sample_rate
+        version = f"{'resemble-perth ' + files.package_version if files.package_version else files.folder.name}"
+        self.stamp = WatermarkStamp(method=METHOD, model=files.model_name, version=version,
+                                    weights_sha256=sha256_prefix(files.checkpoint))
+
+
+_model: _Model | None = None
+_lock = threading.Lock()
+
+
+def _get() -> _Model:
+    global _model
+    if _model is None:
+        with _lock:
+            if _model is None:
+                _model = _Model()
+    return _model
+
+
+def stamp() -> WatermarkStamp:
+    """Loads the model (once) and says what it is."""
+    return _get().stamp
+
+
+def _mono(audio: np.ndarray) -> np.ndarray:
+    a = np.asarray(audio, dtype=np.float32)
+    return a.mean(axis=1) if a.ndim == 2 else a.reshape(-1)  # [T]
+
+
+def embed(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The same audio with the watermark added; [T] or [T, C] float32 in, same shape out.
+
+    Audio shorter than MIN_SECONDS, or all zeros, comes back unchanged (there is nothing to mark).
+    """
+    x = np.asarray(audio, dtype=np.float32)
+    if x.ndim == 2:
+        return np.stack([embed(x[:, c], sample_rate) for c in range(x.shape[1])], axis=1)
+    x = x.reshape(-1)
+    if x.size < MIN_SECONDS * sample_rate or not np.any(x):
+        return x.copy()
+    m = _get()
+    x32 = resample(x, sample_rate, m.sr)  # [T32]
+    with m.torch.inference_mode():
+        marked = m.net.embed(m.torch.from_numpy(x32)).numpy()  # [T32]
+    mark = resample(marked - x32, m.sr, sample_rate)  # [T'] ~ [T]
+    out = x.copy()
+    n = min(out.size, mark.size)
+    out[:n] += mark[:n]
+    return out
+
+
+def _score(m: _Model, x32: np.ndarray) -> float:
+    if x32.size < MIN_SECONDS * m.sr or not np.any(x32):
+        return 0.0
+    with m.torch.inference_mode():
+        s = float(m.net.detect(m.torch.from_numpy(np.ascontiguousarray(x32))))
+    return s if np.isfinite(s) else 0.0
+
+
+def detect(audio: np.ndarray, sample_rate: int) -> float:
+    """The watermark score of a whole clip, 0..1 (>= DETECT_THRESHOLD: marked)."""
+    m = _get()
+    return _score(m, resample(_mono(audio), sample_rate, m.sr))
+
+
+def detect_spans(audio: np.ndarray, sample_rate: int, span_s: float = SPAN_SECONDS) -> Detection:
+    """The whole-clip score, plus one per `span_s` window when the clip is longer than two spans
+    (a generated passage spliced into a recording shows up in its span)."""
+    m = _get()
+    x32 = resample(_mono(audio), sample_rate, m.sr)
+    whole = _score(m, x32)
+    spans = []
+    step = int(span_s * m.sr)
+    if x32.size > 2 * step:
+        for start in range(0, x32.size, step):
+            piece = x32[start:start + step]
+            if piece.size < step // 2 and spans:  # a short tail joins the span before it
+                a, _, _ = spans.pop()
+                start, piece = int(a * m.sr), x32[int(a * m.sr):]
+            spans.append((start / m.sr, (start + piece.size) / m.sr, _score(m, piece)))
+    return Detection(score=whole, spans=tuple(spans))
