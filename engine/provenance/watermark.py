@@ -114,10 +114,22 @@ def embed(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     x32 = resample(x, sample_rate, m.sr)  # [T32]
     with m.torch.inference_mode():
         marked = m.net.embed(m.torch.from_numpy(x32)).numpy()  # [T32]
-    mark = resample(marked - x32, m.sr, sample_rate)  # [T'] ~ [T]
-    out = x.copy()
-    n = min(out.size, mark.size)
-    out[:n] += mark[:n]
+    mark = np.zeros_like(x)
+    back = resample(marked - x32, m.sr, sample_rate)  # [T'] ~ [T]
+    n = min(x.size, back.size)
+    mark[:n] = back[:n]
+    mark[_digital_silence(x, int(0.005 * sample_rate))] = 0.0  # explicit pauses stay exact zeros
+    return x + mark
+
+
+def _digital_silence(x: np.ndarray, min_len: int) -> np.ndarray:
+    """True on runs of at least `min_len` exact zeros (pauses the engine inserted, padded edges)."""
+    zero = np.concatenate([[False], x == 0.0, [False]])
+    edges = np.flatnonzero(np.diff(zero.astype(np.int8)))  # run starts and ends, alternating
+    out = np.zeros(x.size, dtype=bool)
+    for a, b in zip(edges[::2], edges[1::2]):
+        if b - a >= max(1, min_len):
+            out[a:b] = True
     return out
 
 
