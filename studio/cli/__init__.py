@@ -10,6 +10,7 @@ SUBCOMMANDS = {
     "synth": "studio.cli.synth",
     "eval": "studio.cli.evaluate",
     "dataset": "studio.cli.dataset",
+    "detect": "studio.cli.detect",
 }
 
 
