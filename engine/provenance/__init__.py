@@ -4,7 +4,8 @@
 trained weights); importing this package does not import torch.
 """
 from engine.provenance.watermark import (DETECT_THRESHOLD, MESSAGE, Detection, WatermarkStamp,
-                                         WatermarkUnavailable, detect, detect_spans, embed, stamp)
+                                         WatermarkUnavailable, detect, detect_spans, embed, stamp,
+                                         warning_for)
 
 __all__ = ["DETECT_THRESHOLD", "MESSAGE", "Detection", "WatermarkStamp", "WatermarkUnavailable",
-           "detect", "detect_spans", "embed", "stamp"]
+           "detect", "detect_spans", "embed", "stamp", "warning_for"]

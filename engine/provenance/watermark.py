@@ -23,7 +23,7 @@ MIN_SECONDS = 0.25  # shorter audio has too few frames to carry (or reveal) a ma
 SPAN_SECONDS = 10.0  # per-span scores for long files
 
 __all__ = ["DETECT_THRESHOLD", "MESSAGE", "Detection", "WatermarkStamp", "WatermarkUnavailable",
-           "detect", "detect_spans", "embed", "stamp"]
+           "detect", "detect_spans", "embed", "stamp", "warning_for"]
 
 
 @dataclass(frozen=True)
@@ -163,3 +163,14 @@ def detect_spans(audio: np.ndarray, sample_rate: int, span_s: float = SPAN_SECON
                 start, piece = int(a * m.sr), x32[int(a * m.sr):]
             spans.append((start / m.sr, (start + piece.size) / m.sr, _score(m, piece)))
     return Detection(score=whole, spans=tuple(spans))
+
+
+def warning_for(audio: np.ndarray, sample_rate: int) -> str:
+    """"" for unmarked audio, else the one-line flag shown wherever audio comes in (with the
+    marked spans of a long recording)."""
+    det = detect_spans(audio, sample_rate)
+    if not det.marked:
+        return ""
+    spans = [f"{a:.0f}-{b:.0f} s" for a, b, s in det.spans if s >= DETECT_THRESHOLD]
+    where = f"; marked passages: {', '.join(spans)}" if spans and det.score < DETECT_THRESHOLD else ""
+    return f"⚠ {MESSAGE} (watermark score {det.score:.2f}{where})"
