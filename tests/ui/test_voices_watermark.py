@@ -95,3 +95,20 @@ def test_check_for_watermark_runs_again_on_demand(ws, qtbot, clips):
     with qtbot.waitSignal(ws.provenance.checked, timeout=60000) as blocker:
         ws.provenance.check_button.click()
     assert blocker.args[0].marked
+
+
+def test_an_imported_export_shows_its_content_credentials(ws, qtbot, clips, tmp_path):
+    from engine import provenance
+    from studio.core.export import ExportItem, ExportOptions, export_item
+
+    _, marked = clips
+    audio, sr = sf.read(str(marked), dtype="float32")
+    item = ExportItem(audio=audio, sample_rate=sr, take_id="t1", model_id="sesame/csm-1b", voice_name="Ann",
+                      text="words", seed=1, watermark=provenance.stamp().to_dict(), voice_consent=True)
+    res = export_item(item, tmp_path / "exports", ExportOptions(format_key="wav16",
+                                                                credentials_dir=ws.ctx.paths.credentials))
+    _open(qtbot, ws, res.path)
+    text = ws.provenance.label.text()
+    assert FLAG in text
+    assert "Content credentials (embedded): AI-generated, by Mynah" in text and "signature valid" in text
+    assert "sesame/csm-1b" in text and "voice consent True" in text
