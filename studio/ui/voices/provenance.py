@@ -38,22 +38,22 @@ def check_clip(samples, sample_rate, original):
     return detection, creds
 
 
-def describe(detection, creds=None) -> tuple[str, bool]:
-    """(text for the panel, flagged?)."""
-    lines = []
+def describe(detection, creds=None) -> tuple[str, str, bool]:
+    """(verdict line, content-credentials line or "", flagged?)."""
     if detection.marked:
-        lines.append(f"<b>⚠ {FLAG}</b> (watermark score {detection.score:.2f})")
+        verdict = f"⚠ {FLAG} (score {detection.score:.2f})"
+        spans = [f"{a:.0f}–{b:.0f} s" for a, b, s in detection.spans if s >= 0.5]
+        if spans and detection.score < 0.5:
+            verdict += " Marked passages: " + ", ".join(spans)
     else:
-        lines.append(f"No AI watermark found (score {detection.score:.2f}).")
-    marked_spans = [f"{a:.0f}–{b:.0f} s" for a, b, s in detection.spans if s >= 0.5]
-    if detection.spans and marked_spans:
-        lines.append("Marked passages: " + ", ".join(marked_spans))
+        verdict = f"No AI watermark found (score {detection.score:.2f})."
+    cred = ""
     if creds is not None:
-        lines.append(creds.summary())
         d = creds.details
-        if d:
-            lines.append(f"Model {d.get('model', '?')}, voice consent {d.get('voice_consent')}, made {d.get('created', '?')}")
-    return "<br>".join(lines), detection.marked
+        consent = {True: "yes", False: "no"}.get(d.get("voice_consent"), "not stated")
+        cred = creds.summary() + (f" · model {d.get('model', '?')} · voice consent {consent} · made "
+                                  f"{str(d.get('created', '?'))[:16]}" if d else "")
+    return verdict, cred, detection.marked
 
 
 class ClipProvenance(QObject):
@@ -65,15 +65,23 @@ class ClipProvenance(QObject):
         self.panel, lay = _panel("Provenance")
         self.label = QLabel("Open a clip to check it for an AI watermark.")
         self.label.setWordWrap(True)
-        self.label.setTextFormat(Qt.RichText)
         self.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        row = QHBoxLayout()
+        self.credentials = QLabel("")  # what a C2PA manifest in (or beside) the file says
+        self.credentials.setWordWrap(True)
+        self.credentials.setObjectName("hint")
+        self.credentials.setVisible(False)
+        self.credentials.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.check_button = QPushButton("Check for watermark")
         self.check_button.setToolTip("Look for the inaudible AI watermark that marks generated speech")
-        row.addWidget(self.check_button)
+        # The button sits in the title row: the right column is tall already (Save as voice below).
+        title = lay.takeAt(0).widget()
+        row = QHBoxLayout()
+        row.addWidget(title)
         row.addStretch(1)
-        lay.addWidget(self.label)
+        row.addWidget(self.check_button)
         lay.addLayout(row)
+        lay.addWidget(self.label)
+        lay.addWidget(self.credentials)
         check = view.report_notes.parentWidget()  # right under the Reference check panel
         column = check.parentWidget().layout()
         column.insertWidget(column.indexOf(check) + 1, self.panel)
@@ -96,7 +104,7 @@ class ClipProvenance(QObject):
         self.check_button.setEnabled(state is not None)
         if state is None:
             self.detection, self._checked_key = None, None
-            self._show("Open a clip to check it for an AI watermark.", False)
+            self._show("Open a clip to check it for an AI watermark.")
             return
         key = (state.name, str(state.original))
         if key != self._checked_key:  # a new clip (import, recording), not an edit of this one
@@ -110,7 +118,7 @@ class ClipProvenance(QObject):
         if self._task is not None:
             self._task.cancel()
         self.detection = None
-        self._show("Checking for an AI watermark in the background…", False)
+        self._show("Checking for an AI watermark in the background…")
         self.check_button.setEnabled(False)
         self._task = run_in_background(check_clip, state.samples, state.sample_rate, state.original,
                                        owner=self, on_done=lambda r, s=state: self._done(s, r),
@@ -123,17 +131,18 @@ class ClipProvenance(QObject):
             return  # another clip is open now
         detection, creds = result
         self.detection = detection
-        text, flagged = describe(detection, creds)
-        self._show(text, flagged)
+        self._show(*describe(detection, creds))
         self.checked.emit(detection)
 
     def _failed(self, exc: BaseException) -> None:
         self._task = None
         self.check_button.setEnabled(self.controller.state is not None)
-        self._show(f"Could not check for a watermark: {exc}", False)
+        self._show(f"Could not check for a watermark: {exc}")
 
-    def _show(self, text: str, flagged: bool) -> None:
+    def _show(self, text: str, credentials: str = "", flagged: bool = False) -> None:
         self.label.setText(text)
+        self.credentials.setText(credentials)
+        self.credentials.setVisible(bool(credentials))
         self.label.setStyleSheet(f"color:{COLORS['bad']}; font-weight:600;" if flagged else "")
         self.label.setProperty("flagged", flagged)
 
