@@ -90,3 +90,36 @@ def test_missing_weights_say_what_to_install(tmp_path, monkeypatch):
 def test_importing_provenance_does_not_import_torch():
     code = "import sys, engine.provenance; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_first_use_from_several_threads_loads_once_and_agrees(clips32, monkeypatch):
+    """The engine thread and pool threads may reach for the net at the same moment."""
+    import threading
+
+    from engine.provenance import watermark as w
+
+    built = []
+    real = w._Model
+
+    class Counting(real):
+        def __init__(self):
+            built.append(1)
+            super().__init__()
+
+    monkeypatch.setattr(w, "_model", None)
+    monkeypatch.setattr(w, "_Model", Counting)
+    x = clips32[0]
+    results, start = [], threading.Barrier(4)
+
+    def work(i):
+        start.wait()
+        results.append(w.detect(x, 32000) if i % 2 else float(w.detect(w.embed(x, 32000), 32000)))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 1 and len(results) == 4
+    clean = [r for r in results if r < 0.5]
+    assert len(clean) == 2 and clean[0] == clean[1] and all(r > 0.95 for r in results if r >= 0.5)
