@@ -21,6 +21,8 @@ DETECT_THRESHOLD = 0.5  # scores sit near 0 (clean) or 1 (marked); see the tests
 MESSAGE = "This audio carries an AI watermark: it was generated, not recorded."
 MIN_SECONDS = 0.25  # shorter audio has too few frames to carry (or reveal) a mark
 SPAN_SECONDS = 10.0  # per-span scores for long files
+CHUNK_S = 30.0  # long audio is marked/scored in windows of this length (bounded memory)
+OVERLAP_S = 1.0  # marks of neighbouring windows crossfade over twice this
 
 __all__ = ["DETECT_THRESHOLD", "MESSAGE", "Detection", "WatermarkStamp", "WatermarkUnavailable",
            "detect", "detect_spans", "embed", "stamp", "warning_for"]
@@ -103,6 +105,8 @@ def embed(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """The same audio with the watermark added; [T] or [T, C] float32 in, same shape out.
 
     Audio shorter than MIN_SECONDS, or all zeros, comes back unchanged (there is nothing to mark).
+    Long audio is marked in CHUNK_S windows whose marks crossfade over 2 * OVERLAP_S, so memory stays
+    bounded (a whole hour at once would need ~10 GB of spectrogram).
     """
     x = np.asarray(audio, dtype=np.float32)
     if x.ndim == 2:
@@ -111,15 +115,45 @@ def embed(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     if x.size < MIN_SECONDS * sample_rate or not np.any(x):
         return x.copy()
     m = _get()
+    mark = np.zeros_like(x)
+    ov = int(OVERLAP_S * sample_rate)
+    windows = _windows(x.size, sample_rate)
+    for i, (a, b) in enumerate(windows):
+        piece = _mark_of(m, x[a:b], sample_rate)  # [b - a]
+        w = np.ones(b - a, np.float32)
+        if i > 0:  # ramp in over the overlap with the previous window
+            w[: 2 * ov] = np.linspace(0.0, 1.0, 2 * ov, dtype=np.float32)
+        if i < len(windows) - 1:
+            w[-2 * ov:] = np.linspace(1.0, 0.0, 2 * ov, dtype=np.float32)
+        mark[a:b] += piece * w
+    mark[_digital_silence(x, int(0.005 * sample_rate))] = 0.0  # explicit pauses stay exact zeros
+    return x + mark
+
+
+def _windows(n: int, sample_rate: int) -> list[tuple[int, int]]:
+    """[start, end) windows: cores of CHUNK_S extended by OVERLAP_S on each side (one window when short)."""
+    core, ov = int(CHUNK_S * sample_rate), int(OVERLAP_S * sample_rate)
+    if n <= core + 2 * ov:
+        return [(0, n)]
+    out = [(max(0, s - ov), min(n, s + core + ov)) for s in range(0, n, core)]
+    if len(out) > 1 and out[-1][1] - out[-1][0] < 4 * ov:  # a sliver: the window before takes it
+        out.pop()
+        out[-1] = (out[-1][0], n)
+    return out
+
+
+def _mark_of(m: _Model, x: np.ndarray, sample_rate: int) -> np.ndarray:
+    """What the net adds to `x` (one window), at `x`'s rate and length."""
+    out = np.zeros_like(x)
+    if x.size < MIN_SECONDS * sample_rate or not np.any(x):
+        return out
     x32 = resample(x, sample_rate, m.sr)  # [T32]
     with m.torch.inference_mode():
         marked = m.net.embed(m.torch.from_numpy(x32)).numpy()  # [T32]
-    mark = np.zeros_like(x)
     back = resample(marked - x32, m.sr, sample_rate)  # [T'] ~ [T]
     n = min(x.size, back.size)
-    mark[:n] = back[:n]
-    mark[_digital_silence(x, int(0.005 * sample_rate))] = 0.0  # explicit pauses stay exact zeros
-    return x + mark
+    out[:n] = back[:n]
+    return out
 
 
 def _digital_silence(x: np.ndarray, min_len: int) -> np.ndarray:
@@ -133,35 +167,51 @@ def _digital_silence(x: np.ndarray, min_len: int) -> np.ndarray:
     return out
 
 
-def _score(m: _Model, x32: np.ndarray) -> float:
-    if x32.size < MIN_SECONDS * m.sr or not np.any(x32):
+def _score(m: _Model, x: np.ndarray, sample_rate: int) -> float:
+    if x.size < MIN_SECONDS * sample_rate or not np.any(x):
         return 0.0
+    x32 = resample(x, sample_rate, m.sr)
     with m.torch.inference_mode():
         s = float(m.net.detect(m.torch.from_numpy(np.ascontiguousarray(x32))))
     return s if np.isfinite(s) else 0.0
 
 
+def _weighted(scores: list[tuple[int, float]]) -> float:
+    total = sum(n for n, _ in scores)
+    return float(sum(n * s for n, s in scores) / total) if total else 0.0
+
+
 def detect(audio: np.ndarray, sample_rate: int) -> float:
-    """The watermark score of a whole clip, 0..1 (>= DETECT_THRESHOLD: marked)."""
+    """The watermark score of a clip, 0..1 (>= DETECT_THRESHOLD: marked). Clips longer than a
+    window are scored per CHUNK_S window and the scores averaged by length (memory stays bounded)."""
     m = _get()
-    return _score(m, resample(_mono(audio), sample_rate, m.sr))
+    x = _mono(audio)
+    windows = _windows(x.size, sample_rate)
+    if len(windows) == 1:
+        return _score(m, x, sample_rate)
+    core = int(CHUNK_S * sample_rate)
+    cores = [(s, min(x.size, s + core)) for s in range(0, x.size, core)]
+    return _weighted([(b - a, _score(m, x[a:b], sample_rate)) for a, b in cores])
 
 
 def detect_spans(audio: np.ndarray, sample_rate: int, span_s: float = SPAN_SECONDS) -> Detection:
-    """The whole-clip score, plus one per `span_s` window when the clip is longer than two spans
-    (a generated passage spliced into a recording shows up in its span)."""
+    """The clip's score, plus one per `span_s` window when the clip is longer than two spans (a
+    generated passage spliced into a recording shows up in its span); for such clips the whole score
+    is the spans' length-weighted mean. A short tail joins the span before it."""
     m = _get()
-    x32 = resample(_mono(audio), sample_rate, m.sr)
-    whole = _score(m, x32)
-    spans = []
-    step = int(span_s * m.sr)
-    if x32.size > 2 * step:
-        for start in range(0, x32.size, step):
-            piece = x32[start:start + step]
-            if piece.size < step // 2 and spans:  # a short tail joins the span before it
-                a, _, _ = spans.pop()
-                start, piece = int(a * m.sr), x32[int(a * m.sr):]
-            spans.append((start / m.sr, (start + piece.size) / m.sr, _score(m, piece)))
+    x = _mono(audio)
+    step = int(span_s * sample_rate)
+    if x.size <= 2 * step:
+        return Detection(score=_score(m, x, sample_rate))
+    bounds = []
+    for start in range(0, x.size, step):
+        end = min(x.size, start + step)
+        if end - start < step // 2 and bounds:
+            bounds[-1] = (bounds[-1][0], end)
+        else:
+            bounds.append((start, end))
+    spans = [(a / sample_rate, b / sample_rate, _score(m, x[a:b], sample_rate)) for a, b in bounds]
+    whole = _weighted([(b - a, s) for (a, b), (_, _, s) in zip(bounds, spans)])
     return Detection(score=whole, spans=tuple(spans))
 
 

@@ -108,7 +108,8 @@ def test_an_imported_export_shows_its_content_credentials(ws, qtbot, clips, tmp_
     res = export_item(item, tmp_path / "exports", ExportOptions(format_key="wav16",
                                                                 credentials_dir=ws.ctx.paths.credentials))
     _open(qtbot, ws, res.path)
-    text = ws.provenance.label.text()
-    assert FLAG in text
+    assert FLAG in ws.provenance.label.text()
+    text = ws.provenance.credentials.text()
+    assert ws.provenance.credentials.isVisible()
     assert "Content credentials (embedded): AI-generated, by Mynah" in text and "signature valid" in text
-    assert "sesame/csm-1b" in text and "voice consent True" in text
+    assert "sesame/csm-1b" in text and "voice consent yes" in text

@@ -22,10 +22,15 @@ log = logging.getLogger(__name__)
 FLAG = "This audio carries an AI watermark: it was generated, not recorded."
 
 
-def check_clip(samples, sample_rate, original):
-    """Worker thread: (Detection, Credentials | None) of a clip and the file it came from."""
+AUTO_CHECK_S = 180.0  # a newly opened clip is checked this far on its own (~5-10 s of CPU here)
+
+
+def check_clip(samples, sample_rate, original, limit_s: float | None = None):
+    """Worker thread: (Detection, Credentials | None) of a clip (its first `limit_s`) and its file."""
     from engine import provenance
 
+    if limit_s is not None:
+        samples = samples[: int(limit_s * sample_rate)]
     detection = provenance.detect_spans(samples, sample_rate)
     creds = None
     if original is not None:
@@ -108,9 +113,10 @@ class ClipProvenance(QObject):
             return
         key = (state.name, str(state.original))
         if key != self._checked_key:  # a new clip (import, recording), not an edit of this one
-            self.check()
+            self.check(limit_s=AUTO_CHECK_S)
 
-    def check(self, force: bool = False) -> None:
+    def check(self, force: bool = False, limit_s: float | None = None) -> None:
+        """Check the open clip (the button: all of it; a new clip: its first AUTO_CHECK_S)."""
         state = self.controller.state
         if state is None:
             return
@@ -120,18 +126,22 @@ class ClipProvenance(QObject):
         self.detection = None
         self._show("Checking for an AI watermark in the background…")
         self.check_button.setEnabled(False)
-        self._task = run_in_background(check_clip, state.samples, state.sample_rate, state.original,
-                                       owner=self, on_done=lambda r, s=state: self._done(s, r),
+        partial = limit_s is not None and state.duration_s > limit_s
+        self._task = run_in_background(check_clip, state.samples, state.sample_rate, state.original, limit_s,
+                                       owner=self, on_done=lambda r, s=state, p=partial: self._done(s, r, p),
                                        on_error=self._failed)
 
-    def _done(self, state, result) -> None:
+    def _done(self, state, result, partial: bool = False) -> None:
         self._task = None
         self.check_button.setEnabled(self.controller.state is not None)
         if state is not self.controller.state and (state.name, str(state.original)) != self._checked_key:
             return  # another clip is open now
         detection, creds = result
         self.detection = detection
-        self._show(*describe(detection, creds))
+        verdict, cred, flagged = describe(detection, creds)
+        if partial:
+            verdict += f" (first {AUTO_CHECK_S / 60:.0f} minutes checked; Check for watermark checks it all)"
+        self._show(verdict, cred, flagged)
         self.checked.emit(detection)
 
     def _failed(self, exc: BaseException) -> None:
