@@ -20,6 +20,7 @@ from studio.core.export_tags import APP_VERSION, read_tags, tags_for, watermark_
 
 LOUDNESS_PRESETS = {"Podcast (-16 LUFS)": -16.0, "Broadcast (-23 LUFS)": -23.0}
 DEFAULT_TEMPLATE = "{voice}_{model}_seed{seed}_{take}"
+_WRITE_BLOCK = 65536  # frames per write (see export_item's encode)
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,10 @@ def export_item(item: ExportItem, dest_dir: Path, options: ExportOptions) -> Exp
         with sf.SoundFile(str(tmp), "w", samplerate=sr_out, channels=1, format=fmt.container,
                           subtype=fmt.subtype) as f:
             write_tags(f, tags)
-            f.write(samples)
+            # In blocks: libsndfile's Vorbis encoder segfaults on one multi-minute write (a 231 s
+            # take at 24 kHz crashed the process), and blocks cost nothing elsewhere.
+            for i in range(0, samples.size, _WRITE_BLOCK):
+                f.write(samples[i:i + _WRITE_BLOCK])
         decoded, _ = sf.read(str(tmp), dtype="float32", always_2d=False)
         return decoded
 
