@@ -11,6 +11,7 @@ SUBCOMMANDS = {
     "eval": "studio.cli.evaluate",
     "dataset": "studio.cli.dataset",
     "finetune": "studio.cli.finetune",
+    "detect": "studio.cli.detect",
 }
 
 

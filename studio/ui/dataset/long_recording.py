@@ -31,6 +31,11 @@ def analyse_long(path: Path, opts: S.SegmentOptions, use_asr: bool, report=None,
     if minutes > MAX_MINUTES:
         raise ValueError(f"{path.name} is {minutes:.0f} minutes long; import at most {MAX_MINUTES:.0f} minutes at a time")
     if report:
+        report(("Checking for an AI watermark", 0, 1))
+    from engine.provenance import warning_for
+
+    flag = warning_for(a.samples, a.sample_rate)  # generated speech is no recording to train on
+    if report:
         report(("Finding pauses", 0, 1))
     segs, _ = S.segment_audio(a.samples, a.sample_rate, opts)
     note = ""
@@ -43,7 +48,7 @@ def analyse_long(path: Path, opts: S.SegmentOptions, use_asr: bool, report=None,
         else:
             segs = S.transcribe_segments(a.samples, a.sample_rate, segs, tr,
                                          progress=lambda d, n: report and report(("Transcribing", d, n)))
-    return a.samples, a.sample_rate, segs, note
+    return a.samples, a.sample_rate, segs, " ".join(t for t in (flag, note) if t)
 
 
 def add_segments_to_dataset(store, dataset_id: int, samples: np.ndarray, sr: int, segs, stem: str) -> int:
@@ -181,6 +186,8 @@ class LongRecordingPanel(QWidget):
         self._set(segs)
         total = len(self.samples) / self.sr
         self.status.setText(f"{self.source.name}: {total / 60:.1f} min → {len(segs)} segments. {note}".strip())
+        if "AI watermark" in note:
+            self.message.emit(note)
         self.segmented.emit(len(segs))
 
     # ----- table ------------------------------------------------------------------------------

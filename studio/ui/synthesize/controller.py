@@ -223,6 +223,8 @@ class SynthesizeController(QObject, TakeEditsMixin):
         self._grid_frames = 0
         self._progress = None
         for j in jobs:
+            # Every take is marked unless the user turned it off (with a confirmation; provenance.py).
+            j.request.watermark = bool(getattr(self.ctx.settings, "watermark_takes", True))
             self.bridge.submit(j.request)
         self.view.generate_button.setEnabled(False)
         self.view.stop_button.setEnabled(True)
@@ -329,7 +331,8 @@ class SynthesizeController(QObject, TakeEditsMixin):
         if job is None:
             return
         res = ev.result
-        job.set_audio(res.audio, res.sample_rate)
+        job.set_audio(res.audio, res.sample_rate)  # the marked take replaces the streamed preview
+        job.recipe = dataclasses.replace(job.recipe, watermark=res.watermark)
         final = res.codes if res.codes is not None else getattr(res, "latents", None)
         job.frames = list(final.T) if final is not None else job.frames
         if ev.job_id not in self._chunk_edits:  # an edited take keeps the original's chunk list
@@ -355,6 +358,7 @@ class SynthesizeController(QObject, TakeEditsMixin):
             return
         if not self._load_failed:
             self._say(f"Generation failed: {ev.message}", error=True)
+        self._take_partial(job, ev.partial)
         self._store(job, "failed", job.timings())
 
     def _on_cancelled(self, ev) -> None:
@@ -363,7 +367,19 @@ class SynthesizeController(QObject, TakeEditsMixin):
             return
         job = self.jobs.get(ev.job_id)
         if job is not None:
+            self._take_partial(job, ev.partial)
             self._store(job, "cancelled", job.timings())
+
+    @staticmethod
+    def _take_partial(job: TakeJob, partial) -> None:
+        """What a stopped job made, watermarked by the engine, replaces the unmarked stream. Without
+        it (the mark could not be made, or nothing was made) the streamed audio is kept unmarked
+        and the recipe says so."""
+        if partial is not None and partial.audio.size == job.n_samples:
+            job.set_audio(partial.audio, partial.sample_rate)
+            job.recipe = dataclasses.replace(job.recipe, watermark=partial.watermark)
+        else:
+            job.recipe = dataclasses.replace(job.recipe, watermark=None)
 
     def _store(self, job: TakeJob, status: str, timings: dict) -> None:
         job.finished = status

@@ -151,7 +151,8 @@ class HistoryController(QObject):
                if r.backend == "pocket" else f"T={r.temperature:g} k={r.top_k} p={r.top_p:g}")
             + f" · {take.duration_s:.2f} s"
             + (f" · first audio {first:.2f} s" if first is not None else "")
-            + (f" · {len(r.chunks)} chunks" if r.chunks else ""))
+            + (f" · {len(r.chunks)} chunks" if r.chunks else "")
+            + (" · AI watermark" if r.watermark else " · <b>no AI watermark</b>"))
         try:
             audio, sr = self.takes.load_audio(take)
         except TakeError as e:

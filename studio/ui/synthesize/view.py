@@ -181,8 +181,10 @@ class SynthesizeView(QWidget):
         self.promote_button = QPushButton("Keep this one")
         self.promote_button.setToolTip("Make this runner-up the kept take of its best-of-N group")
         self.promote_button.setVisible(False)
+        self.watermark_box = QCheckBox("AI watermark")  # wired by synthesize/provenance.py
         score_row.addWidget(self.score_button)
         score_row.addWidget(self.auto_score, 1)
+        score_row.addWidget(self.watermark_box)
         score_row.addWidget(self.promote_button)
         rl.addLayout(score_row)
         self.scores = ScoresPanel()

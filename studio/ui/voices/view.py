@@ -4,8 +4,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGridLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QPlainTextEdit, QPushButton, QSizePolicy,
-                               QSplitter, QToolBar, QToolButton, QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QPlainTextEdit, QPushButton, QScrollArea,
+                               QSizePolicy, QSplitter, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from studio.ui.widgets.device_picker import DevicePicker
 from studio.ui.widgets.mel_view import MelView
@@ -200,7 +200,14 @@ class VoicesView(QWidget):
         self.splitter = QSplitter(Qt.Horizontal)
         self.splitter.addWidget(lib)
         self.splitter.addWidget(editor)
-        self.splitter.addWidget(right)
+        # The right column scrolls when its panels (readouts, provenance, scores, save form) do not
+        # fit the window's height, instead of squeezing the save form's fields over each other.
+        self.right_scroll = QScrollArea()
+        self.right_scroll.setWidgetResizable(True)
+        self.right_scroll.setFrameShape(QFrame.NoFrame)
+        self.right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.right_scroll.setWidget(right)
+        self.splitter.addWidget(self.right_scroll)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([210, 860, 290])
         self.splitter.setChildrenCollapsible(False)

@@ -27,6 +27,9 @@ class VoicesWorkspace(QWidget):
         from studio.ui.voices.clip_scores import ClipScoring  # "good enough to clone?" + Transcribe
 
         self.clip_scores = ClipScoring(ctx, self.view, self.controller, self)
+        from studio.ui.voices.provenance import ClipProvenance  # AI watermark + content credentials
+
+        self.provenance = ClipProvenance(ctx, self.view, self.controller, self)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.view)
@@ -57,5 +60,6 @@ class VoicesWorkspace(QWidget):
 
     def shutdown(self) -> None:
         self.clip_scores.shutdown()
+        self.provenance.shutdown()
         if self.controller.is_recording:
             self.controller.stop_recording()
