@@ -45,8 +45,12 @@ def test_a_marked_take_in_the_history_is_flagged(make_ws, qtbot, audio):  # noqa
     ws.show()
     clean, marked = audio
     recipe = TakeRecipe(model_id="local/fake-tts", text="A take.", voice_id=None, seed=5, temperature=0.9)
-    t_marked = ws.takes.add(recipe, marked, SR)
-    t_clean = ws.takes.add(recipe, clean, SR)  # e.g. made with the watermark turned off
+    from dataclasses import replace
+
+    from engine import provenance
+
+    t_marked = ws.takes.add(replace(recipe, watermark=provenance.stamp().to_dict()), marked, SR)
+    t_clean = ws.takes.add(recipe, clean, SR)  # made with the watermark turned off
     check, label = ws.watermark_check, ws.view.watermark_result
     ws.history.select(t_marked.id)
     assert ws.history.current.id == t_marked.id
