@@ -163,3 +163,33 @@ def test_dataset_takes_are_checked_in_qc_and_on_demand(qtbot, workspace, audio, 
     with qtbot.waitSignal(wm.checks.checked, timeout=60000):
         wm.check_selected()  # what the table's right-click "Check for watermark" calls
     assert NOT_FOUND in wm.result.text() and wm.result.property("flagged") is False
+
+
+@pytest.mark.audio
+def test_a_marked_take_played_into_the_mic_is_flagged(qtbot, workspace, pulse_sink, audio):  # noqa: F811
+    """The case to catch: generated speech played back into the microphone while recording a prompt.
+    Through the real PulseAudio loopback, the recorded take's QC carries the "watermark" flag."""
+    from engine.text.prompts import Prompt
+    from studio.core.player import Player
+    from tests.ui.test_dataset_session import _play_into_sink
+
+    ws = workspace
+    _, marked = audio
+    ds = ws.store.create("Loopback mark", sample_rate=24000)
+    ws.store.add_prompts(ds.id, [Prompt("m1", "If the reader will excuse me.")])
+    ws.qc.use_asr.setChecked(False)
+    ws.open_dataset(ds.id)
+    ws.show()
+    qtbot.waitExposed(ws)
+    tp, player = ws.teleprompter, Player()
+    qtbot.keyClick(tp, Qt.Key_R)
+    qtbot.waitUntil(lambda: tp.recorder is not None and tp.recorder.frames_written > 0, timeout=10000)
+    qtbot.wait(300)
+    _play_into_sink(player, marked, SR)
+    qtbot.wait(int(1000 * len(marked) / SR) + 600)
+    with qtbot.waitSignal(ws.qc.qcFinished, timeout=120000):
+        qtbot.keyClick(tp, Qt.Key_R)
+    player.stop()
+    (take,) = ws.store.takes(ds.id)
+    assert "watermark" in take.qc["flags"] and take.qc["watermark"] > 0.5, take.qc
+    assert "watermark" in tp.takes_label.text()  # the teleprompter's take line says so at once
