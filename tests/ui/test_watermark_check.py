@@ -33,6 +33,10 @@ def audio(speech_clips):
     return clean, provenance.embed(clean, SR).astype(np.float32)
 
 
+def _action(menu, text: str):
+    return next(a for a in menu.actions() if a.text() == text)
+
+
 def _shot(widget, name: str) -> None:
     folder = os.environ.get("MYNAH_SCREENSHOT_DIR")
     if folder:  # docs: the verdict as the user sees it
@@ -64,7 +68,7 @@ def test_a_marked_take_in_the_history_is_flagged(make_ws, qtbot, audio):  # noqa
     ws.history.select(t_clean.id)  # the verdict belongs to its take
     assert not label.isVisible()
     with qtbot.waitSignal(check.checks.checked, timeout=60000):
-        check.check_current()  # what the list's right-click "Check for watermark" calls
+        _action(check.menu(), "Check for watermark").trigger()  # the history list's right-click menu
     assert NOT_FOUND in label.text() and FLAG not in label.text() and label.property("flagged") is False
     ws.history.select(t_marked.id)  # reselected: its verdict shows again without a new check
     assert FLAG in label.text() and label.isVisible()
@@ -161,7 +165,7 @@ def test_dataset_takes_are_checked_in_qc_and_on_demand(qtbot, workspace, audio, 
     rows = {model.rows[r][0].id: r for r in range(model.rowCount())}
     ws.qc.table.selectRow(rows[clean_id])
     with qtbot.waitSignal(wm.checks.checked, timeout=60000):
-        wm.check_selected()  # what the table's right-click "Check for watermark" calls
+        _action(wm.menu(), "Check for watermark").trigger()  # the QC table's right-click menu
     assert NOT_FOUND in wm.result.text() and wm.result.property("flagged") is False
 
 

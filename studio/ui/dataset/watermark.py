@@ -54,12 +54,15 @@ class TakeWatermark(QObject):
             self.checks.check_file(take.id, take.path)
         self._say(CHECKING)
 
-    def _menu(self, pos) -> None:
-        if not self.panel.table.indexAt(pos).isValid():
-            return
+    def menu(self) -> QMenu:
+        """The QC table's right-click menu (for the selected takes)."""
         menu = QMenu(self.panel.table)
         menu.addAction("Check for watermark", self.check_selected)
-        menu.exec(self.panel.table.viewport().mapToGlobal(pos))
+        return menu
+
+    def _menu(self, pos) -> None:
+        if self.panel.table.indexAt(pos).isValid():
+            self.menu().exec(self.panel.table.viewport().mapToGlobal(pos))
 
     def _checked(self, take_id: int, det) -> None:
         self._store(take_id, det)

@@ -76,15 +76,17 @@ class TakeWatermarkCheck(QObject):
         self.checks.check_file(take.id, take.audio_path)
         self._show_current()
 
-    def _menu(self, pos) -> None:
-        item = self.view.take_list.itemAt(pos)
-        if item is None:
-            return
+    def menu(self) -> QMenu:
+        """The history list's right-click menu (for the selected take)."""
         menu = QMenu(self.view.take_list)
         menu.addAction("Play", self.history.play)
         menu.addAction("Check for watermark", self.check_current)
         menu.addAction("Export…", self.history.export_selected)
-        menu.exec(self.view.take_list.viewport().mapToGlobal(pos))
+        return menu
+
+    def _menu(self, pos) -> None:
+        if self.view.take_list.itemAt(pos) is not None:
+            self.menu().exec(self.view.take_list.viewport().mapToGlobal(pos))
 
     def _failed(self, key, message: str) -> None:
         self._errors[key] = message
