@@ -1,5 +1,6 @@
 """Adding a long recording to a dataset: one that carries the AI watermark (generated speech, not a
-recording to train on) is flagged in the panel and the status bar; a real one is not."""
+recording to train on) is flagged in the panel and the status bar; a real one is not; once added,
+each of its segments is a take whose QC carries the "watermark" flag."""
 from __future__ import annotations
 
 import numpy as np
@@ -35,3 +36,8 @@ def test_a_generated_long_recording_is_flagged(qtbot, workspace, speech_clips, t
         flagged = "it was generated, not recorded" in panel.status.text()
         assert flagged == mark, panel.status.text()
     assert any("AI watermark" in m for m in messages)
+    # Added to the dataset: every segment's QC (run for the imported takes) flags the mark.
+    with qtbot.waitSignal(ws.qc.qcFinished, timeout=120000):
+        panel.add_to_dataset()
+    takes = ws.store.takes(ds.id)
+    assert takes and all("watermark" in t.qc.get("flags", []) for t in takes), [t.qc for t in takes]

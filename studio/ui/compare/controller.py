@@ -33,6 +33,7 @@ def _fmt(mean, ci, n) -> str:
 
 class CompareController(QObject):
     lanesReady = Signal()
+    rowsBuilt = Signal()  # lane rows (re)made: lanes added, blind test started, identities revealed
 
     def __init__(self, ctx, view: CompareView, takes: TakeStore, parent=None):
         super().__init__(parent)
@@ -172,6 +173,7 @@ class CompareController(QObject):
             self.view.pair_b.setCurrentIndex(1)
         self._mark_active()
         self._update_enabled()
+        self.rowsBuilt.emit()
 
     def _mark_active(self) -> None:
         for i, row in enumerate(self.rows):

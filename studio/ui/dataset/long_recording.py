@@ -51,15 +51,16 @@ def analyse_long(path: Path, opts: S.SegmentOptions, use_asr: bool, report=None,
     return a.samples, a.sample_rate, segs, " ".join(t for t in (flag, note) if t)
 
 
-def add_segments_to_dataset(store, dataset_id: int, samples: np.ndarray, sr: int, segs, stem: str) -> int:
-    """Worker: each segment becomes a prompt with one (best) take."""
+def add_segments_to_dataset(store, dataset_id: int, samples: np.ndarray, sr: int, segs, stem: str) -> list[int]:
+    """Worker: each segment becomes a prompt with one (best) take. Returns the new take ids (the
+    workspace runs their QC, watermark check included, so a generated passage is flagged per take)."""
     import soundfile as sf
 
     from engine.text.prompts import Prompt
 
     folder = store.takes_folder(dataset_id)
     existing = {p.key for p in store.prompts(dataset_id)}
-    n = 0
+    ids = []
     for i, s in enumerate(segs, 1):
         key = f"{stem}_{i:04d}"
         k = 2
@@ -73,8 +74,8 @@ def add_segments_to_dataset(store, dataset_id: int, samples: np.ndarray, sr: int
         pid = next(p.id for p in store.prompts(dataset_id) if p.key == key)
         t = store.begin_take(dataset_id, pid, key)
         store.finish_take(t, path, duration_s=len(x) / sr, sample_rate=sr)
-        n += 1
-    return n
+        ids.append(t)
+    return ids
 
 
 class _SetSegments(QUndoCommand):
@@ -92,6 +93,7 @@ class _SetSegments(QUndoCommand):
 class LongRecordingPanel(QWidget):
     segmented = Signal(int)  # number of segments
     added = Signal(int)
+    takesAdded = Signal(list)  # the new take ids
     message = Signal(str)
 
     def __init__(self, ctx, store, undo_stack: QUndoStack, parent=None):
@@ -281,7 +283,8 @@ class LongRecordingPanel(QWidget):
                           list(self.segments), self.source.stem, on_done=self._added, on_error=self._failed,
                           owner=self)
 
-    def _added(self, n: int) -> None:
+    def _added(self, ids: list[int]) -> None:
         self.add_btn.setEnabled(True)
-        self.status.setText(f"Added {n} segments to {self.dataset.name}")
-        self.added.emit(n)
+        self.status.setText(f"Added {len(ids)} segments to {self.dataset.name}")
+        self.added.emit(len(ids))
+        self.takesAdded.emit(ids)

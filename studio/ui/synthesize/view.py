@@ -151,8 +151,11 @@ class SynthesizeView(QWidget):
         self.rerender_button.setToolTip("Generate again from this take's recipe (same seed): same audio on the same device")
         self.export_button = QPushButton("Export…")
         self.delete_button = QPushButton("Delete")
+        self.check_watermark_button = QPushButton("Check for watermark")  # wired by synthesize/provenance.py
+        self.check_watermark_button.setToolTip("Look for the inaudible AI watermark in this take's saved audio "
+                                               "(also in the list's right-click menu)")
         for b in (self.play_button, self.favourite_button, self.rerender_button, self.export_button,
-                  self.delete_button):
+                  self.delete_button, self.check_watermark_button):
             actions.addWidget(b)
         rl.addLayout(actions)
         chunk_row = QHBoxLayout()
@@ -174,6 +177,11 @@ class SynthesizeView(QWidget):
         self.take_info.setWordWrap(True)
         self.take_info.setTextInteractionFlags(Qt.TextSelectableByMouse)
         rl.addWidget(self.take_info)
+        self.watermark_result = QLabel()  # the take's "Check for watermark" verdict
+        self.watermark_result.setWordWrap(True)
+        self.watermark_result.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.watermark_result.setVisible(False)
+        rl.addWidget(self.watermark_result)
         score_row = QHBoxLayout()  # evaluation (wired by synthesize/scoring.py)
         self.score_button = QPushButton("Score")
         self.score_button.setToolTip("Score this take: ASR word diff, similarity to the voice, DNSMOS, QC")

@@ -8,57 +8,15 @@ asks first: cloning generated speech is cloning someone's synthetic copy.
 """
 from __future__ import annotations
 
-import logging
-
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton
 
 from studio.ui.theme import COLORS
 from studio.ui.voices.view import _panel
 from studio.ui.widgets.background import run_in_background
-
-log = logging.getLogger(__name__)
-
-FLAG = "This audio carries an AI watermark: it was generated, not recorded."
-
+from studio.ui.widgets.watermark_check import FLAG, check_clip, describe  # noqa: F401  (FLAG: tests)
 
 AUTO_CHECK_S = 180.0  # a newly opened clip is checked this far on its own (~5-10 s of CPU here)
-
-
-def check_clip(samples, sample_rate, original, limit_s: float | None = None):
-    """Worker thread: (Detection, Credentials | None) of a clip (its first `limit_s`) and its file."""
-    from engine import provenance
-
-    if limit_s is not None:
-        samples = samples[: int(limit_s * sample_rate)]
-    detection = provenance.detect_spans(samples, sample_rate)
-    creds = None
-    if original is not None:
-        from engine.provenance.credentials import read_credentials
-
-        try:
-            creds = read_credentials(original)
-        except Exception as exc:  # an unreadable manifest must not hide the watermark verdict
-            log.warning("could not read content credentials of %s: %s", original, exc)
-    return detection, creds
-
-
-def describe(detection, creds=None) -> tuple[str, str, bool]:
-    """(verdict line, content-credentials line or "", flagged?)."""
-    if detection.marked:
-        verdict = f"⚠ {FLAG} (score {detection.score:.2f})"
-        spans = [f"{a:.0f}–{b:.0f} s" for a, b, s in detection.spans if s >= 0.5]
-        if spans and detection.score < 0.5:
-            verdict += " Marked passages: " + ", ".join(spans)
-    else:
-        verdict = f"No AI watermark found (score {detection.score:.2f})."
-    cred = ""
-    if creds is not None:
-        d = creds.details
-        consent = {True: "yes", False: "no"}.get(d.get("voice_consent"), "not stated")
-        cred = creds.summary() + (f" · model {d.get('model', '?')} · voice consent {consent} · made "
-                                  f"{str(d.get('created', '?'))[:16]}" if d else "")
-    return verdict, cred, detection.marked
 
 
 class ClipProvenance(QObject):
