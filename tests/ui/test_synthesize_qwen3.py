@@ -53,6 +53,8 @@ def test_a_german_take_language_codebooks_and_rerender(qtbot, tiny_qwen3, tmp_pa
         assert take.status == "complete", v.message.text()
         r = take.recipe
         assert r.backend == "qwen3" and r.options == {"language": "german"}  # detected, kept in the recipe
+        ws.history.select(take.id)
+        assert "language <b>german</b>" in v.take_info.text()
         codes = ws.takes.load_codes(take)
         assert codes.shape[0] == 16 and 0 < codes.shape[1] <= 10
 
