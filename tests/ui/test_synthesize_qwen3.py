@@ -109,3 +109,44 @@ def test_custom_voice_model_offers_its_speakers_and_a_style(qtbot, tiny_qwen3, t
     v.text_edit.setPlainText("Hello there, this is a tiny test voice.")
     assert c.settings().options == {"language": "english", "speaker": "ryan", "instruct": "calm, slightly amused"}
     assert c.voice_spec("preset:ryan", "qwen3", folder) is None  # the speaker travels in the options
+
+
+def test_best_of_n_and_compare_lanes_with_qwen3(qtbot, tiny_qwen3):
+    from studio.ui.compare.workspace import CompareWorkspace
+    from tests.ui.eval_fakes import FakeScorer, fake_bridge
+
+    scorer = FakeScorer(similarities=[0.62, 0.91, 0.70])
+    ctx = make_ctx()
+    ctx.engine_bridge = fake_bridge(scorer)  # the real engine and Qwen3 backend, a fake scorer
+    try:
+        ctx.voices.create("Ann", transcript="", consent=True, samples=speechlike(24000, 2.0), sample_rate=24000)
+        ws = SynthesizeWorkspace(ctx)
+        qtbot.addWidget(ws)
+        c, v = ws.controller, ws.view
+        c.extra_models.append(("tiny-qwen3", tiny_qwen3, "qwen3"))
+        c.refresh_models()
+        c.refresh_voices()
+        v.model_combo.setCurrentIndex(v.model_combo.findText("tiny-qwen3"))
+        v.voice_combo.setCurrentIndex(v.voice_combo.findText("Ann"))  # no transcript: speaker embedding only
+        v.text_edit.setPlainText("The quick brown fox.")
+        v.random_seed.setChecked(False)
+        v.seed.setValue(21)
+        v.max_seconds.setValue(0.6)
+        v.best_of_n.setValue(3)
+        with qtbot.waitSignal(ws.scoring.groupRanked, timeout=180000):
+            assert c.generate(), v.message.text()
+        takes = ws.takes.list()
+        assert sorted(t.seed for t in takes) == [21, 22, 23] and all(t.recipe.backend == "qwen3" for t in takes)
+        assert all(t.recipe.options["language"] == "english" for t in takes)
+        sims = {t.id: ws.scoring.cached(t).similarity for t in takes}
+        assert ws.history.current.id == max(sims, key=sims.get)
+        assert all(ws.takes.load_codes(t).shape[0] == 16 for t in takes)
+    finally:
+        ctx.engine_bridge.shutdown()
+
+    cmp = CompareWorkspace(ctx)
+    qtbot.addWidget(cmp)
+    with qtbot.waitSignal(cmp.controller.lanesReady, timeout=20000):
+        cmp.controller.add_items([("take", t.id) for t in takes[:2]])
+    assert len(cmp.controller.lanes) == 2
+    assert all("tiny-qwen3" in row.name.text() for row in cmp.controller.rows)
