@@ -192,8 +192,11 @@ def folder_listing(folder: Path) -> dict[str, int]:
     folder = Path(folder)
     out = {}
     for p in sorted(folder.rglob("*")):
-        if p.is_file() and not p.name.endswith((".part", ".incomplete")) and ".cache" not in p.parts:
-            out[p.relative_to(folder).as_posix()] = p.stat().st_size
+        rel = p.relative_to(folder)
+        # `.cache` inside the folder (huggingface_hub's download state), not above it: a folder under
+        # ~/.cache (the Hub's own cache, where users often import from) is listed as any other.
+        if p.is_file() and not p.name.endswith((".part", ".incomplete")) and ".cache" not in rel.parts:
+            out[rel.as_posix()] = p.stat().st_size
     return out
 
 

@@ -29,3 +29,4 @@ def test_a_text_without_letters_has_no_language_and_mixed_latin_defaults_to_engl
     # Japanese with many kanji is still Japanese (kana decide), a Chinese sentence with a Latin name is Chinese.
     assert detect_language("東京都庁は新宿区にあります") == "ja"
     assert detect_language("我喜欢用 Python 写代码") == "zh"
+
