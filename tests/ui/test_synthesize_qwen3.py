@@ -1,6 +1,7 @@
 """Qwen3-TTS in the studio, on the tiny random model in the Hub layout (built once per machine):
 a German take stores its detected language in the recipe, keeps 16 codebooks, plays codebooks 1..k,
-re-renders bit-identically; a CustomVoice model offers its preset speakers and a style field."""
+re-renders bit-identically; a CustomVoice model offers its preset speakers and a style field, and its
+take (speaker and style in the recipe) re-renders bit-identically; best-of-N and Compare lanes."""
 import json
 import shutil
 
@@ -86,7 +87,7 @@ def test_a_german_take_language_codebooks_and_rerender(qtbot, tiny_qwen3, tmp_pa
         ctx.engine_bridge.shutdown()
 
 
-def test_custom_voice_model_offers_its_speakers_and_a_style(qtbot, tiny_qwen3, tmp_path):
+def test_custom_voice_model_offers_its_speakers_and_a_style_and_rerenders(qtbot, tiny_qwen3, tmp_path):
     folder = tmp_path / "custom"
     shutil.copytree(tiny_qwen3, folder, ignore=shutil.ignore_patterns("build*", ".complete"))
     cfg = json.loads((folder / "config.json").read_text())
@@ -109,6 +110,20 @@ def test_custom_voice_model_offers_its_speakers_and_a_style(qtbot, tiny_qwen3, t
     v.text_edit.setPlainText("Hello there, this is a tiny test voice.")
     assert c.settings().options == {"language": "english", "speaker": "ryan", "instruct": "calm, slightly amused"}
     assert c.voice_spec("preset:ryan", "qwen3", folder) is None  # the speaker travels in the options
+    ctx.engine_bridge = EngineBridge()
+    try:
+        v.random_seed.setChecked(False)
+        v.max_seconds.setValue(0.6)
+        _generate(qtbot, ws)
+        take = ws.takes.list(voice_id="preset:ryan")[0]
+        assert take.status == "complete", v.message.text()
+        assert take.recipe.options == {"language": "english", "speaker": "ryan", "instruct": "calm, slightly amused"}
+        with qtbot.waitSignal(c.rerenderChecked, timeout=180000) as sig:
+            assert c.rerender(take), v.message.text()
+        assert sig.args[1] is True, v.message.text()
+        qtbot.waitUntil(lambda: not c.busy, timeout=30000)
+    finally:
+        ctx.engine_bridge.shutdown()
 
 
 def test_best_of_n_and_compare_lanes_with_qwen3(qtbot, tiny_qwen3):
