@@ -89,13 +89,19 @@ def user_transcriber_args() -> dict:
 
 def take_language(recipe) -> str | None:
     """The ISO 639-1 language a take speaks, from its recipe (`options['language']`: a code, or the
-    model's name for it such as "german"); "auto" is read from the text. None: the take names none
-    (English-only models), and the user's ASR language setting applies."""
+    model's name for it such as "german"); "auto" is read from the text; a take that names none speaks
+    its model's one language when that is not English. None: the user's ASR language setting applies."""
     from engine.text.detect_language import CODE_OF, detect_language
 
     lang = str((getattr(recipe, "options", None) or {}).get("language") or "").strip().lower()
-    if not lang:
-        return None
+    if not lang:  # a one-language model other than English (a German Pocket TTS) speaks its language
+        from engine.hub.catalog import get_entry
+
+        try:
+            langs = get_entry(getattr(recipe, "model_id", "")).languages
+        except KeyError:
+            return None
+        return langs[0] if len(langs) == 1 and langs[0] != "en" else None
     if lang == "auto":
         return detect_language(getattr(recipe, "text", "") or "")
     return CODE_OF.get(lang, lang)

@@ -33,3 +33,4 @@ def test_designed_voice_needs_no_consent_but_a_description_and_an_old_library_up
         assert store.duplicate(v.id).designed == "a warm, low voice"
     finally:
         lib.close()
+
