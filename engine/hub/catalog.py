@@ -192,8 +192,11 @@ def folder_listing(folder: Path) -> dict[str, int]:
     folder = Path(folder)
     out = {}
     for p in sorted(folder.rglob("*")):
-        if p.is_file() and not p.name.endswith((".part", ".incomplete")) and ".cache" not in p.parts:
-            out[p.relative_to(folder).as_posix()] = p.stat().st_size
+        rel = p.relative_to(folder)
+        # `.cache` inside the folder (huggingface_hub's download state), not above it: a folder under
+        # ~/.cache (the Hub's own cache, where users often import from) is listed as any other.
+        if p.is_file() and not p.name.endswith((".part", ".incomplete")) and ".cache" not in rel.parts:
+            out[rel.as_posix()] = p.stat().st_size
     return out
 
 
@@ -271,15 +274,17 @@ ASR_MODELS: tuple[CatalogEntry, ...] = (
 
 
 def all_entries() -> tuple[CatalogEntry, ...]:
-    """CSM-1B, the Pocket TTS variants (engine/hub/catalog_pocket.py, which subclasses CatalogEntry:
-    imported on first use, so either module can be imported first), then the Whispers."""
+    """CSM-1B, the Pocket TTS variants and the Qwen3-TTS checkpoints (engine/hub/catalog_pocket.py and
+    catalog_qwen3.py subclass CatalogEntry: imported on first use, so any of them can be imported first),
+    then the Whispers."""
     return (*_tts_models(), *ASR_MODELS)
 
 
 def _tts_models() -> tuple[CatalogEntry, ...]:
     from engine.hub.catalog_pocket import POCKET_ENTRIES
+    from engine.hub.catalog_qwen3 import QWEN3_ENTRIES
 
-    return (CSM_1B, *POCKET_ENTRIES)
+    return (CSM_1B, *POCKET_ENTRIES, *QWEN3_ENTRIES)
 
 
 def __getattr__(name: str):

@@ -92,10 +92,12 @@ class SynthesizeController(QObject, TakeEditsMixin):
         current = combo.currentData()
         combo.clear()
         combo.addItem("(no reference voice)", None)
-        for voice in self.ctx.voices.list():
-            combo.addItem(voice.name, voice.id)
         model = self.view.model_combo.currentData()
-        for name in model_choice.preset_voices(model[1] if model else None):  # Pocket TTS presets
+        # Qwen3-TTS CustomVoice / VoiceDesign models clone no voice: only their presets (or none) apply.
+        if not (model and model[2] == "qwen3" and model_choice.qwen3_kind(model[1])[0] not in ("", "base")):
+            for voice in self.ctx.voices.list():
+                combo.addItem(voice.name, voice.id)
+        for name in model_choice.preset_voices(model[1] if model else None):  # Pocket TTS / Qwen3 presets
             combo.addItem(f"Preset: {name}", f"{model_choice.PRESET}{name}")
         i = combo.findData(current) if current is not None else -1
         # First time (or the voice is gone): the first real voice, since cloning is the point.
@@ -129,6 +131,7 @@ class SynthesizeController(QObject, TakeEditsMixin):
         model = self.view.model_combo.currentData()
         backend = model[2] if model else None
         model_choice.apply_backend(self.view, backend, self._backend)
+        model_choice.apply_model(self.view, model)
         self._backend = backend
         self.refresh_voices()
         self.update_chunk_marks()  # each model cuts the script its own way

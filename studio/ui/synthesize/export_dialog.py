@@ -28,7 +28,7 @@ def export_items(ctx, takes: TakeStore, take_ids: list[str]) -> list[ExportItem]
         if t.recipe.voice_id is not None:
             try:
                 v = ctx.voices.get(t.recipe.voice_id)
-                voice, consent = v.name, bool(v.consent)
+                voice, consent = v.name, (None if v.designed else bool(v.consent))  # designed: no person
             except KeyError:
                 voice = f"voice{t.recipe.voice_id}"
         items.append(ExportItem(audio=audio, sample_rate=sr, take_id=t.id, model_id=t.recipe.model_id,

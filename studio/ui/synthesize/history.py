@@ -2,6 +2,7 @@
 (waveform, mel, codes), playback, re-render and export."""
 from __future__ import annotations
 
+import html
 import logging
 from datetime import datetime
 
@@ -149,6 +150,8 @@ class HistoryController(QObject):
             + (f"T={r.temperature:g}" + "".join(f" {k}={val}" for k, val in r.options.items()
                                                   if k in ("eos_threshold", "decode_steps", "noise_clamp"))
                if r.backend == "pocket" else f"T={r.temperature:g} k={r.top_k} p={r.top_p:g}")
+            + "".join(f" · {k} <b>{html.escape(str(r.options[k]))}</b>" for k in ("language", "speaker", "instruct")
+                      if r.options.get(k))
             + f" · {take.duration_s:.2f} s"
             + (f" · first audio {first:.2f} s" if first is not None else "")
             + (f" · {len(r.chunks)} chunks" if r.chunks else "")

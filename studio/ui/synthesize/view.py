@@ -46,10 +46,25 @@ class SynthesizeView(QWidget):
         self.recommendation = QLabel()
         self.recommendation.setWordWrap(True)
         self.recommendation.setObjectName("recommendation")
+        # Multilingual models (Qwen3-TTS): the take's language, detected from the script by default.
+        self.language_combo = QComboBox()
+        self.language_combo.addItem("Detect from the text", "detect")
+        self.language_combo.addItem("Auto (the model guesses)", None)
+        from engine.text.detect_language import CODES, LABELS
+
+        for code in CODES:
+            self.language_combo.addItem(LABELS[code], code)
+        self.language_combo.setToolTip("The language the take is spoken in; stored in its recipe, and the "
+                                       "language its WER is scored in")
+        self.instruct_edit = QLineEdit()  # Qwen3-TTS CustomVoice style / VoiceDesign description
+        self.instruct_edit.setToolTip("An instruction the model follows (stored in the take's recipe)")
         pick.addRow("Voice", self.voice_combo)
         pick.addRow("Model", self.model_combo)
         pick.addRow("", self.recommendation)
+        pick.addRow("Language", self.language_combo)
+        pick.addRow("Style", self.instruct_edit)
         pick.addRow("Device", self.device_combo)
+        self.pick_form = pick
         ll.addLayout(pick)
         self.text_edit = QPlainTextEdit()
         self.text_edit.setPlaceholderText("Type or paste a script. A blank line or [pause 1.5s] inserts silence.")

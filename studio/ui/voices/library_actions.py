@@ -26,7 +26,8 @@ class VoiceLibraryActions:
             total = sum(c.duration_s for c in voice.clips)
             item = QListWidgetItem(voice.name)
             item.setData(Qt.UserRole, voice.id)
-            item.setToolTip(f"{len(voice.clips)} clip(s), {total:.1f} s\n{voice.transcript[:200]}")
+            item.setToolTip(f"{len(voice.clips)} clip(s), {total:.1f} s\n{voice.transcript[:200]}"
+                            + (f"\nDesigned from: {voice.designed[:200]}" if voice.designed else ""))
             item.setFlags(item.flags() | Qt.ItemIsEditable)
             lst.addItem(item)
             if voice.id == current:
@@ -45,6 +46,9 @@ class VoiceLibraryActions:
             if voice is not None:
                 total = sum(c.duration_s for c in voice.clips)
                 text = f"{len(voice.clips)} clip{'s' if len(voice.clips) != 1 else ''} · {total:.1f} s"
+                if voice.designed:
+                    d = voice.designed if len(voice.designed) < 90 else voice.designed[:87] + "…"
+                    text += f"\nDesigned, not recorded: “{d}”"
                 if voice.notes:
                     text += f"\n{voice.notes}"
                 if voice.transcript:

@@ -90,6 +90,10 @@ class VoicesView(QWidget):
         for i, b in enumerate((self.open_voice_button, self.rename_voice_button,
                                self.duplicate_voice_button, self.delete_voice_button)):
             grid.addWidget(b, i // 2, i % 2)
+        self.design_voice_button = QPushButton("Design a voice…")
+        self.design_voice_button.setToolTip("Describe a voice in words (Qwen3-TTS VoiceDesign), audition a few, "
+                                            "keep one: no recording, no consent needed")
+        lib_lay.addWidget(self.design_voice_button)
         self.voice_details = QLabel("")
         self.voice_details.setObjectName("hint")
         self.voice_details.setWordWrap(True)

@@ -33,6 +33,19 @@ class VoicesWorkspace(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.view)
+        self.design_dialog = None
+        self.view.design_voice_button.clicked.connect(self.design_voice)
+
+    def design_voice(self):
+        """Open (or raise) the VoiceDesign dialog; a kept voice appears in the library."""
+        from studio.ui.voices.design_dialog import DesignVoiceDialog
+
+        if self.design_dialog is None:
+            self.design_dialog = DesignVoiceDialog(self.ctx, self)
+            self.design_dialog.kept.connect(lambda _id: self.controller.refresh_library())
+        self.design_dialog.show()
+        self.design_dialog.raise_()
+        return self.design_dialog
 
     def import_files(self, paths: list[Path]) -> None:
         self.controller.import_files([Path(p) for p in paths])
