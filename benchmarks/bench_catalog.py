@@ -26,19 +26,20 @@ SPEECH = Path(os.environ.get("MYNAH_SHARED", REPO.parent / "shared")) / "testdat
 
 def sizes() -> None:
     from engine.hub.catalog import CATALOG, human_size, plan_files
-    from tests.engine.hub_trees import listing, load_tree, tree_file
+    from tests.engine.hub_trees import entry_exact, entry_listing, tree_file
 
-    print(f"{'model':<46} {'planned bytes':>15} {'catalog bytes':>15}  {'':<9} files (of the repo's)")
+    print(f"{'model':<58} {'planned bytes':>15} {'catalog bytes':>15}  {'':<9} files (of the repos')")
     for e in CATALOG:
-        if not tree_file(e.model_id).is_file():
-            print(f"{e.model_id:<46} {'(no recorded tree)':>15} {e.size_bytes:>15,}")
+        if not all(tree_file(repo).is_file() for repo, _ in e.hub_trees()):
+            print(f"{e.model_id:<58} {'(no recorded tree)':>15} {e.size_bytes:>15,}")
             continue
-        tree = load_tree(e.model_id)
-        plan = plan_files(e, listing(e.model_id), hub=True)
+        listing = entry_listing(e)
+        plan = plan_files(e, listing, hub=True)
         same = "same" if plan.total == e.size_bytes else f"DIFF {plan.total - e.size_bytes:+,}"
-        print(f"{e.model_id:<46} {plan.total:>15,} {e.size_bytes:>15,}  {same:<9} "
-              f"{len(plan.files)} of {len(tree['files'])} ({human_size(plan.total)} of "
-              f"{human_size(sum(f['size'] for f in tree['files']))})")
+        estimate = "" if set(plan.names) <= entry_exact(e) else "  (estimate: the tree lacks some exact sizes)"
+        print(f"{e.model_id:<58} {plan.total:>15,} {e.size_bytes:>15,}  {same:<9} "
+              f"{len(plan.files)} of {len(listing)} ({human_size(plan.total)} of "
+              f"{human_size(sum(s or 0 for s in listing.values()))}){estimate}")
 
 
 def _clips() -> list[tuple[Path, str]]:

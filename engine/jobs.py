@@ -93,6 +93,10 @@ class Synthesize(Request):
     # Equal-power crossfade where two text chunks meet (0: plain concatenation). Part of the
     # request so a take's recipe records it and Re-render reproduces the same samples.
     crossfade_ms: float = 30.0
+    # Mark the finished take with the inaudible AI watermark (engine/provenance). The streamed
+    # AudioChunks stay unmarked (a preview); SynthResult.audio and a cancelled/failed job's
+    # `partial` carry the mark. Off only by the user's explicit, confirmed choice.
+    watermark: bool = True
 
 
 @dataclass(kw_only=True)
@@ -186,6 +190,8 @@ class SynthResult:
     seconds_to_first_audio: float | None
     seconds_total: float
     latents: np.ndarray | None = None  # float32 [latent_dim, n_frames] (continuous-latent models)
+    # engine.provenance.WatermarkStamp.to_dict() of the mark in `audio`; None: not marked.
+    watermark: dict | None = None
 
     @property
     def duration_s(self) -> float:
@@ -200,6 +206,16 @@ class DecodedAudio:
 
 
 @dataclass(kw_only=True)
+class PartialTake:
+    """The audio a cancelled or failed synthesis made before it stopped, marked like a whole take
+    (the streamed chunks are not), so what the studio keeps of it carries the watermark too."""
+
+    audio: np.ndarray  # float32 mono [T]
+    sample_rate: int
+    watermark: dict | None = None
+
+
+@dataclass(kw_only=True)
 class Done(Event):
     # LoadModel -> ModelInfo; EncodeReference -> VoicePrompt; Synthesize -> SynthResult;
     # DecodeCodes -> DecodedAudio; Evaluate -> TakeScores; Unload -> list of unloaded model ids.
@@ -211,11 +227,12 @@ class Failed(Event):
     message: str  # for the user
     error_type: str = ""
     traceback: str = ""  # for the log / a "details" button
+    partial: PartialTake | None = None  # Synthesize: what was made before the failure
 
 
 @dataclass(kw_only=True)
 class Cancelled(Event):
-    pass
+    partial: PartialTake | None = None  # Synthesize: what was made before the cancel
 
 
 EngineStateName = Literal["idle", "loading", "busy", "stopped"]
@@ -235,6 +252,6 @@ TERMINAL_EVENTS = (Done, Failed, Cancelled)
 
 __all__ = [
     "Request", "ReferenceSpec", "LoadModel", "EncodeReference", "Synthesize", "DecodeCodes", "Evaluate",
-    "Cancel", "Unload", "Event", "Progress", "AudioChunk", "CodeFrame", "LatentFrame", "SynthResult", "DecodedAudio", "Done", "Failed",
+    "Cancel", "Unload", "Event", "Progress", "AudioChunk", "CodeFrame", "LatentFrame", "SynthResult", "DecodedAudio", "PartialTake", "Done", "Failed",
     "Cancelled", "EngineState", "TERMINAL_EVENTS", "new_job_id",
 ]

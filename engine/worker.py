@@ -21,7 +21,8 @@ from typing import Callable
 
 from engine.sci import preload
 from engine.jobs import (Cancel, Cancelled, DecodeCodes, Done, EncodeReference, EngineState, Evaluate,
-                         Event, Failed, LoadModel, Request, Synthesize, TERMINAL_EVENTS, Unload)
+                         Event, Failed, LoadModel, PartialTake, Request, SynthResult, Synthesize,
+                         TERMINAL_EVENTS, Unload)
 from engine.worker_jobs import (BackendFactory, JobCancelled, JobContext, JobError, ModelSlot,
                                 resolve_backend, run_decode, run_encode, run_evaluate, run_load,
                                 run_unload)
@@ -197,15 +198,19 @@ class EngineWorker:
                              models=self._models, voices=self._voices, factory=self._factory)
             result = self._dispatch(req, ctx)
             if self._is_cancelled(job_id):  # cancel that arrived after the last frame still wins
-                raise JobCancelled()
+                late = JobCancelled()
+                if isinstance(result, SynthResult):
+                    late.partial = PartialTake(audio=result.audio, sample_rate=result.sample_rate,
+                                               watermark=result.watermark)
+                raise late
             self._emit(Done(job_id=job_id, result=result))
-        except JobCancelled:
-            self._emit(Cancelled(job_id=job_id))
+        except JobCancelled as exc:
+            self._emit(Cancelled(job_id=job_id, partial=getattr(exc, "partial", None)))
         except Exception as exc:
             tb = traceback.format_exc()
             log.error("engine job %s (%s) failed:\n%s", job_id, type(req).__name__, tb)
             self._emit(Failed(job_id=job_id, message=_user_message(exc), error_type=type(exc).__name__,
-                              traceback=tb))
+                              traceback=tb, partial=getattr(exc, "partial", None)))
         finally:
             self._current = None
             self._model_snapshot = tuple(self._models)

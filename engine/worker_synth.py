@@ -5,16 +5,22 @@ normalized and cut by the backend into chunks that fit its position budget, and 
 generated as a stream of SynthSteps. The cancel flag is checked between steps; the generator is
 closed on every exit so the backend frees its streaming state. Chunks are joined by
 engine/worker_seams.py (equal-power crossfade of `Synthesize.crossfade_ms`, a few ms ramp next to
-pauses); the streamed AudioChunks concatenate to exactly SynthResult.audio.
+pauses); the streamed AudioChunks concatenate to exactly the unmarked take.
+
+Every finished take is watermarked here (engine/provenance), whatever backend made it: the one
+place all engines' takes pass through. SynthResult.audio is the marked take; a cancelled or failed
+job carries its marked partial audio on the exception (`partial`), which the worker puts on the
+Cancelled/Failed event. The streamed chunks stay an unmarked preview.
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from engine.jobs import AudioChunk, CodeFrame, LatentFrame, Progress, SynthResult, Synthesize
+from engine.jobs import AudioChunk, CodeFrame, LatentFrame, PartialTake, Progress, SynthResult, Synthesize
 from engine.text.normalize import normalize_for_tts
 from engine.text.script import Pause, parse_script
 from engine.worker_jobs import JobContext, JobError, model_for, voice_prompt
@@ -22,6 +28,8 @@ from engine.worker_seams import SeamJoiner
 
 CHARS_PER_SECOND = 14.0  # typical read speech; only used to estimate progress
 MAX_CROSSFADE_MS = 500.0  # longer would smear words together; a typo should fail clearly
+
+log = logging.getLogger("mynah.engine")
 
 
 @dataclass
@@ -125,27 +133,57 @@ def run_synthesize(req: Synthesize, ctx: JobContext) -> SynthResult:
     take = _Take(ctx, sr, expected_s, len(speech), SeamJoiner.for_rate(sr, req.crossfade_ms))
     stop_reasons: list[str | None] = []
     chunk_index = -1
-    for item in items:
+    try:
+        for item in items:
+            ctx.check_cancel()
+            if item.text is None:
+                take.pause(item.pause_s, max(chunk_index, 0))
+                continue
+            chunk_index += 1
+            take.joiner.start_chunk()
+            stop_reasons.append(_generate_chunk(ctx, backend, item.text, voice, req, take, chunk_index))
+            take.end_chunk(chunk_index)
         ctx.check_cancel()
-        if item.text is None:
-            take.pause(item.pause_s, max(chunk_index, 0))
-            continue
-        chunk_index += 1
-        take.joiner.start_chunk()
-        stop_reasons.append(_generate_chunk(ctx, backend, item.text, voice, req, take, chunk_index))
-        take.end_chunk(chunk_index)
-    ctx.check_cancel()
-    take.finish(max(chunk_index, 0))
+        take.finish(max(chunk_index, 0))
+    except BaseException as exc:
+        exc.partial = _marked_partial(take, req.watermark)  # the worker puts it on Cancelled/Failed
+        raise
     if take.n_samples == 0:
         raise JobError("The model produced no audio")
     audio = np.concatenate(take.audio) if take.audio else np.zeros(0, np.float32)  # [T]
     codes = np.stack(take.codes, axis=1) if take.codes else None  # [n_codebooks, n_frames]
     latents = np.stack(take.latents, axis=1) if take.latents else None  # [latent_dim, n_frames]
+    audio, stamp = mark_take(audio, sr, req.watermark)
     first = None if take.first_audio_at is None else take.first_audio_at - ctx.submitted_at
     return SynthResult(audio=audio, sample_rate=sr, codes=codes, text_chunks=[i.text for i in speech],
                        stop_reasons=stop_reasons, model_id=slot.model_id, params=req.params,
                        seconds_to_first_audio=first, seconds_total=time.perf_counter() - started,
-                       latents=latents)
+                       latents=latents, watermark=stamp)
+
+
+def mark_take(audio: np.ndarray, sample_rate: int, enabled: bool) -> tuple[np.ndarray, dict | None]:
+    """(marked audio, stamp dict) or (audio, None) when the user turned marking off."""
+    if not enabled:
+        return audio, None
+    from engine import provenance
+
+    try:
+        return provenance.embed(audio, sample_rate), provenance.stamp().to_dict()
+    except provenance.WatermarkUnavailable as exc:
+        raise JobError(f"Could not watermark the take: {exc}. Generated speech is marked so it can be "
+                       "recognised as synthetic; watermarking can be turned off in Settings.") from exc
+
+
+def _marked_partial(take: _Take, watermark: bool) -> PartialTake | None:
+    if not take.audio:
+        return None
+    audio = np.concatenate(take.audio)  # [T] what was streamed
+    try:
+        audio, stamp = mark_take(audio, take.sr, watermark)
+    except Exception:  # the job is already failing; keep the unmarked audio out of the event
+        log.exception("could not watermark a partial take")
+        return None
+    return PartialTake(audio=audio, sample_rate=take.sr, watermark=stamp)
 
 
 def _generate_chunk(ctx: JobContext, backend, text: str, voice, req: Synthesize, take: _Take,

@@ -24,7 +24,7 @@ from engine.eval.scorer import Scorer
 AUDIO_EXTS = set(IMPORT_SUFFIXES)  # takes from any tool: WAV/FLAC/... and M4A, MP4, WebM, WMA, AMR
 CSV_FIELDS = ["system", "prompt_id", "file", "duration_s", "wer", "cer", "similarity", "dnsmos_ovr",
               "dnsmos_sig", "dnsmos_bak", "dnsmos_p808", "combined", "peak_dbfs", "lufs", "clipped_fraction",
-              "silence_ratio", "words_per_minute", "text", "hypothesis", "asr", "qc_issues", "not_scorable",
+              "silence_ratio", "words_per_minute", "watermark", "text", "hypothesis", "asr", "qc_issues", "not_scorable",
               "error"]
 SUMMARY_FIELDS = ["system", "files", "scored", "wer_pooled", "wer_mean", "cer_mean", "similarity_mean",
                   "dnsmos_ovr_mean", "dnsmos_p808_mean", "combined_mean"]
@@ -97,8 +97,12 @@ def match_prompt(path: Path, prompts: dict[str, str]) -> str | None:
 def run_report(audio_dir: Path, out_dir: Path, *, scorer: Scorer, prompts: dict[str, str] | None = None,
                reference: Path | None = None, weights: RankWeights = RankWeights(), plots: bool = True,
                metrics: tuple[str, ...] = ("wer", "similarity", "dnsmos"),
-               progress: Callable[[int, int, Path], None] | None = None) -> ReportResult:
-    """Score every audio file under `audio_dir`; write report.csv, summary.csv and plots to `out_dir`."""
+               progress: Callable[[int, int, Path], None] | None = None,
+               watermark: bool = True) -> ReportResult:
+    """Score every audio file under `audio_dir`; write report.csv, summary.csv and plots to `out_dir`.
+
+    With `watermark`, each row gets its AI watermark score (engine/provenance) and a reference
+    recording that carries the mark is reported in `warnings` (it was generated, not recorded)."""
     from engine.audio.io import AudioFileError, read_audio
 
     systems = discover_systems(audio_dir)
@@ -112,6 +116,13 @@ def run_report(audio_dir: Path, out_dir: Path, *, scorer: Scorer, prompts: dict[
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     warnings: list[str] = []
+    if watermark and ref_audio is not None:
+        from engine import provenance
+
+        score = provenance.detect(ref_audio, ref_sr)
+        if score >= provenance.DETECT_THRESHOLD:
+            warnings.append(f"reference voice {Path(reference).name}: {provenance.MESSAGE} "
+                            f"(watermark score {score:.2f})")
     rows: list[dict] = []
     jobs = [(name, p) for name, files in systems.items() for p in files]
     for i, (system, p) in enumerate(jobs):
@@ -134,6 +145,10 @@ def run_report(audio_dir: Path, out_dir: Path, *, scorer: Scorer, prompts: dict[
         w = weights.as_dict()
         active = {m: wt for m, wt in w.items() if comp.get(m) is not None and wt > 0}
         row.update(s.flat())
+        if watermark:
+            from engine import provenance
+
+            row["watermark"] = provenance.detect(a.samples, a.sample_rate)
         row["combined"] = (sum(wt * comp[m] for m, wt in active.items()) / sum(active.values())) if active else None
         row["_wer_errors"] = s.wer.errors if s.wer else None
         row["_wer_words"] = s.wer.n_ref_words if s.wer else None

@@ -44,6 +44,14 @@ class WeightLayout:
 
 
 @dataclass(frozen=True)
+class HubFile:
+    """Where a file (or a glob of files) of a model folder comes from: a repo at a pinned revision."""
+    repo: str
+    path: str  # a path or a glob inside the repo (the same path in the model folder)
+    revision: str
+
+
+@dataclass(frozen=True)
 class CatalogEntry:
     model_id: str  # Hugging Face repo id
     name: str
@@ -73,12 +81,33 @@ class CatalogEntry:
     languages: tuple[str, ...] = ("en",)  # ISO 639-1 codes
     runs_well_on: str = ""  # hardware guidance, in words
     speed_class: str = ""  # ASR: "fastest" … "slowest" on a CPU, relative to the other Whispers
+    # Files from several repos (Pocket TTS: gated weights, public tokenizer and presets): each source
+    # says which repo and revision the paths it matches come from; any other path comes from `repo` at
+    # `revision`. The folder keeps every file under its path in its repo.
+    sources: tuple[HubFile, ...] = ()
+    repo_id: str = ""  # the repo files come from by default (empty: `model_id` is the repo)
+    size_exact: bool = True  # False: `size_bytes` is an estimate (the Hub publishes no size for some file)
 
     def __post_init__(self) -> None:
         if not self.layouts:
             derived = ((WeightLayout(files=self.weight_files),) if self.weight_files else ()) + tuple(
                 WeightLayout(index=i, shards=s) for i, s in self.weight_indexes)
             object.__setattr__(self, "layouts", derived)
+
+    @property
+    def repo(self) -> str:
+        return self.repo_id or self.model_id
+
+    def source_of(self, path: str) -> tuple[str, str]:
+        """(repo, revision) the file at `path` comes from."""
+        for s in self.sources:
+            if path == s.path or (fnmatch.fnmatch(path, s.path) and path.count("/") == s.path.count("/")):
+                return s.repo, s.revision
+        return self.repo, self.revision
+
+    def hub_trees(self) -> list[tuple[str, str]]:
+        """Every (repo, revision) whose file tree a download plan reads."""
+        return list(dict.fromkeys([(self.repo, self.revision), *((s.repo, s.revision) for s in self.sources)]))
 
     @property
     def folder_name(self) -> str:
@@ -146,13 +175,28 @@ def plan_files(entry: CatalogEntry, listing: dict[str, int], *, hub: bool = Fals
     return Plan(tuple((n, int(listing[n])) for n in picked), chosen if weights else None, missing)
 
 
+def hub_listing(entry: CatalogEntry, tree_of) -> dict:
+    """The one listing `plan_files` reads for a download: each path from the tree of the repo and
+    revision the entry takes it from (`tree_of(repo, revision)` -> {path: size or file info}).
+    A single-repo entry reads one tree as it is."""
+    out = {}
+    for repo, revision in entry.hub_trees():
+        for path, info in tree_of(repo, revision).items():
+            if path not in out and entry.source_of(path) == (repo, revision):
+                out[path] = info
+    return out
+
+
 def folder_listing(folder: Path) -> dict[str, int]:
     """Relative path -> size of every file under `folder` (links followed), POSIX separators."""
     folder = Path(folder)
     out = {}
     for p in sorted(folder.rglob("*")):
-        if p.is_file() and not p.name.endswith((".part", ".incomplete")) and ".cache" not in p.parts:
-            out[p.relative_to(folder).as_posix()] = p.stat().st_size
+        rel = p.relative_to(folder)
+        # `.cache` inside the folder (huggingface_hub's download state), not above it: a folder under
+        # ~/.cache (the Hub's own cache, where users often import from) is listed as any other.
+        if p.is_file() and not p.name.endswith((".part", ".incomplete")) and ".cache" not in rel.parts:
+            out[rel.as_posix()] = p.stat().st_size
     return out
 
 
@@ -230,15 +274,17 @@ ASR_MODELS: tuple[CatalogEntry, ...] = (
 
 
 def all_entries() -> tuple[CatalogEntry, ...]:
-    """CSM-1B, the Pocket TTS variants (engine/hub/catalog_pocket.py, which subclasses CatalogEntry:
-    imported on first use, so either module can be imported first), then the Whispers."""
+    """CSM-1B, the Pocket TTS variants and the Qwen3-TTS checkpoints (engine/hub/catalog_pocket.py and
+    catalog_qwen3.py subclass CatalogEntry: imported on first use, so any of them can be imported first),
+    then the Whispers."""
     return (*_tts_models(), *ASR_MODELS)
 
 
 def _tts_models() -> tuple[CatalogEntry, ...]:
     from engine.hub.catalog_pocket import POCKET_ENTRIES
+    from engine.hub.catalog_qwen3 import QWEN3_ENTRIES
 
-    return (CSM_1B, *POCKET_ENTRIES)
+    return (CSM_1B, *POCKET_ENTRIES, *QWEN3_ENTRIES)
 
 
 def __getattr__(name: str):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from engine.hub.catalog import CatalogEntry, missing_files, plan_files
+from engine.hub.catalog import CatalogEntry, hub_listing, missing_files, plan_files
 
 log = logging.getLogger(__name__)
 
@@ -109,11 +109,17 @@ class RemoteFile:
 
 
 def offline_message(entry: CatalogEntry, dest: Path, reason: str = "") -> str:
-    files = ", ".join(entry.needed_files())
+    by_repo: dict[str, list[str]] = {}
+    for name in [*entry.needed_files(), *entry.extra_patterns]:
+        by_repo.setdefault(entry.source_of(name)[0], []).append(name)
+    if len(by_repo) <= 1:
+        where = f"{', '.join(n for names in by_repo.values() for n in names)} from {entry.homepage or entry.model_id}"
+    else:  # files from several repos: name each repo's files and its page
+        where = " and ".join(f"{', '.join(names)} from https://huggingface.co/{repo}" for repo, names in by_repo.items())
     return (f"Cannot reach the Hugging Face Hub{f' ({reason})' if reason else ''}. On a machine with "
-            f"internet, download {files} from {entry.homepage or entry.model_id}"
+            f"internet, download {where}"
             f"{' (sign in and accept its terms first: the repo is gated)' if entry.gated else ''}, "
-            f"put them in one folder, and use \"Import local folder\" (or copy them to {dest}).")
+            f"put them in one folder (keeping their folders), and use \"Import local folder\" (or copy them to {dest}).")
 
 
 def hub_reachable(endpoint: str | None = None, timeout_s: float = 3.0) -> tuple[bool, str]:
@@ -162,34 +168,23 @@ def plan_download(entry: CatalogEntry, *, token: str | None = None, endpoint: st
         except Exception as e:  # connection refused, DNS failure, timeout, HF_HUB_OFFLINE
             raise OfflineError(offline_message(entry, dest or Path("the models folder"), type(e).__name__)) from None
 
-    sources = getattr(entry, "sources", None)
-    if sources:  # files from several repos (Pocket TTS: gated weights, public tokenizer): catalog_pocket
-        from engine.hub.catalog_pocket import plan_files
-
-        trees = {}
-        for repo, revision in dict.fromkeys((s.repo, s.revision) for s in sources):
-            trees[(repo, revision)] = {f.path: f for f in listing(repo, revision)
-                                       if getattr(f, "size", None) is not None}
-        out = []
-        for s in sources:
-            files = trees[(s.repo, s.revision)]
-            for hf in plan_files(entry, {s.repo: list(files)}):
-                if hf.path in {o.path for o in out} or not fnmatch.fnmatch(hf.path, s.path):
-                    continue
-                f = files[hf.path]
-                out.append(RemoteFile(f.path, int(f.size), getattr(getattr(f, "lfs", None), "sha256", None),
-                                      repo=s.repo, revision=s.revision))
-        return out
-    tree = listing(entry.model_id, entry.revision)
-    tree = [f for f in tree if getattr(f, "size", None) is not None]  # files only, not folders
-    plan = plan_files(entry, {f.path: int(f.size) for f in tree}, hub=True)
+    trees = {}
+    for repo, revision in entry.hub_trees():  # one tree for most models; Pocket TTS reads two repos
+        trees[(repo, revision)] = {f.path: f for f in listing(repo, revision)
+                                   if getattr(f, "size", None) is not None}  # files only, not folders
+    by_path = hub_listing(entry, lambda repo, revision: trees[(repo, revision)])
+    plan = plan_files(entry, {p: int(f.size) for p, f in by_path.items()}, hub=True)
     if plan.layout is None or plan.missing:
         lacks = [*plan.missing, *([entry.preferred_layout.describe()] if plan.layout is None else [])]
-        raise DownloadError(f"{entry.model_id} does not hold {', '.join(lacks)} (the files Mynah reads); "
+        repos = list(dict.fromkeys(repo for repo, _ in entry.hub_trees()))
+        raise DownloadError(f"{' and '.join(repos)} {'does' if len(repos) == 1 else 'do'} not hold {', '.join(lacks)} (the files Mynah reads); "
                             "nothing was downloaded")
-    by_path = {f.path: f for f in tree}
-    return [RemoteFile(name, size, getattr(getattr(by_path[name], "lfs", None), "sha256", None))
-            for name, size in plan.files]
+    out = []
+    for name, size in plan.files:
+        repo, revision = entry.source_of(name)
+        out.append(RemoteFile(name, size, getattr(getattr(by_path[name], "lfs", None), "sha256", None),
+                              repo=repo, revision=revision))
+    return out
 
 
 # --- download -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ SUBCOMMANDS = {
     "dataset": "studio.cli.dataset",
     "finetune": "studio.cli.finetune",
     "self-check": "studio.cli.selfcheck",
+    "detect": "studio.cli.detect",
 }
 
 

@@ -100,6 +100,11 @@ def _segment(args) -> int:
         print(f"error: {args.out} is not empty", file=sys.stderr)
         return 1
     a = read_audio(args.audio, mono=True)
+    from engine.provenance import warning_for
+
+    flag = warning_for(a.samples, a.sample_rate)
+    if flag:
+        print(f"warning: {args.audio.name}: {flag}", file=sys.stderr)
     segs, _ = segment_audio(a.samples, a.sample_rate, SegmentOptions(min_s=args.min_s, max_s=args.max_s, pad_s=args.pad))
     print(f"{len(segs)} segments", file=sys.stderr)
     if not args.no_asr:

@@ -26,6 +26,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--dataset", help="a dataset in the library (name or id): best takes")
     src.add_argument("--folder", type=Path, help="a folder of audio files with transcripts")
     p.add_argument("--all-qc", action="store_true", help="keep takes whose QC found issues")
+    p.add_argument("--keep-mismatched", action="store_true",
+                   help="--folder: keep clips whose transcript the ASR check says does not match the audio")
+    p.add_argument("--no-asr-check", action="store_true", help="--folder: do not check transcripts with ASR")
+    p.add_argument("--max-transcript-wer", type=float, default=None,
+                   help="--folder: a transcript is flagged above this WER against what the ASR heard (default 0.5)")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a run from its folder")
     p.add_argument("--out", type=Path, help="run folder (default: <models>/runs/<name>)")
     p.add_argument("--name", help="name of the tuned voice (default: the dataset or folder name)")
@@ -140,7 +145,8 @@ def _clips(args):
     from engine.train.data import clips_from_folder
 
     if args.folder is not None:
-        return clips_from_folder(args.folder), [], args.folder.name
+        clips = clips_from_folder(args.folder)
+        return (*_asr_check(args, clips), args.folder.name)
     if args.dataset is None:
         raise ValueError("say what to train on: --dataset NAME or --folder DIR (or --resume RUN_DIR)")
     from studio.core.datasets import DatasetStore
@@ -153,6 +159,37 @@ def _clips(args):
     ds = find_dataset(store, args.dataset)
     got = dataset_clips(store, ds.id, qc_passing=not args.all_qc)
     return got.clips, got.left_out, ds.name
+
+
+def _asr_check(args, clips):
+    """A folder's transcripts heard by the user's recognizer (cached); mismatches left out by default."""
+    if args.no_asr_check or not clips:
+        return clips, []
+    from studio.core.asr_choice import user_transcriber_args
+    from studio.core.dataset_qc import find_transcriber
+    from studio.core.paths import get_paths
+    from studio.core.transcript_check import MAX_WER, check_transcripts
+
+    asr = user_transcriber_args()
+    transcribe = find_transcriber(**asr)
+    if transcribe is None:
+        print("no speech recognizer installed: the transcripts were not checked", file=sys.stderr)
+        return clips, []
+    recognizer = f"{asr.get('backend')}:{Path(asr['whisper_model']).name if asr.get('whisper_model') else ''}:" \
+                 f"{asr.get('language') or ''}"
+    print(f"checking {len(clips)} transcripts with ASR ({recognizer.strip(':')}; cached) ...", file=sys.stderr)
+    got = check_transcripts(clips, transcribe, recognizer=recognizer,
+                            cache_file=get_paths().models / "runs" / "asr-check.json",
+                            max_wer=MAX_WER if args.max_transcript_wer is None else args.max_transcript_wer,
+                            keep_mismatched=args.keep_mismatched)
+    if got.flagged and args.keep_mismatched:
+        for why in got.flagged:
+            print(f"  kept (--keep-mismatched): {why}", file=sys.stderr)
+        return got.kept, []
+    if got.flagged:
+        print(f"{len(got.flagged)} clip(s) left out by the ASR check (keep them with --keep-mismatched)",
+              file=sys.stderr)
+    return got.kept, got.flagged
 
 
 def _stop_on_signals():

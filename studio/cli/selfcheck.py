@@ -171,7 +171,12 @@ def check_native() -> list[Check]:
         cuda = torch.cuda.is_available()
         return f"{torch.__version__}, {'CUDA ' + torch.cuda.get_device_name(0) if cuda else 'CPU only'}"
 
-    return [_run("libsndfile", sndfile), _run("PortAudio", portaudio),
+    def c2pa_lib():
+        import c2pa  # loads libc2pa_c through ctypes
+
+        return f"c2pa {getattr(c2pa, '__version__', '')}".strip()
+
+    return [_run("libsndfile", sndfile), _run("PortAudio", portaudio), _run("C2PA library", c2pa_lib),
             _run("onnxruntime providers", onnx_cpu), _run("CTranslate2", ct2),
             _run("torch computes", torch_cpu)]
 
@@ -332,8 +337,18 @@ def model_checks() -> list[tuple[str, Callable[[], str | tuple[str, str]]]]:
         p = speech_probabilities(signal(), sr)
         return f"{model_path().name} loaded; {len(p)} windows scored"
 
+    def watermark():
+        from engine import provenance
+
+        marked = provenance.embed(signal(), sr)
+        score = provenance.detect(marked, sr)
+        if score < 0.5:
+            raise RuntimeError(f"a freshly marked signal scored {score:.2f} (the watermark net is not working)")
+        return f"Perth net embedded and detected (score {score:.2f})"
+
     return [("Whisper (bundled tiny.en)", whisper), ("pocketsphinx", pocketsphinx),
-            ("DNSMOS", dnsmos), ("speaker encoder", speaker), ("silero VAD", vad)]
+            ("DNSMOS", dnsmos), ("speaker encoder", speaker), ("silero VAD", vad),
+            ("AI watermark (Perth)", watermark)]
 
 
 def check_models() -> list[Check]:

@@ -55,6 +55,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                         "int8: Pocket TTS on the CPU, dynamic quantization")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for the model (0: torch's default)")
     p.add_argument("--no-normalize", action="store_true", help="pass the text to the model as typed")
+    p.add_argument("--no-watermark", action="store_true",
+                   help="do not add the inaudible AI watermark: nothing in the audio will then show that it "
+                        "was generated, and `mynah detect` cannot recognise it")
     p.add_argument("-v", "--verbose", action="store_true", help="log engine details to stderr")
 
 
@@ -252,7 +255,7 @@ class _Session:
                                     max_audio_seconds=a.max_seconds, repetition_penalty=penalty,
                                     options=options)
             synth = Synthesize(text=self.inputs.text, voice=voice, params=params,
-                               normalize_text=not a.no_normalize)
+                               normalize_text=not a.no_normalize, watermark=not a.no_watermark)
             return self._wait(worker, synth) or EXIT_OK
         finally:
             self._close_outputs()
@@ -280,10 +283,12 @@ class _Session:
                 return self._finish(ev.result)
             if isinstance(ev, Failed):
                 self._close_outputs()
+                self._replace_streamed(ev.partial)
                 print(f"mynah synth: error: {ev.message}{self._kept()}", file=sys.stderr)
                 return EXIT_FAILED
             if isinstance(ev, Cancelled):
                 self._close_outputs()
+                self._replace_streamed(ev.partial)
                 print(f"mynah synth: cancelled{self._kept()}", file=sys.stderr)
                 return EXIT_INTERRUPTED if interrupted else EXIT_FAILED
             self._on_event(ev)
@@ -336,15 +341,23 @@ class _Session:
         if self.bar is not None:
             self.bar.n = 100
             self.bar.refresh()
-        if not self.args.stream:
-            import soundfile as sf
-
-            sf.write(str(self.args.output), result.audio, result.sample_rate)
         self._close_outputs()
+        import soundfile as sf
+
+        # Streamed chunks are an unmarked preview: the finished (watermarked) take replaces them.
+        sf.write(str(self.args.output), result.audio, result.sample_rate)
         first = result.seconds_to_first_audio
         print(f"Wrote {self.args.output} ({result.duration_s:.1f} s of audio in {result.seconds_total:.1f} s"
               + (f", first audio after {first:.2f} s" if first is not None else "") + ")", file=sys.stderr)
         return EXIT_OK
+
+    def _replace_streamed(self, partial) -> None:
+        """A cancelled/failed streamed file is rewritten with the engine's marked partial take."""
+        if partial is None or not self.samples_written:
+            return
+        import soundfile as sf
+
+        sf.write(str(self.args.output), partial.audio, partial.sample_rate)
 
     def _kept(self) -> str:
         if self.samples_written:

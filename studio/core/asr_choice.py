@@ -85,3 +85,55 @@ def user_transcriber_args() -> dict:
 
     paths = get_paths()
     return transcriber_args(load_settings(paths.settings_file), paths)
+
+
+def take_language(recipe) -> str | None:
+    """The ISO 639-1 language a take speaks, from its recipe (`options['language']`: a code, or the
+    model's name for it such as "german"); "auto" is read from the text; a take that names none speaks
+    its model's one language when that is not English. None: the user's ASR language setting applies."""
+    from engine.text.detect_language import CODE_OF, detect_language
+
+    lang = str((getattr(recipe, "options", None) or {}).get("language") or "").strip().lower()
+    if not lang:  # a one-language model other than English (a German Pocket TTS) speaks its language
+        from engine.hub.catalog import get_entry
+
+        try:
+            langs = get_entry(getattr(recipe, "model_id", "")).languages
+        except KeyError:
+            return None
+        return langs[0] if len(langs) == 1 and langs[0] != "en" else None
+    if lang == "auto":
+        return detect_language(getattr(recipe, "text", "") or "")
+    return CODE_OF.get(lang, lang)
+
+
+def knows_language(choice: AsrChoice, language: str) -> bool:
+    """Whether `choice` can transcribe `language` (English-only Whispers and pocketsphinx cannot)."""
+    if language == "en":
+        return True
+    if choice.backend != "whisper" or choice.key == BUNDLED:
+        return False
+    from engine.hub.catalog import get_entry
+
+    try:
+        return language in get_entry(choice.key).languages
+    except KeyError:  # a folder from settings: faster-whisper's English-only exports end in ".en"
+        return not (choice.model_dir and choice.model_dir.name.lower().endswith(".en"))
+
+
+def asr_for_language(settings, models_dir: Path | None, language: str | None) -> tuple[AsrChoice, str]:
+    """The recognizer that scores a take in `language`: the user's choice when it knows the language,
+    else the best installed Whisper that does. The message is "" when one does; otherwise it says
+    plainly why no WER can be given (the returned choice still scores everything else)."""
+    chosen = resolve_asr(settings, models_dir)
+    if not language or knows_language(chosen, language):
+        return chosen, ""
+    for c in asr_choices(models_dir, language):
+        if knows_language(c, language):
+            return c, ""
+    from engine.text.detect_language import LABELS
+
+    name = chosen.label.replace(" (bundled)", "").split(" (")[0]
+    what = "only knows English" if chosen.backend == "whisper" else "only knows English (a last resort)"
+    return chosen, (f"{name} {what}: download a multilingual Whisper in Models to score "
+                    f"{LABELS.get(language, language)} takes")

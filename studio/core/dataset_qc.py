@@ -42,6 +42,7 @@ class TakeQC:
     words_per_s: float
     wer: float | None = None
     hypothesis: str | None = None
+    watermark: float | None = None  # AI-watermark score 0..1 (None: not checked); >= 0.5 is flagged
     flags: list[str] = field(default_factory=list)  # short keys: "clipping", "quiet", ...
     notes: list[str] = field(default_factory=list)  # one sentence per flag, for the tooltip
 
@@ -58,8 +59,11 @@ def _finite(v: float, default: float = -120.0) -> float:
     return float(v) if np.isfinite(v) else default
 
 
-def measure_take(x: np.ndarray, sr: int, prompt_text: str, *, transcriber: Transcriber | None = None) -> TakeQC:
-    """Measurements and the flags that need no other take (rate is judged in `flag_rates`)."""
+def measure_take(x: np.ndarray, sr: int, prompt_text: str, *, transcriber: Transcriber | None = None,
+                 watermark: bool = False) -> TakeQC:
+    """Measurements and the flags that need no other take (rate is judged in `flag_rates`). With
+    `watermark`, also the AI-watermark score (flag "watermark": generated speech played into the mic or
+    imported is no recording to train on; ~0.05 s per 10 s take once the net is loaded)."""
     from engine.audio.analysis import CLIP_LEVEL, analyze_clip
     from engine.audio.edit import silence_bounds
 
@@ -94,6 +98,8 @@ def measure_take(x: np.ndarray, sr: int, prompt_text: str, *, transcriber: Trans
             flag("silence", f"{qc.lead_silence_s:.1f} s before / {qc.trail_silence_s:.1f} s after the speech")
         elif qc.lead_silence_s < MIN_LEAD_TRAIL_S or qc.trail_silence_s < MIN_LEAD_TRAIL_S:
             flag("cut_off", "speech touches the start or end of the take: it may be cut off")
+    if watermark:
+        _check_watermark(qc, mono, sr)
     if transcriber is not None and "silent" not in qc.flags:
         try:
             from engine.eval.wer import compute_wer
@@ -107,6 +113,21 @@ def measure_take(x: np.ndarray, sr: int, prompt_text: str, *, transcriber: Trans
             log.exception("ASR during QC failed")
             qc.notes.append(f"ASR failed: {exc}")
     return qc
+
+
+def _check_watermark(qc: TakeQC, mono: np.ndarray, sr: int) -> None:
+    try:
+        from engine.provenance import MESSAGE, detect_spans
+
+        det = detect_spans(mono, sr)
+    except Exception as exc:  # missing weights, a torch failure: the other checks stand
+        log.warning("watermark check during QC failed: %s", exc)
+        qc.notes.append(f"watermark check failed: {exc}")
+        return
+    qc.watermark = round(float(det.score), 3)
+    if det.marked:
+        qc.flags.append("watermark")
+        qc.notes.append(f"{MESSAGE} (score {det.score:.2f})")
 
 
 def flag_rates(reports: list[TakeQC]) -> None:
@@ -124,11 +145,12 @@ def flag_rates(reports: list[TakeQC]) -> None:
             r.notes.append(f"{r.words_per_s:.1f} words/s vs the session's {med:.1f}")
 
 
-def qc_file(path: Path, prompt_text: str, *, transcriber: Transcriber | None = None) -> TakeQC:
+def qc_file(path: Path, prompt_text: str, *, transcriber: Transcriber | None = None,
+            watermark: bool = False) -> TakeQC:
     from engine.audio.io import read_audio
 
     a = read_audio(path, mono=True)
-    return measure_take(a.samples, a.sample_rate, prompt_text, transcriber=transcriber)
+    return measure_take(a.samples, a.sample_rate, prompt_text, transcriber=transcriber, watermark=watermark)
 
 
 def retake_queue(items: Iterable[tuple[int, TakeQC]]) -> list[int]:

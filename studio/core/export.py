@@ -16,10 +16,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from studio.core.export_tags import APP_VERSION, read_tags, tags_for, write_tags  # noqa: F401
+from studio.core.export_tags import APP_VERSION, read_tags, tags_for, watermark_note, write_tags  # noqa: F401
 
 LOUDNESS_PRESETS = {"Podcast (-16 LUFS)": -16.0, "Broadcast (-23 LUFS)": -23.0}
 DEFAULT_TEMPLATE = "{voice}_{model}_seed{seed}_{take}"
+_WRITE_BLOCK = 65536  # frames per write (see export_item's encode)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ class ExportOptions:
     true_peak_db: float = -1.0
     sidecar: bool = True
     template: str = DEFAULT_TEMPLATE
+    # Sign a C2PA manifest into the file (or `<file>.c2pa` beside it) with the identity kept in
+    # this folder (Paths.credentials); None: no content credentials.
+    credentials_dir: Path | None = None
 
 
 @dataclass
@@ -95,6 +99,8 @@ class ExportItem:
     seed: int | None
     recipe: dict[str, Any] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
+    watermark: dict | None = None  # the take's WatermarkStamp dict; None: the audio is not marked
+    voice_consent: bool | None = None  # the voice's consent tick (None: no voice)
 
 
 @dataclass
@@ -214,7 +220,7 @@ def export_item(item: ExportItem, dest_dir: Path, options: ExportOptions) -> Exp
     dest_dir.mkdir(parents=True, exist_ok=True)
     path = _free_path(dest_dir / f"{render_name(options.template, item)}.{fmt.extension}")
     created_iso = datetime.fromtimestamp(item.created, tz=timezone.utc).isoformat(timespec="seconds")
-    tags = tags_for(item.model_id, item.voice_name, item.text, created_iso)
+    tags = tags_for(item.model_id, item.voice_name, item.text, created_iso, item.watermark)
     tmp = path.with_name(path.name + ".part")
 
     def encode(samples: np.ndarray) -> np.ndarray:
@@ -222,7 +228,10 @@ def export_item(item: ExportItem, dest_dir: Path, options: ExportOptions) -> Exp
         with sf.SoundFile(str(tmp), "w", samplerate=sr_out, channels=1, format=fmt.container,
                           subtype=fmt.subtype) as f:
             write_tags(f, tags)
-            f.write(samples)
+            # In blocks: libsndfile's Vorbis encoder segfaults on one multi-minute write (a 231 s
+            # take at 24 kHz crashed the process), and blocks cost nothing elsewhere.
+            for i in range(0, samples.size, _WRITE_BLOCK):
+                f.write(samples[i:i + _WRITE_BLOCK])
         decoded, _ = sf.read(str(tmp), dtype="float32", always_2d=False)
         return decoded
 
@@ -242,6 +251,7 @@ def export_item(item: ExportItem, dest_dir: Path, options: ExportOptions) -> Exp
         raise ExportError(f"could not write {path.name}: {e}") from e
     lufs = integrated_lufs(decoded, sr_out)  # what the listener gets, after the codec
     peak = true_peak_db(decoded, sr_out)
+    credentials = _content_credentials(item, path, options, created_iso, warnings)
     sidecar = None
     if options.sidecar:
         sidecar = path.with_name(path.name + ".json")
@@ -253,8 +263,33 @@ def export_item(item: ExportItem, dest_dir: Path, options: ExportOptions) -> Exp
             "true_peak_dbtp": None if not np.isfinite(peak) else round(peak, 2),
             "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "recipe": item.recipe, "warnings": warnings,
+            "watermark": {"present": bool(item.watermark), "statement": watermark_note(item.watermark),
+                          **(item.watermark or {})},
+            "voice_consent": item.voice_consent, "content_credentials": credentials,
         }, indent=2, ensure_ascii=False), encoding="utf-8")
     return ExportResult(path, sidecar, sr_out, len(x) / sr_out, lufs, peak, warnings)
+
+
+def _content_credentials(item: ExportItem, path: Path, options: ExportOptions, created_iso: str,
+                         warnings: list[str]) -> dict | None:
+    """Sign a C2PA manifest on the written file; a failure is a warning, never a lost export."""
+    if options.credentials_dir is None:
+        return None
+    from engine.provenance import credentials as c2
+
+    manifest = c2.manifest_for(title=path.name, generator="Mynah", generator_version=APP_VERSION,
+                               model=item.model_id, voice=item.voice_name, voice_consent=item.voice_consent,
+                               created_iso=created_iso, watermark=item.watermark)
+    try:
+        where = c2.sign_file(path, manifest, Path(options.credentials_dir))
+    except Exception as e:  # c2pa missing or refusing: the audio is exported all the same
+        warnings.append(f"content credentials could not be added: {e}")
+        return {"c2pa": None, "error": str(e)}
+    out = {"c2pa": where, "sha256": c2.file_sha256(path)}
+    if where == "sidecar":
+        out["manifest_file"] = path.name + c2.SIDECAR_SUFFIX
+        out["manifest"] = manifest  # what the signed .c2pa beside the file states, readable here too
+    return out
 
 
 def export_batch(items: list[ExportItem], dest_dir: Path, options: ExportOptions, *,

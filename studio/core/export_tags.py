@@ -25,14 +25,22 @@ class ExportTags:
                 "artist": self.artist, "date": self.date}
 
 
-def tags_for(model_id: str, voice_name: str, text: str, created_iso: str) -> ExportTags:
+def watermark_note(watermark: dict | None) -> str:
+    """How tags and sidecars state the inaudible watermark (engine/provenance) of the audio."""
+    if not watermark:
+        return "no AI watermark"
+    return f"AI watermark: {watermark.get('method', '?')} ({watermark.get('model', '?')})"
+
+
+def tags_for(model_id: str, voice_name: str, text: str, created_iso: str,
+             watermark: dict | None = None) -> ExportTags:
     excerpt = " ".join(text.split())
     if len(excerpt) > 60:
         excerpt = excerpt[:57] + "..."
     return ExportTags(
         title=excerpt,
         comment=f"{SYNTHETIC_MARK} generated with Mynah {APP_VERSION} using model {model_id}"
-                + (f" (voice: {voice_name})" if voice_name else ""),
+                + (f" (voice: {voice_name})" if voice_name else "") + f"; {watermark_note(watermark)}",
         software=f"Mynah {APP_VERSION}",
         artist=f"Mynah synthetic voice{': ' + voice_name if voice_name else ''}",
         date=created_iso,

@@ -134,6 +134,6 @@ def recommend_model(hw: Hardware, catalog: tuple[CatalogEntry, ...] = CATALOG) -
     if hw.free_disk_bytes and hw.free_disk_bytes < entry.size_bytes * 1.1:
         warnings.append(f"The download needs {human_size(entry.size_bytes)}; only "
                         f"{human_size(hw.free_disk_bytes)} is free where Mynah keeps its data.")
-    if hw.ram_bytes and hw.ram_bytes < 8 * 1024 ** 3 and not gpu_ok:
+    if hw.ram_bytes and hw.ram_bytes < 8 * 1024 ** 3 and not gpu_ok and entry.backend == "csm":
         warnings.append(f"{human_size(hw.ram_bytes)} of memory is tight for a 1B-parameter model on the CPU.")
     return Recommendation(entry, why, steps, warnings)

@@ -61,6 +61,11 @@ class Paths:
         return self.home / "settings.json"
 
     @property
+    def credentials(self) -> Path:
+        """The user's content-credentials signing key and certificates (made on first export)."""
+        return self.home / "credentials"
+
+    @property
     def trash(self) -> Path:
         """Deleted items wait here so delete can be undone."""
         return self.home / "trash"

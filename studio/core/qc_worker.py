@@ -74,14 +74,17 @@ class QcWorker:
         """Start the child now (otherwise the first request does) and wait until it answers."""
         self._request({"op": "ping"})
 
-    def warm_up(self, *, use_asr: bool) -> None:
-        """Import the QC modules (and load the ASR model) now, so the first take's QC is quick."""
-        self._request({"op": "warm", "asr": bool(use_asr), "asr_args": self.asr_args})
+    def warm_up(self, *, use_asr: bool, watermark: bool = False) -> None:
+        """Import the QC modules (and load the ASR model, the watermark net) now, so the first take's
+        QC is quick."""
+        self._request({"op": "warm", "asr": bool(use_asr), "asr_args": self.asr_args,
+                       "watermark": bool(watermark)})
 
-    def measure(self, path: Path, prompt_text: str, *, use_asr: bool) -> TakeQC:
-        """QC of one take file. Raises QcWorkerError (QcWorkerCrashed if the child died)."""
+    def measure(self, path: Path, prompt_text: str, *, use_asr: bool, watermark: bool = False) -> TakeQC:
+        """QC of one take file (with `watermark`, its AI-watermark score too). Raises QcWorkerError
+        (QcWorkerCrashed if the child died)."""
         reply = self._request({"op": "qc", "path": str(path), "text": prompt_text, "asr": bool(use_asr),
-                               "asr_args": self.asr_args})
+                               "asr_args": self.asr_args, "watermark": bool(watermark)})
         return TakeQC.from_dict(reply["qc"])
 
     def close(self) -> None:
@@ -220,13 +223,22 @@ def _serve(requests: queue.Queue[str | None], replies: IO[str]) -> None:
                 from engine.audio import analysis, edit, io  # noqa: F401 - the imports are the point
                 from engine.eval import wer  # noqa: F401
 
+                if msg.get("watermark"):
+                    try:  # torch and the watermark net, so the first take's check is quick
+                        from engine.provenance import stamp
+
+                        stamp()
+                    except Exception as exc:  # noqa: BLE001 - each take's QC notes it
+                        log.warning("watermark net not loaded: %s", exc)
+
                 if msg.get("asr"):
                     import numpy as np
 
                     asr(msg.get("asr_args") or {})(np.zeros(8000, np.float32), 16000)  # loads the model
             elif op == "qc":
                 qc = qc_file(Path(msg["path"]), msg.get("text", ""),
-                             transcriber=asr(msg.get("asr_args") or {}) if msg.get("asr") else None)
+                             transcriber=asr(msg.get("asr_args") or {}) if msg.get("asr") else None,
+                             watermark=bool(msg.get("watermark")))
                 out["qc"] = qc.to_dict()
             elif op != "ping":
                 raise ValueError(f"unknown request {op!r}")

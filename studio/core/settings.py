@@ -49,6 +49,10 @@ class Settings:
     asr_backend: str = "auto"
     auto_score_takes: bool = False
     first_run_done: bool = False  # the guided first run was shown (finished or skipped)
+    # Provenance: every generated take carries the inaudible AI watermark (turning it off asks for
+    # confirmation), and exports carry signed C2PA content credentials.
+    watermark_takes: bool = True
+    content_credentials: bool = True
     extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know
 
     @classmethod

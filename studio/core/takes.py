@@ -72,6 +72,9 @@ class TakeRecipe:
     options: dict[str, Any] = field(default_factory=dict)
     chunks: tuple[str, ...] = ()  # the text as the chunker split it (pauses included as markers)
     crossfade_ms: float = 0.0  # the engine joins chunks as generated; kept so a later crossfade is recorded
+    # The inaudible AI watermark in the saved audio (engine.provenance.WatermarkStamp.to_dict():
+    # method, model, version, weights_sha256); None: the take is not marked.
+    watermark: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         d = asdict(self)

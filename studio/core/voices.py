@@ -1,5 +1,8 @@
 """VoiceStore: saved voices (name, transcript, consent, notes) and their clips, in the Library.
 
+A *designed* voice (Qwen3-TTS VoiceDesign: made from a written description, kept from an audition)
+records no person: `designed` holds its description, and the consent tick does not apply to it.
+
 Each clip keeps the user's ORIGINAL file (copied byte for byte into the library) and a mono
 float32 WAV working copy that edits produce and models read. Audio lives under
 `paths.voices/<voice id>/`; rows live in SQLite. Delete is soft (a `deleted` timestamp) so it can
@@ -67,6 +70,7 @@ class Voice:
     notes: str
     created: float
     clips: list[VoiceClip] = field(default_factory=list)
+    designed: str = ""  # the description it was designed from ("": recorded from a person)
 
 
 class VoiceStore:
@@ -74,6 +78,8 @@ class VoiceStore:
         self.library = library
         self.paths = paths
         library.ensure_schema(SCHEMA)
+        if not any(r["name"] == "designed" for r in library.query("PRAGMA table_info(voices)")):
+            library.execute("ALTER TABLE voices ADD COLUMN designed TEXT NOT NULL DEFAULT ''")
 
     # ---- create -------------------------------------------------------------------------
     def create(self, name: str, *, transcript: str = "", consent: bool, notes: str = "",
@@ -97,6 +103,27 @@ class VoiceStore:
                 self.library.execute("DELETE FROM voices WHERE id=?", (voice_id,))
                 shutil.rmtree(self._voice_dir(voice_id), ignore_errors=True)
                 raise
+        return self.get(voice_id)
+
+    def create_designed(self, name: str, *, description: str, samples: np.ndarray, sample_rate: int,
+                        transcript: str = "", notes: str = "") -> Voice:
+        """Save a voice designed from `description` (no person recorded: no consent tick), with the
+        kept audition as its clip and the words it speaks as the transcript."""
+        name, description = name.strip(), description.strip()
+        if not name:
+            raise ValueError("A voice needs a name.")
+        if not description:
+            raise ValueError("A designed voice needs its description.")
+        with self.library.transaction() as conn:
+            voice_id = conn.execute(
+                "INSERT INTO voices(name, transcript, consent, notes, created, designed) VALUES (?,?,?,?,?,?)",
+                (name, transcript, 0, notes, time.time(), description)).lastrowid
+        try:
+            self.add_clip(voice_id, samples, sample_rate, transcript=transcript)
+        except BaseException:
+            self.library.execute("DELETE FROM voices WHERE id=?", (voice_id,))
+            shutil.rmtree(self._voice_dir(voice_id), ignore_errors=True)
+            raise
         return self.get(voice_id)
 
     def add_clip(self, voice_id: int, samples: np.ndarray, sample_rate: int, *,
@@ -165,8 +192,9 @@ class VoiceStore:
         src = self.get(voice_id)
         with self.library.transaction() as conn:
             new_id = conn.execute(
-                "INSERT INTO voices(name, transcript, consent, notes, created) VALUES (?,?,?,?,?)",
-                (name or f"{src.name} copy", src.transcript, int(src.consent), src.notes, time.time())).lastrowid
+                "INSERT INTO voices(name, transcript, consent, notes, created, designed) VALUES (?,?,?,?,?,?)",
+                (name or f"{src.name} copy", src.transcript, int(src.consent), src.notes, time.time(),
+                 src.designed)).lastrowid
         dst_dir = self._voice_dir(new_id)
         dst_dir.mkdir(parents=True, exist_ok=True)
         for c in src.clips:
@@ -212,4 +240,4 @@ class VoiceStore:
                            c["sample_rate"], c["duration_s"], c["transcript"])
                  for c in self.library.query("SELECT * FROM voice_clips WHERE voice_id=? ORDER BY id", (row["id"],))]
         return Voice(row["id"], row["name"], row["transcript"], bool(row["consent"]), row["notes"],
-                     row["created"], clips)
+                     row["created"], clips, designed=row["designed"] if "designed" in row.keys() else "")

@@ -18,14 +18,21 @@ from PySide6.QtCore import QObject, Signal
 log = logging.getLogger(__name__)
 
 
-def scorer_config(settings, models_dir=None):
+def scorer_config(settings, models_dir=None, language: str | None = None):
     """The user's ASR settings as an `engine.eval.scorer.ScorerConfig`, with the recognizer made
-    concrete (studio/core/asr_choice.py), so cached scores are keyed by the model that made them."""
-    from engine.eval.scorer import ScorerConfig
-    from studio.core.asr_choice import resolve_asr
+    concrete (studio/core/asr_choice.py), so cached scores are keyed by the model that made them.
+    `language` (a take's, ISO 639-1): a Whisper that knows it, and that language forced."""
+    return scorer_config_for(settings, models_dir, language)[0]
 
-    choice = resolve_asr(settings, models_dir)
-    return ScorerConfig(**choice.scorer_fields(), language=getattr(settings, "asr_language", None) or None)
+
+def scorer_config_for(settings, models_dir=None, language: str | None = None):
+    """(ScorerConfig, message): the message says why no WER can be given in `language` ("" when one can)."""
+    from engine.eval.scorer import ScorerConfig
+    from studio.core.asr_choice import asr_for_language
+
+    choice, why = asr_for_language(settings, models_dir, language)
+    lang = language or getattr(settings, "asr_language", None) or None
+    return ScorerConfig(**choice.scorer_fields(), language=lang), why
 
 
 def audio_key(audio: np.ndarray, sr: int) -> str:
@@ -53,6 +60,7 @@ class ScoreRequest:
     reference_sr: int | None = None
     metrics: tuple[str, ...] | None = None
     transcribe: bool = False
+    language: str | None = None  # ISO 639-1 of the speech (a take's language); None: the settings'
 
 
 class EvalClient(QObject):
@@ -75,10 +83,14 @@ class EvalClient(QObject):
             self._bridge = b
         return b
 
-    def config(self):
+    def config(self, language: str | None = None):
+        return self.config_for(language)[0]
+
+    def config_for(self, language: str | None = None):
+        """(ScorerConfig, message) for speech in `language` (see `scorer_config_for`)."""
         from studio.core.asr_choice import models_root
 
-        return scorer_config(self.ctx.settings, models_root(self.ctx.settings, self.ctx.paths))
+        return scorer_config_for(self.ctx.settings, models_root(self.ctx.settings, self.ctx.paths), language)
 
     def pending(self, key: str | None = None) -> bool:
         return bool(self._jobs) if key is None else key in self._jobs.values()
@@ -87,7 +99,7 @@ class EvalClient(QObject):
         from engine.jobs import Evaluate
 
         ev = Evaluate(audio=np.asarray(req.audio, np.float32), sample_rate=int(req.sample_rate), text=req.text,
-                      reference=req.reference, reference_sr=req.reference_sr, config=self.config(),
+                      reference=req.reference, reference_sr=req.reference_sr, config=self.config(req.language),
                       metrics=req.metrics, transcribe=req.transcribe)
         self._jobs[ev.job_id] = req.key
         self.bridge.submit(ev)

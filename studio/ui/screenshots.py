@@ -274,6 +274,7 @@ def _populate_finetune(app, window, tiny_dir: Path) -> None:
     w.heldout.setValue(0.34)
     w.start()
     _wait(app, lambda: not w.runner.running and len(w._train[0]) > 0, 600)
+    _wait(app, lambda: not w.auditioner.running, 600)  # each checkpoint's auditions, scored
 
 
 def _save(window, out: Path) -> None:

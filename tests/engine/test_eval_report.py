@@ -108,3 +108,20 @@ def test_cli_transcribes_files_and_names_a_broken_one(tmp_path, speech_dir, caps
     assert "twentieth time that evening" in lines[str(clip)]  # Whisper writes "20th"
     assert "twentieth time that evening" in lines[str(memo)]
     assert "broken.wav" in err
+
+
+def test_report_flags_a_generated_reference_and_scores_each_take_for_the_watermark(tmp_path, speech_dir):
+    from engine import provenance
+    from engine.eval.scorer import Scorer
+
+    x, sr = sf.read(speech_dir / FILES[0], dtype="float32")
+    (tmp_path / "takes" / "model").mkdir(parents=True)
+    sf.write(tmp_path / "takes" / "model" / "p0.wav", provenance.embed(x, sr), sr)
+    sf.write(tmp_path / "takes" / "model" / "p1.wav", x, sr)
+    sf.write(tmp_path / "ref.wav", provenance.embed(x, sr), sr)
+    res = run_report(tmp_path / "takes", tmp_path / "report", scorer=Scorer(), reference=tmp_path / "ref.wav",
+                     metrics=(), plots=False)
+    assert any("ref.wav" in w and "generated, not recorded" in w for w in res.warnings)
+    with open(res.csv_path, newline="") as f:
+        marks = {r["prompt_id"]: float(r["watermark"]) for r in csv.DictReader(f)}
+    assert marks["p0"] > 0.95 and marks["p1"] < provenance.DETECT_THRESHOLD

@@ -25,7 +25,9 @@ LFS = {WEIGHTS_NAME, "model.safetensors"}
 
 class FakeHub:
     """`files`: path -> body, served under the real names; `lfs`: paths listed with an LFS SHA-256.
-    `cut_once[path] = n`: the first GET of that file sends n bytes, then drops the connection."""
+    `cut_once[path] = n`: the first GET of that file sends n bytes, then drops the connection.
+    `hold_once[path] = (n, event)`: the first GET of that file sends n bytes, then waits for `event`
+    (a slow network, paused until the test has done what it does mid-file) before sending the rest."""
 
     def __init__(self, files, *, gated=False, corrupt=False, lfs=None, repo="sesame/csm-1b"):
         self.files, self.gated, self.corrupt, self.repo = files, gated, corrupt, repo
@@ -34,6 +36,7 @@ class FakeHub:
         self.requested: list[str] = []  # every file GET, in order
         self.listings = 0
         self.cut_once: dict[str, int] = {}
+        self.hold_once: dict[str, tuple[int, threading.Event]] = {}
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -76,6 +79,13 @@ class FakeHub:
                 self.send_response(206 if rng else 200)
                 self.send_header("Content-Length", str(len(data) - start))
                 self.end_headers()
+                hold = hub.hold_once.pop(m.group(1), None)
+                if hold is not None:
+                    n, release = hold
+                    self.wfile.write(data[start:start + n])
+                    self.wfile.flush()
+                    release.wait(60)
+                    start += n
                 cut = hub.cut_once.pop(m.group(1), None)
                 if cut is not None:  # a dropped connection half way through the file
                     self.wfile.write(data[start:start + cut])

@@ -1,6 +1,7 @@
 """Download plans on the Hub's REAL file trees (tests/engine/hub_trees): each catalog model fetches
 exactly the files it needs, never a second checkpoint, and the catalog's size is the plan's total.
 "Import local folder" on a full snapshot follows the same plan."""
+import fnmatch
 import json
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from engine.hub.catalog import ASR_MODELS, CATALOG, CSM_1B, human_size, missing_files, plan_files
 from engine.hub.download import offline_message
 from engine.hub.local import ModelFolderError, check_folder, import_local_folder, model_dir
-from tests.engine.hub_trees import listing, load_tree, tree_file
+from tests.engine.hub_trees import entry_exact, entry_listing, listing, tree_file
 
 CSM_PLAN = {"config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json",
             "preprocessor_config.json", "special_tokens_map.json", "chat_template.jinja",
@@ -18,20 +19,22 @@ CSM_PLAN = {"config.json", "tokenizer.json", "tokenizer_config.json", "generatio
 
 @pytest.mark.parametrize("entry", CATALOG, ids=lambda e: e.model_id)
 def test_every_catalog_model_has_its_real_tree(entry):
-    assert tree_file(entry.model_id).is_file(), f"record {entry.model_id}'s file tree in tests/engine/hub_trees"
+    for repo, _ in entry.hub_trees():
+        assert tree_file(repo).is_file(), f"record {repo}'s file tree in tests/engine/hub_trees"
 
 
 @pytest.mark.parametrize("entry", CATALOG, ids=lambda e: e.model_id)
 def test_plan_on_the_real_tree_is_one_complete_checkpoint_and_the_catalog_size(entry):
-    tree = load_tree(entry.model_id)
-    plan = plan_files(entry, listing(entry.model_id), hub=True)
+    plan = plan_files(entry, entry_listing(entry), hub=True)
     assert plan.layout is not None and not plan.missing
     assert plan.total == entry.size_bytes, f"catalog says {entry.size_bytes}, the plan fetches {plan.total}"
-    exact = {f["path"] for f in tree["files"] if f.get("size_exact", True)}
-    assert set(plan.names) <= exact  # every byte counted is a known byte
+    # The catalog calls its size exact exactly when every byte counted is a known byte.
+    assert entry.size_exact == (set(plan.names) <= entry_exact(entry)), plan.names
     assert not {n for n in plan.names if n.startswith(("README", ".git", "prompts/"))}
-    # One checkpoint: weights are either the layout's single files or its index + shards.
-    weights = [n for n in plan.names if n.endswith((".safetensors", ".bin", ".pt"))]
+    # One checkpoint: weights are either the layout's single files or its index + shards (a model's
+    # preset voices, its `extra_patterns`, are not weights).
+    weights = [n for n in plan.names if n.endswith((".safetensors", ".bin", ".pt"))
+               and not any(fnmatch.fnmatch(n, p) for p in entry.extra_patterns)]
     if plan.layout.sharded:
         assert plan.layout.index in plan.names and all(w.startswith(plan.layout.shards.split("*")[0]) for w in weights)
     else:

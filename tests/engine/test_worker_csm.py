@@ -76,7 +76,7 @@ def test_reference_to_streamed_wav(csm_engine, reference, tmp_path):
     assert enc.result.n_frames == pytest.approx(info.duration * 12.5, abs=2)  # Mimi: 12.5 frames/s
     events, listen = _collect(worker)
     try:
-        req = Synthesize(text=TEXT, voice=reference, stream_frames=2,
+        req = Synthesize(text=TEXT, voice=reference, stream_frames=2, watermark=False,
                          params=SamplingParams(seed=1, max_audio_seconds=1.6))
         done = worker.run_sync(req, timeout=300)
     finally:

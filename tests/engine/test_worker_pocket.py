@@ -70,7 +70,10 @@ def test_streamed_take_with_a_stored_voice_and_a_bit_identical_rerender(engine, 
     assert info.backend == "pocket" and info.device == "cpu" and info.dtype == "float32"
     spec = ReferenceSpec(key="voice1-clip1", text="", path=reference["path"], state_dir=tmp_path / "states")
     events = _collect(worker)
-    req = Synthesize(text=TEXT, voice=spec, stream_frames=2, params=SamplingParams(temperature=0.3, seed=4))
+    # Unmarked, so the streamed preview must equal the take exactly (test_worker_watermark proves the
+    # saved take of every backend is marked).
+    req = Synthesize(text=TEXT, voice=spec, stream_frames=2, params=SamplingParams(temperature=0.3, seed=4),
+                     watermark=False)
     done = worker.run_sync(req, timeout=120)
     assert isinstance(done, Done), getattr(done, "traceback", done)
     r = done.result
@@ -93,7 +96,7 @@ def test_streamed_take_with_a_stored_voice_and_a_bit_identical_rerender(engine, 
         _load(again, folders["cloning"])
         events2 = _collect(again)
         spec2 = ReferenceSpec(key="voice1-clip1", text="", path=tmp_path / "gone.wav", state_dir=tmp_path / "states")
-        done2 = again.run_sync(Synthesize(text=TEXT, voice=spec2, stream_frames=2,
+        done2 = again.run_sync(Synthesize(text=TEXT, voice=spec2, stream_frames=2, watermark=False,
                                           params=SamplingParams(temperature=0.3, seed=4)), timeout=120)
         assert isinstance(done2, Done), getattr(done2, "traceback", done2)
         assert not [e for e in events2 if isinstance(e, Progress) and e.message == "Encoding the reference voice"]

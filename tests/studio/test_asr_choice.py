@@ -102,3 +102,15 @@ def test_dataset_qc_transcribes_with_the_chosen_recognizer(speech_clips, bundled
         w.close()
     assert heard_whisper != heard_sphinx  # the child switched recognizers when the choice changed
     assert compute_wer(clip["transcript"], heard_whisper).wer <= 0.15
+
+
+def test_the_language_a_take_is_scored_in():
+    from types import SimpleNamespace as Recipe
+
+    from studio.core.asr_choice import take_language
+
+    assert take_language(Recipe(options={"language": "german"}, model_id="x", text="")) == "de"
+    assert take_language(Recipe(options={"language": "auto"}, model_id="x", text="Je ne sais pas.")) == "fr"
+    assert take_language(Recipe(options={}, model_id="kyutai/pocket-tts/german", text="")) == "de"
+    assert take_language(Recipe(options={}, model_id="sesame/csm-1b", text="")) is None  # the settings decide
+    assert take_language(Recipe(options={}, model_id="local/anything", text="")) is None

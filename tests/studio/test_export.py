@@ -103,3 +103,12 @@ def test_lossy_formats_hit_the_loudness_target_on_bright_audio(tmp_path, fmt):
     y, sr = sf.read(str(res.path), dtype="float32")
     assert abs(integrated_lufs(y, sr) + 16.0) < 0.5
     assert abs(res.loudness_lufs + 16.0) < 0.5  # the sidecar/result report what the file holds
+
+
+def test_a_four_minute_take_exports_to_ogg_vorbis(tmp_path):
+    """One multi-minute write crashed libsndfile's Vorbis encoder (segfault); the exporter writes in blocks."""
+    rng = np.random.default_rng(0)
+    audio = np.concatenate([_speechlike(24000, 3.0, seed=int(s)) for s in rng.integers(0, 1000, 80)])  # 240 s
+    res = export_item(_item(audio=audio), tmp_path, ExportOptions(format_key="ogg", loudness_lufs=None))
+    info = sf.info(str(res.path))
+    assert abs(info.duration - 240.0) < 0.1

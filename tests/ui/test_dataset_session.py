@@ -116,6 +116,8 @@ def test_record_five_prompts_with_hotkeys_then_export(qtbot, workspace, pulse_si
     qtbot.waitUntil(lambda: not ws.qc.busy, timeout=60000)
     ws.qc.refresh()
     assert ws.qc.table.model().rowCount() == 5
+    # Real speech through the mic carries no AI watermark: QC checked every take and flagged none.
+    assert all(t.qc["watermark"] < 0.5 and "watermark" not in t.qc["flags"] for t in ws.store.takes(ds.id))
     tp.grab().save(str(tmp_path / "teleprompter.png"))
     ws.grab().save(str(tmp_path / "workspace.png"))
 

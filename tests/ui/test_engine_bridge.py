@@ -49,7 +49,7 @@ def test_synthesis_streams_to_gui_thread_slots(qtbot, bridge_with):
     bridge.audioChunk.connect(on_chunk)
     bridge.codeFrame.connect(lambda ev: seen.__setitem__("frames", seen["frames"] + 1))
     bridge.progress.connect(lambda ev: seen.__setitem__("progress", seen["progress"] + 1))
-    req = Synthesize(text="A sentence for the studio to speak aloud.", stream_frames=2)
+    req = Synthesize(text="A sentence for the studio to speak aloud.", stream_frames=2, watermark=False)
     with qtbot.waitSignal(bridge.done, timeout=5000, check_params_cb=lambda ev: ev.job_id == req.job_id) as blocker:
         bridge.submit(req)
     result = blocker.args[0].result

@@ -40,9 +40,10 @@ def test_a_tiny_run_from_a_dataset_with_pause_resume_and_promote(qtbot, tmp_path
     assert w.preset.currentText() == "cpu-quick" and w.rank.value() == 8 and w.depth.value() == 0.0625
     w.model.setText(str(cached_tiny_csm("hf")))
     w.max_steps.setValue(12)
-    w.ckpt_every.setValue(4)
-    w.eval_every.setValue(4)
-    w.heldout.setValue(0.25)
+    w.ckpt_every.setValue(6)
+    w.eval_every.setValue(6)
+    w.heldout.setValue(0.5)  # 2 of the 4 sentences held out
+    assert w.auto_audition.isChecked()  # every checkpoint is auditioned as it is written
     w.start_btn.click()
     assert not w.start_btn.isEnabled() and w.pause_btn.isEnabled()
     qtbot.waitUntil(lambda: len(w._train[0]) >= 1, timeout=180_000)
@@ -56,10 +57,16 @@ def test_a_tiny_run_from_a_dataset_with_pause_resume_and_promote(qtbot, tmp_path
     assert w._train[0][-1] == 12, w.log.toPlainText()[-2000:]
     assert "done" in w.stats.text()
     assert len(w._held[0]) >= 2  # held-out curve: at the start and at checkpoints
-    w.audition()  # base and the last checkpoint say the held-out sentence, same seed
-    qtbot.waitUntil(lambda: w.audition_btn.isEnabled(), timeout=180_000)
+    # nobody asked: each checkpoint's held-out takes were made and scored in the background
+    scored = lambda name: w.checkpoints.scores(name)[0] not in ("", "…")  # noqa: E731
+    qtbot.waitUntil(lambda: scored("step-000012") and not w.auditioner.running, timeout=240_000)
+    for name in ("base", "step-000006", "step-000012"):
+        wer, sim, mos = w.checkpoints.scores(name)
+        assert wer.endswith("%") and float(sim) <= 1 and 1 <= float(mos) <= 5, (name, wer, sim, mos)
+    assert w.checkpoints.item(0).text(0) == "base"  # the reference row on top
     labels = [w.auditions.item(i).text() for i in range(w.auditions.count())]
-    assert [t.split()[0] for t in labels] == ["base", "step-000012"], w.log.toPlainText()[-2000:]
+    assert {t.split()[0] for t in labels} >= {"base", "step-000006", "step-000012"}, w.log.toPlainText()[-2000:]
+    assert sum(t.startswith("base") for t in labels) == 2  # the base's takes are made once per run
     assert all("WER" in t and "similarity" in t and "DNSMOS" in t for t in labels), w.log.toPlainText()[-1500:]
     w._play(w.auditions.item(1))
     assert ctx.player.sources  # handed to the player
@@ -68,13 +75,30 @@ def test_a_tiny_run_from_a_dataset_with_pause_resume_and_promote(qtbot, tmp_path
     cmp = CompareWorkspace(ctx)
     qtbot.addWidget(cmp)
     assert w.compare_btn.isEnabled()
-    w.blind_compare(cmp)  # one click: base vs tuned, same sentence and seed, lanes in random order
-    qtbot.waitUntil(lambda: cmp.controller.blind, timeout=30_000)
-    assert len(cmp.controller.lanes) == 2
-    takes = sorted(cmp.controller.takes.list(limit=10), key=lambda t: t.recipe.model_id)
-    assert [t.recipe.model_id for t in takes] == ["base", "tuned:my voice/step-000012"]
-    assert takes[0].recipe.text == takes[1].recipe.text and takes[0].recipe.seed == takes[1].recipe.seed
-    assert takes[1].recipe.weights_sha256 == "+lora:" + w._hashes["step-000012"]  # the adapter in the recipe
+    w.checkpoints.setCurrentItem(w.checkpoints.row("step-000012"))
+    # one click: base vs tuned on every held-out sentence, same seeds, without and with the speaker's
+    # reference clip; a blind round per sentence
+    w.blind_compare(cmp)
+    qtbot.waitUntil(lambda: cmp.controller.blind and len(cmp.controller.lanes) == 4, timeout=240_000)
+    takes = cmp.controller.takes.list(limit=50)
+    assert len(takes) == 8, w.log.toPlainText()[-2000:]  # 2 sentences x {base, tuned} x {no ref, ref}
+    ref = next(t.recipe.voice_id for t in takes if t.recipe.voice_id != "no reference")
+    assert ref.startswith("reference ")
+    cells = {(t.recipe.text, t.recipe.model_id, t.recipe.voice_id): t.recipe for t in takes}
+    texts = {t.recipe.text for t in takes}
+    assert len(texts) == 2 and len(cells) == 8
+    for text in texts:
+        for cond in ("no reference", ref):
+            base, tuned = cells[(text, "base", cond)], cells[(text, "tuned:my voice/step-000012", cond)]
+            assert base.seed == tuned.seed
+            assert tuned.weights_sha256 == "+lora:" + w._hashes["step-000012"]  # the adapter in the recipe
+            assert base.weights_sha256 == ""
+    first = {cmp.controller.takes.get(l.item.key[5:]).recipe.text for l in cmp.controller.lanes}
+    assert len(first) == 1 and cmp.controller.view.next_round_button.isVisibleTo(cmp)
+    cmp.controller.next_round()  # the second sentence's round
+    qtbot.waitUntil(lambda: cmp.controller.blind and len(cmp.controller.lanes) == 4
+                    and {cmp.controller.takes.get(l.item.key[5:]).recipe.text for l in cmp.controller.lanes}
+                    == texts - first, timeout=30_000)
     again = FinetuneWorkspace(ctx)  # the studio restarted: the run can still be resumed
     qtbot.addWidget(again)
     assert again.run_dir == w.run_dir and again.resume_btn.isEnabled() and "my voice" in again.stats.text()

@@ -40,19 +40,23 @@ def test_hardware_is_detected_without_torch(tmp_path):
 
 def test_the_recommendation_fits_the_machine():
     cpu = Hardware("cpu", "Some CPU", 0, 16 * GB, 100 * GB, 8)
-    r = recommend_model(cpu)
+    r = recommend_model(cpu, (CSM_1B,))
     assert r.entry is CSM_1B and "CPU" in r.why and not r.warnings
     assert any("accept the model's licence" in s for s in r.steps), "CSM-1B is gated: licence first"
     assert any("settings/tokens" in s for s in r.steps) and any("Import local folder" in s for s in r.steps)
     gpu = Hardware("cuda", "NVIDIA RTX 4090", 24 * GB, 64 * GB, 100 * GB, 16)
     assert "bf16" in recommend_model(gpu).why
     small = replace(cpu, free_disk_bytes=2 * GB, ram_bytes=4 * GB)
-    warnings = " ".join(recommend_model(small).warnings)
+    warnings = " ".join(recommend_model(small, (CSM_1B,)).warnings)
     assert "only 2.0 GB is free" in warnings and "tight" in warnings
     # A CPU real-time model in the catalog is what a machine without a GPU gets.
     pocket = replace(CSM_1B, model_id="kyutai/pocket-tts", name="Pocket TTS", backend="pocket", gated=False)
     assert recommend_model(cpu, (CSM_1B, pocket)).entry is pocket
     assert recommend_model(gpu, (CSM_1B, pocket)).entry is CSM_1B
+    # The real catalog: a laptop CPU is offered Pocket TTS in English, with its gated-licence steps.
+    real = recommend_model(cpu)
+    assert real.entry.backend == "pocket" and "en" in real.entry.languages and real.entry.gated
+    assert any("settings/tokens" in s for s in real.steps)
 
 
 def test_guide_walks_through_and_is_shown_once(qtbot, window):
@@ -68,13 +72,14 @@ def test_guide_walks_through_and_is_shown_once(qtbot, window):
     assert "Saved: Narrator" in guide.status_labels["voice"].text()
     assert "missing: a model" in guide.status_labels["take"].text()
     guide.go(0)
-    assert "Sesame CSM-1B" in guide.model_label.text() and "settings/tokens" in guide.model_label.text()
+    expected = recommend_model(guide.hardware).entry.name  # Pocket TTS on a CPU, CSM-1B on a GPU
+    assert expected in guide.model_label.text() and "settings/tokens" in guide.model_label.text()
     guide.next_button.click()
     assert guide.stack.currentIndex() == 1
     guide.next_button.click()
     guide.models_button.click()  # opens Models with the recommended entry selected
     assert window.current_workspace().title == "Models"
-    assert window.current_workspace().controller.selected_entry() is CSM_1B
+    assert window.current_workspace().controller.selected_entry() == recommend_model(guide.hardware).entry
     guide.next_button.click()
     assert guide.next_button.text() == "Finish"
     guide.next_button.click()

@@ -21,7 +21,7 @@ def ws(qtbot):
     return w
 
 
-def _wait_idle(qtbot, w, timeout=10000):
+def _wait_idle(qtbot, w, timeout=30000):  # a ceiling: on a loaded machine the first download imports the hub client
     qtbot.waitUntil(lambda: w.controller.task is None, timeout=timeout)
 
 
@@ -47,6 +47,14 @@ def test_catalog_lists_the_whisper_models_with_what_a_user_weighs(ws):
     assert cell(t, r, "Size") == "3.1 GB" and cell(t, r, "Licence") == "MIT" and cell(t, r, "Access") == "Open"
     assert "Speech recognition" in cell(t, r, "Kind") and "slowest" in cell(t, r, "Kind")
     assert cell(t, r, "Languages") == "100 languages" and cell(t, rows["Whisper small.en"], "Languages") == "English"
+
+
+def test_an_estimated_size_says_so(ws):
+    """The gated Pocket TTS repo publishes no file sizes: its rows show an estimate, marked as one."""
+    t = ws.view.table
+    rows = {cell(t, r, "Model"): r for r in range(t.rowCount())}
+    assert cell(t, rows["Pocket TTS English"], "Size").startswith("≈ ")
+    assert cell(t, rows["Pocket TTS German (preset voices)"], "Size") == "384.3 MB"  # every byte published
 
 
 def _fills_width(t):
@@ -112,15 +120,24 @@ def test_offline_download_says_what_to_fetch_and_where(ws, qtbot):
 
 
 def test_download_cancel_and_resume_in_the_gui(ws, qtbot):
+    import threading
+
     hub = FakeHub(dict(FILES))
+    # The Hub sends 2.5 MB of the weights, then waits until the user has pressed Cancel, as a slow
+    # network would. Without the hold, the worker can receive the rest of the file before the GUI
+    # thread handles the progress event that presses Cancel (a loaded machine), and the download
+    # then ends "Ready" with Cancel pressed too late: the race this test used to lose.
+    pressed = threading.Event()
+    hub.hold_once[WEIGHTS_NAME] = (2_500_000, pressed)
     try:
         ws.controller.endpoint = hub.endpoint
         orig = ws.controller._progress
 
         def cancel_mid(p):  # the user presses Cancel when the weights are half way
             orig(p)
-            if p[2] == WEIGHTS_NAME and p[0] > 1_500_000:
+            if p[2] == WEIGHTS_NAME and p[0] > 1_500_000 and not pressed.is_set():
                 ws.view.cancel_button.click()
+                pressed.set()
         ws.controller.task = None
         ws.controller._progress = cancel_mid
         ws.controller.download_selected()
@@ -134,6 +151,7 @@ def test_download_cancel_and_resume_in_the_gui(ws, qtbot):
         assert (model_dir(models_root(ws.ctx), CSM_1B) / WEIGHTS_NAME).read_bytes() == WEIGHTS
         assert hub.range_requests and hub.range_requests[0][1] > 0  # resumed, not restarted
     finally:
+        pressed.set()
         hub.close()
 
 

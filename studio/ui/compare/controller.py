@@ -33,6 +33,7 @@ def _fmt(mean, ci, n) -> str:
 
 class CompareController(QObject):
     lanesReady = Signal()
+    rowsBuilt = Signal()  # lane rows (re)made: lanes added, blind test started, identities revealed
 
     def __init__(self, ctx, view: CompareView, takes: TakeStore, parent=None):
         super().__init__(parent)
@@ -45,6 +46,8 @@ class CompareController(QObject):
         self.blind = False
         self.session = uuid.uuid4().hex[:8]
         self._abx_x: int | None = None
+        self.pending_rounds: list[list[str]] = []  # blind rounds still to come (take ids each)
+        self._blind_when_loaded = False
         self._pos = 0.0  # playhead when stopped/paused
         self.save_path = lambda: QFileDialog.getSaveFileName(view, "Export results", "results.csv", "CSV (*.csv)")[0]
         self._tick = QTimer(self, interval=50)
@@ -57,6 +60,7 @@ class CompareController(QObject):
         v.position.sliderReleased.connect(lambda: self.seek(v.position.value() / 1000 * self._duration()))
         v.blind_button.clicked.connect(self.start_blind)
         v.reveal_button.clicked.connect(self.reveal)
+        v.next_round_button.clicked.connect(self.next_round)
         v.submit_button.clicked.connect(self.submit_mos)
         v.save_cmos.clicked.connect(self.save_cmos)
         v.cmos.valueChanged.connect(lambda s: v.cmos_label.setText(f"{s:+d}: B {CMOS_WORDS[s]}" if s else "0: about the same"))
@@ -143,6 +147,25 @@ class CompareController(QObject):
         self.active = 0 if lanes else None
         self._rebuild_rows()
         self.lanesReady.emit()
+        if self._blind_when_loaded and lanes:
+            self._blind_when_loaded = False
+            self.start_blind()
+
+    def queue_rounds(self, rounds: list[list[str]]) -> None:
+        """A blind test in rounds (one per sentence, its takes as lanes): the first starts now, "Next
+        sentence" brings the next; every round's ratings pool in the results by model, setting and
+        voice (the reference condition)."""
+        self.pending_rounds = [list(r) for r in rounds if r]
+        self.next_round()
+
+    def next_round(self) -> None:
+        if not self.pending_rounds:
+            return
+        ids = self.pending_rounds.pop(0)
+        self.blind = False
+        self.set_lanes([])
+        self._blind_when_loaded = True
+        self.add_items([("take", t) for t in ids])
 
     def _rebuild_rows(self) -> None:
         for row in self.rows:
@@ -172,6 +195,7 @@ class CompareController(QObject):
             self.view.pair_b.setCurrentIndex(1)
         self._mark_active()
         self._update_enabled()
+        self.rowsBuilt.emit()
 
     def _mark_active(self) -> None:
         for i, row in enumerate(self.rows):
@@ -183,6 +207,8 @@ class CompareController(QObject):
         v, n = self.view, len(self.lanes)
         v.blind_button.setEnabled(n >= L.MIN_LANES and not self.blind)
         v.reveal_button.setEnabled(self.blind)
+        v.next_round_button.setVisible(bool(self.pending_rounds))
+        v.next_round_button.setText(f"Next sentence ({len(self.pending_rounds)} left)")
         v.picker_box.setEnabled(not self.blind)
         v.export_csv.setEnabled(not self.blind)  # the results name the models: not during a blind test
         for w in (v.abx_start, v.save_cmos):

@@ -108,6 +108,14 @@ class LaneRow(QFrame):
         lay.addWidget(self.naturalness, 0, 3)
         lay.addWidget(self.similarity, 0, 4)
         lay.addWidget(self.wave, 1, 1, 1, 4)
+        # "Check for watermark" (wired by compare/watermark.py): a verdict on the lane's audio only.
+        self.check_watermark = QPushButton("Check for watermark")
+        self.check_watermark.setToolTip("Look for the inaudible AI watermark in the audio this lane plays")
+        self.watermark = QLabel("")
+        self.watermark.setWordWrap(True)
+        self.watermark.setVisible(False)
+        lay.addWidget(self.check_watermark, 1, 5)
+        lay.addWidget(self.watermark, 2, 1, 1, 5)
         lay.setColumnStretch(1, 1)
 
     def set_played(self, played: bool) -> None:

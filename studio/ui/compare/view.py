@@ -27,7 +27,9 @@ class CompareView(QWidget):
         self.blind_button = QPushButton("Start blind test")
         self.reveal_button = QPushButton("Reveal")
         self.reveal_button.setEnabled(False)
-        for w in (self.match_loudness, self.blind_button, self.reveal_button):
+        self.next_round_button = QPushButton("Next sentence")  # a blind test in rounds (Fine-tune's)
+        self.next_round_button.setVisible(False)
+        for w in (self.match_loudness, self.blind_button, self.reveal_button, self.next_round_button):
             top.addWidget(w)
         outer.addLayout(top)
 

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from studio.core.takes import TakeStore
 from studio.ui.compare.controller import CompareController
 from studio.ui.compare.view import CompareView
+from studio.ui.compare.watermark import LaneWatermark
 
 
 class CompareWorkspace(QWidget):
@@ -17,6 +18,7 @@ class CompareWorkspace(QWidget):
         self.takes = TakeStore(ctx.library, ctx.paths)
         self.view = CompareView(self)
         self.controller = CompareController(ctx, self.view, self.takes, self)
+        self.watermark = LaneWatermark(self.controller, self)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.view)
@@ -28,3 +30,4 @@ class CompareWorkspace(QWidget):
 
     def shutdown(self) -> None:
         self.controller.stop()
+        self.watermark.shutdown()

@@ -31,6 +31,11 @@ def analyse_long(path: Path, opts: S.SegmentOptions, use_asr: bool, report=None,
     if minutes > MAX_MINUTES:
         raise ValueError(f"{path.name} is {minutes:.0f} minutes long; import at most {MAX_MINUTES:.0f} minutes at a time")
     if report:
+        report(("Checking for an AI watermark", 0, 1))
+    from engine.provenance import warning_for
+
+    flag = warning_for(a.samples, a.sample_rate)  # generated speech is no recording to train on
+    if report:
         report(("Finding pauses", 0, 1))
     segs, _ = S.segment_audio(a.samples, a.sample_rate, opts)
     note = ""
@@ -43,18 +48,19 @@ def analyse_long(path: Path, opts: S.SegmentOptions, use_asr: bool, report=None,
         else:
             segs = S.transcribe_segments(a.samples, a.sample_rate, segs, tr,
                                          progress=lambda d, n: report and report(("Transcribing", d, n)))
-    return a.samples, a.sample_rate, segs, note
+    return a.samples, a.sample_rate, segs, " ".join(t for t in (flag, note) if t)
 
 
-def add_segments_to_dataset(store, dataset_id: int, samples: np.ndarray, sr: int, segs, stem: str) -> int:
-    """Worker: each segment becomes a prompt with one (best) take."""
+def add_segments_to_dataset(store, dataset_id: int, samples: np.ndarray, sr: int, segs, stem: str) -> list[int]:
+    """Worker: each segment becomes a prompt with one (best) take. Returns the new take ids (the
+    workspace runs their QC, watermark check included, so a generated passage is flagged per take)."""
     import soundfile as sf
 
     from engine.text.prompts import Prompt
 
     folder = store.takes_folder(dataset_id)
     existing = {p.key for p in store.prompts(dataset_id)}
-    n = 0
+    ids = []
     for i, s in enumerate(segs, 1):
         key = f"{stem}_{i:04d}"
         k = 2
@@ -68,8 +74,8 @@ def add_segments_to_dataset(store, dataset_id: int, samples: np.ndarray, sr: int
         pid = next(p.id for p in store.prompts(dataset_id) if p.key == key)
         t = store.begin_take(dataset_id, pid, key)
         store.finish_take(t, path, duration_s=len(x) / sr, sample_rate=sr)
-        n += 1
-    return n
+        ids.append(t)
+    return ids
 
 
 class _SetSegments(QUndoCommand):
@@ -87,6 +93,7 @@ class _SetSegments(QUndoCommand):
 class LongRecordingPanel(QWidget):
     segmented = Signal(int)  # number of segments
     added = Signal(int)
+    takesAdded = Signal(list)  # the new take ids
     message = Signal(str)
 
     def __init__(self, ctx, store, undo_stack: QUndoStack, parent=None):
@@ -181,6 +188,8 @@ class LongRecordingPanel(QWidget):
         self._set(segs)
         total = len(self.samples) / self.sr
         self.status.setText(f"{self.source.name}: {total / 60:.1f} min → {len(segs)} segments. {note}".strip())
+        if "AI watermark" in note:
+            self.message.emit(note)
         self.segmented.emit(len(segs))
 
     # ----- table ------------------------------------------------------------------------------
@@ -274,7 +283,8 @@ class LongRecordingPanel(QWidget):
                           list(self.segments), self.source.stem, on_done=self._added, on_error=self._failed,
                           owner=self)
 
-    def _added(self, n: int) -> None:
+    def _added(self, ids: list[int]) -> None:
         self.add_btn.setEnabled(True)
-        self.status.setText(f"Added {n} segments to {self.dataset.name}")
-        self.added.emit(n)
+        self.status.setText(f"Added {len(ids)} segments to {self.dataset.name}")
+        self.added.emit(len(ids))
+        self.takesAdded.emit(ids)

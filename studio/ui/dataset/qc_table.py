@@ -20,11 +20,11 @@ from studio.ui.widgets.background import analysis_pool, run_in_background
 log = logging.getLogger(__name__)
 
 FILTERS = ["All takes", "Flagged", "Best takes", "clipping", "quiet", "noise", "silence", "cut_off",
-           "duration", "rate", "wer", "silent"]
+           "duration", "rate", "wer", "silent", "watermark"]
 
 
 def run_qc(store, dataset_id: int, take_ids: list[int], use_asr: bool, worker=None, report=None,
-           asr_args=None) -> int:
+           asr_args=None, watermark: bool = True) -> int:
     """Background thread: QC each take in the QC process, then re-judge speaking rate over the
     whole session. A take the QC process could not check (it crashed, the file is unreadable) is
     stored as `{"error": message}`; the others go on. Returns how many takes failed. `asr_args`: a
@@ -42,7 +42,7 @@ def run_qc(store, dataset_id: int, take_ids: list[int], use_asr: bool, worker=No
         if not t.usable or not t.path.exists():
             continue  # e.g. discarded (moved to the trash) while queued
         try:
-            qc = worker.measure(t.path, texts.get(t.prompt_id, ""), use_asr=use_asr).to_dict()
+            qc = worker.measure(t.path, texts.get(t.prompt_id, ""), use_asr=use_asr, watermark=watermark).to_dict()
         except QcWorkerClosed:  # the app is closing: leave the rest unchecked, not failed
             return failed
         except QcWorkerError as exc:
@@ -125,8 +125,9 @@ class QcPanel(QWidget):
         self.dataset = dataset
         self.refresh_when_seen()
 
-    def run_for(self, take_ids: list[int] | None) -> None:
-        """Start QC in the background for these takes (None: every take, as "Re-run QC" does)."""
+    def run_for(self, take_ids: list[int] | None, *, use_asr: bool | None = None) -> None:
+        """Start QC in the background for these takes (None: every take, as "Re-run QC" does). Every
+        take's QC includes the AI-watermark check (in the QC process). `use_asr` overrides the box."""
         if self.dataset is None:
             return
         if take_ids is None:
@@ -135,7 +136,8 @@ class QcPanel(QWidget):
         self.summary.setText("Checking takes…")
         # Not niced: this thread only waits on the QC process and writes the result; a niced thread
         # preempted while holding the GIL (or the library lock) would stall the GUI thread.
-        run_in_background(run_qc, self.store, self.dataset.id, take_ids, self.use_asr.isChecked(), self.worker,
+        asr = self.use_asr.isChecked() if use_asr is None else use_asr
+        run_in_background(run_qc, self.store, self.dataset.id, take_ids, asr, self.worker,
                           asr_args=self.asr_args, on_done=self._done, on_error=self._failed, on_progress=lambda _: self.refresh_when_seen(),
                           pool=analysis_pool(), owner=self, lower_priority=False)
 
@@ -156,7 +158,7 @@ class QcPanel(QWidget):
                 w = panel_worker or shared_worker()
                 if use_asr and asr_args is not None:
                     w.asr_args = asr_args()
-                w.warm_up(use_asr=use_asr)
+                w.warm_up(use_asr=use_asr, watermark=True)
             except QcWorkerError as exc:  # the take's own QC will report it
                 log.warning("warming up the QC process: %s", exc)
         threading.Thread(target=warm, daemon=True, name="qc-warm-up").start()

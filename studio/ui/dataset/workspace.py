@@ -17,6 +17,7 @@ from studio.ui.dataset.coverage_chart import CoverageChart
 from studio.ui.dataset.long_recording import LongRecordingPanel
 from studio.ui.dataset.qc_table import QcPanel
 from studio.ui.dataset.teleprompter import Teleprompter
+from studio.ui.dataset.watermark import TakeWatermark
 from studio.ui.widgets.background import analysis_pool, run_in_background
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ class DatasetWorkspace(QWidget):
         self.teleprompter = Teleprompter(ctx, self.store)
         self.qc = QcPanel(self.store)
         self.qc.asr_args = lambda: transcriber_args(ctx.settings, ctx.paths)
+        self.watermark = TakeWatermark(self.qc, self)  # "Check for watermark" on the QC table's takes
         self.long = LongRecordingPanel(ctx, self.store, self.undo_stack)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.teleprompter, "Record")
@@ -124,6 +126,8 @@ class DatasetWorkspace(QWidget):
         self.qc.jumpToPrompt.connect(self._jump)
         self.qc.qcFinished.connect(self.teleprompter.refresh)
         self.long.added.connect(lambda n: self.open_dataset(self.dataset.id))
+        # Imported segments get QC too (their text came from ASR: no WER), watermark check included.
+        self.long.takesAdded.connect(lambda ids: self.qc.run_for(ids, use_asr=False))
         self._update_buttons()
         self.reload_list()
 
@@ -275,3 +279,4 @@ class DatasetWorkspace(QWidget):
 
     def shutdown(self) -> None:
         self.teleprompter.stop_all()
+        self.watermark.shutdown()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from engine.train.config import PRESETS
 from studio.ui.finetune.audition import Auditioner
+from studio.ui.finetune.checkpoint_list import CheckpointList
 from studio.ui.finetune.runner import TrainingProcess
 
 
@@ -45,7 +46,7 @@ class FinetuneWorkspace(QWidget):
         self.folder.setPlaceholderText("or a folder of clips with transcripts")
         pick_folder = QPushButton("Folder…")
         pick_folder.clicked.connect(self._pick_folder)
-        self.all_qc = QCheckBox("include takes whose QC found issues")
+        self.all_qc = QCheckBox("include takes (or folder clips) whose QC or ASR transcript check found issues")
         self.model = QLineEdit()
         self.model.setPlaceholderText("base model folder (CSM-1B)")
         pick_model = QPushButton("Browse…")
@@ -122,7 +123,10 @@ class FinetuneWorkspace(QWidget):
         self.train_curve = self.plot.plot([], [], name="train", pen=pg.mkPen("#4c9be8", width=1))
         self.held_curve = self.plot.plot([], [], name="held out", pen=pg.mkPen("#e8a04c", width=2),
                                          symbol="o", symbolSize=5)
-        self.checkpoints = QListWidget()
+        self.checkpoints = CheckpointList()
+        self.auto_audition = QCheckBox("Audition each checkpoint as it is written (held-out sentences, scored; "
+                                       "child processes beside training: turn off on a busy CPU)")
+        self.auto_audition.setChecked(True)
         self.promote_btn = QPushButton("Promote checkpoint to a tuned voice")
         self.promote_btn.clicked.connect(self.promote)
         self.audition_btn = QPushButton("Audition (held-out sentences, base vs checkpoint)")
@@ -134,10 +138,11 @@ class FinetuneWorkspace(QWidget):
         self.auditioner.log.connect(lambda s: self.log.appendPlainText(s))
         self.auditioner.finished.connect(self._auditions_done)
         self.auditioner.scored.connect(self._show_scores)
-        self.compare_btn = QPushButton("Blind compare base vs tuned")
+        self.compare_btn = QPushButton("Blind compare base vs tuned (held-out sentences, with and without a reference)")
         self.compare_btn.setEnabled(False)
         self.compare_btn.clicked.connect(lambda: self.blind_compare())
         self._hashes: dict[str, str] = {}
+        self._compare_pending = None  # (compare workspace, planned takes, checkpoint) while its takes are made
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
@@ -149,8 +154,9 @@ class FinetuneWorkspace(QWidget):
         right = QVBoxLayout()
         right.addWidget(self.stats)
         right.addWidget(self.plot, 3)
-        right.addWidget(QLabel("Checkpoints"))
+        right.addWidget(QLabel("Checkpoints (scores: mean over the held-out auditions; pick the best, promote it)"))
         right.addWidget(self.checkpoints, 1)
+        right.addWidget(self.auto_audition)
         row = QHBoxLayout()
         row.addWidget(self.promote_btn)
         row.addWidget(self.audition_btn)
@@ -241,7 +247,7 @@ class FinetuneWorkspace(QWidget):
         if self.max_clip.value():
             args += ["--max-clip-seconds", str(self.max_clip.value())]
         if self.all_qc.isChecked():
-            args.append("--all-qc")
+            args.append("--keep-mismatched" if not source else "--all-qc")
         return args
 
     def _models(self) -> Path:
@@ -267,6 +273,7 @@ class FinetuneWorkspace(QWidget):
         self.train_curve.setData([], [])
         self.held_curve.setData([], [])
         self.checkpoints.clear()
+        self.auditioner.forget_base()  # a new run: its held-out sentences may differ
         self.stats.setText("Starting (loading the model, encoding clips once) …")
         self.runner.start(args)
         self._update_buttons()
@@ -294,39 +301,62 @@ class FinetuneWorkspace(QWidget):
         self.log.appendPlainText(f"tuned voice: {dest} (use it as a model in Synthesize / Compare)")
 
     def _selected_checkpoint(self) -> Path | None:
-        item = self.checkpoints.currentItem() or self.checkpoints.item(self.checkpoints.count() - 1)
-        return Path(item.data(256)) if item is not None else None
+        path = self.checkpoints.selected_path()
+        return Path(path) if path else None
 
-    def audition(self) -> None:
-        ckpt = self._selected_checkpoint()
-        if ckpt is None or self.run_dir is None or self.auditioner.running:
+    def audition(self, ckpt: Path | None = None) -> None:
+        """Queue auditions of a checkpoint (the selected one by default); they run after any queued."""
+        ckpt = ckpt or self._selected_checkpoint()
+        if ckpt is None or self.run_dir is None:
             return
         if self.auditioner.start(ckpt, Path(self.base_model), self.run_dir):
             self.audition_btn.setEnabled(False)
 
     def _auditions_done(self, ok: bool) -> None:
         self.audition_btn.setEnabled(True)
-        self.compare_btn.setEnabled(self.auditions.count() >= 2)
+        self.compare_btn.setEnabled(self.checkpoints.count() > 0)
+        if self._compare_pending is not None:
+            compare_ws, items, ckpt = self._compare_pending
+            self._compare_pending = None
+            self._start_compare(compare_ws, items, ckpt)
 
     def blind_compare(self, compare_ws=None) -> None:
-        """Base vs tuned takes of the first held-out sentence as a blind Compare session."""
-        from studio.ui.finetune.compare_setup import audition_takes, start_blind_compare
+        """Base vs the selected checkpoint as a blind Compare: every held-out sentence (up to 6), same
+        seeds, without and with the speaker's reference clip; missing takes are made first."""
+        from studio.ui.finetune import compare_setup as C
 
-        if self.run_dir is None:
+        ckpt = self._selected_checkpoint()
+        if self.run_dir is None or ckpt is None:
             return
-        items = [(self.auditions.item(i).text().split("  —  ")[0], self.auditions.item(i).data(256))
-                 for i in range(self.auditions.count())]
-        ids = audition_takes(self.ctx, self.run_dir, items, self._hashes)
         if compare_ws is None:
             win = self.window()
             compare_ws = win.show_workspace("Compare") if hasattr(win, "show_workspace") else None
-        if compare_ws is None or len(ids) < 2:
-            QMessageBox.information(self, "Fine-tune", "Make auditions first; the Compare workspace is needed.")
+        if compare_ws is None:
+            QMessageBox.information(self, "Fine-tune", "The Compare workspace is needed.")
             return
-        start_blind_compare(compare_ws, ids)
+        items = C.plan(self.run_dir, ckpt)
+        jobs = C.synth_jobs(items, self.run_dir, ckpt, Path(self.base_model))
+        if not jobs:
+            self._start_compare(compare_ws, items, ckpt)
+            return
+        self._compare_pending = (compare_ws, items, ckpt)
+        self.compare_btn.setEnabled(False)
+        self.log.appendPlainText(f"making {len(jobs)} takes for the blind compare …")
+        self.auditioner.synth_jobs(jobs)
+
+    def _start_compare(self, compare_ws, items, ckpt: Path) -> None:
+        from studio.ui.finetune import compare_setup as C
+
+        rounds = C.store_takes(self.ctx, self.run_dir, items, self._hashes.get(ckpt.name, ""))
+        if not rounds:
+            QMessageBox.information(self, "Fine-tune", "No takes could be made for the comparison (see the log).")
+            return
+        C.start_blind_compare(compare_ws, rounds)
 
     def _show_scores(self, rows: dict) -> None:
-        """WER, similarity to the dataset's speaker and DNSMOS beside each audition."""
+        """WER, similarity to the dataset's speaker and DNSMOS beside each audition and as the
+        checkpoint's columns."""
+        self.checkpoints.set_scores(rows)
         def num(v, fmt):
             try:
                 return fmt.format(float(v))
@@ -369,8 +399,10 @@ class FinetuneWorkspace(QWidget):
             self.held_curve.setData(*self._held)
         elif kind == "CheckpointSaved":
             self._hashes[Path(e["path"]).name] = e["adapter_hash"]
-            self.checkpoints.addItem(f"{Path(e['path']).name}  (adapter {e['adapter_hash']})")
-            self.checkpoints.item(self.checkpoints.count() - 1).setData(256, e["path"])
+            self.checkpoints.add(Path(e["path"]).name, e["path"], e["adapter_hash"])
+            self.compare_btn.setEnabled(True)
+            if self.auto_audition.isChecked() and self.run_dir is not None:
+                self.audition(Path(e["path"]))  # queued: child processes, training goes on
         elif kind == "TrainFinished":
             self.stats.setText(f"{e['reason']}: {e['message']}  ·  {self._last_stats}")
 

@@ -63,7 +63,7 @@ class ModelsController(QObject):
             e = m.entry
             kind = "Speech recognition" if e.kind == "asr" else "Voice (TTS)"
             cells = {"Model": e.name, "Kind": kind + (f" · {e.speed_class}" if e.speed_class else ""),
-                     "Size": human_size(e.size_bytes), "Languages": e.languages_text, "Licence": e.licence,
+                     "Size": ("≈ " if not e.size_exact else "") + human_size(e.size_bytes), "Languages": e.languages_text, "Licence": e.licence,
                      "Access": "Gated (token)" if e.gated else "Open", "Runs well on": e.runs_well_on,
                      "Status": status, "On disk": human_size(m.size_bytes) if m.path.exists() else "—"}
             for name, text in cells.items():

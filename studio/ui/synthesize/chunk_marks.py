@@ -1,12 +1,14 @@
 """Show where the script will be cut: chunk boundaries and pauses as coloured spans in the editor.
 
-Before generation the split is a preview (a character budget close to CSM's position budget with a
-typical reference); after generation the take's own chunks (from the backend's tokenizer) replace it.
+Before generation the split is a preview: the chosen model's own rule when it has a torch-free one
+(Pocket TTS: sentences grouped by its token count), else a character budget close to CSM's position
+budget with a typical reference; after generation the take's own chunks replace it.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
@@ -24,7 +26,9 @@ class Span:
     index: int  # chunk number (0-based) or pause number
 
 
-def preview_chunks(text: str, budget_chars: int = PREVIEW_CHARS) -> list[str]:
+def preview_chunks(text: str, budget_chars: int = PREVIEW_CHARS,
+                   rule: Callable[[str], list[str]] | None = None) -> list[str]:
+    """The chunks of each spoken part of the script (pauses cut too), by `rule` when given."""
     from engine.text.chunking import chunk_text
     from engine.text.script import Pause, ScriptError, parse_script
 
@@ -34,7 +38,9 @@ def preview_chunks(text: str, budget_chars: int = PREVIEW_CHARS) -> list[str]:
         return []
     out: list[str] = []
     for p in parts:
-        if not isinstance(p, Pause):
+        if not isinstance(p, Pause) and rule is not None:
+            out += rule(p.text)
+        elif not isinstance(p, Pause):
             try:
                 out += chunk_text(p.text, fits=lambda t: len(t) <= budget_chars)
             except ValueError:  # one word longer than the budget: show it as its own chunk
@@ -51,6 +57,9 @@ def locate(text: str, chunks: list[str]) -> list[Span]:
         if not words:
             continue
         m = re.compile(r"\s+".join(re.escape(w) for w in words)).search(text, pos)
+        if m is None:  # a model's normalized chunk: its first letter capitalized, a final period added
+            loose = [re.escape(w) for w in words[:-1]] + [re.escape(words[-1].rstrip("."))]
+            m = re.compile(r"\s+".join(loose), re.IGNORECASE).search(text, pos)
         if m is None:  # normalized text that no longer matches the raw script: skip the mark
             continue
         spans.append(Span(m.start(), m.end(), "chunk", i))

@@ -92,10 +92,12 @@ class SynthesizeController(QObject, TakeEditsMixin):
         current = combo.currentData()
         combo.clear()
         combo.addItem("(no reference voice)", None)
-        for voice in self.ctx.voices.list():
-            combo.addItem(voice.name, voice.id)
         model = self.view.model_combo.currentData()
-        for name in model_choice.preset_voices(model[1] if model else None):  # Pocket TTS presets
+        # Qwen3-TTS CustomVoice / VoiceDesign models clone no voice: only their presets (or none) apply.
+        if not (model and model[2] == "qwen3" and model_choice.qwen3_kind(model[1])[0] not in ("", "base")):
+            for voice in self.ctx.voices.list():
+                combo.addItem(voice.name, voice.id)
+        for name in model_choice.preset_voices(model[1] if model else None):  # Pocket TTS / Qwen3 presets
             combo.addItem(f"Preset: {name}", f"{model_choice.PRESET}{name}")
         i = combo.findData(current) if current is not None else -1
         # First time (or the voice is gone): the first real voice, since cloning is the point.
@@ -129,8 +131,10 @@ class SynthesizeController(QObject, TakeEditsMixin):
         model = self.view.model_combo.currentData()
         backend = model[2] if model else None
         model_choice.apply_backend(self.view, backend, self._backend)
+        model_choice.apply_model(self.view, model)
         self._backend = backend
         self.refresh_voices()
+        self.update_chunk_marks()  # each model cuts the script its own way
 
     def settings(self) -> GenerateSettings:
         v = self.view
@@ -222,6 +226,8 @@ class SynthesizeController(QObject, TakeEditsMixin):
         self._grid_frames = 0
         self._progress = None
         for j in jobs:
+            # Every take is marked unless the user turned it off (with a confirmation; provenance.py).
+            j.request.watermark = bool(getattr(self.ctx.settings, "watermark_takes", True))
             self.bridge.submit(j.request)
         self.view.generate_button.setEnabled(False)
         self.view.stop_button.setEnabled(True)
@@ -328,7 +334,8 @@ class SynthesizeController(QObject, TakeEditsMixin):
         if job is None:
             return
         res = ev.result
-        job.set_audio(res.audio, res.sample_rate)
+        job.set_audio(res.audio, res.sample_rate)  # the marked take replaces the streamed preview
+        job.recipe = dataclasses.replace(job.recipe, watermark=res.watermark)
         final = res.codes if res.codes is not None else getattr(res, "latents", None)
         job.frames = list(final.T) if final is not None else job.frames
         if ev.job_id not in self._chunk_edits:  # an edited take keeps the original's chunk list
@@ -354,6 +361,7 @@ class SynthesizeController(QObject, TakeEditsMixin):
             return
         if not self._load_failed:
             self._say(f"Generation failed: {ev.message}", error=True)
+        self._take_partial(job, ev.partial)
         self._store(job, "failed", job.timings())
 
     def _on_cancelled(self, ev) -> None:
@@ -362,7 +370,19 @@ class SynthesizeController(QObject, TakeEditsMixin):
             return
         job = self.jobs.get(ev.job_id)
         if job is not None:
+            self._take_partial(job, ev.partial)
             self._store(job, "cancelled", job.timings())
+
+    @staticmethod
+    def _take_partial(job: TakeJob, partial) -> None:
+        """What a stopped job made, watermarked by the engine, replaces the unmarked stream. Without
+        it (the mark could not be made, or nothing was made) the streamed audio is kept unmarked
+        and the recipe says so."""
+        if partial is not None and partial.audio.size == job.n_samples:
+            job.set_audio(partial.audio, partial.sample_rate)
+            job.recipe = dataclasses.replace(job.recipe, watermark=partial.watermark)
+        else:
+            job.recipe = dataclasses.replace(job.recipe, watermark=None)
 
     def _store(self, job: TakeJob, status: str, timings: dict) -> None:
         job.finished = status
@@ -420,7 +440,9 @@ class SynthesizeController(QObject, TakeEditsMixin):
     # ---- editor marks ----------------------------------------------------------------------
     def update_chunk_marks(self, chunks: list[str] | None = None) -> None:
         text = self.view.text_edit.toPlainText()
-        chunks = chunks if chunks is not None else chunk_marks.preview_chunks(text)
+        if chunks is None:  # a preview by the chosen model's own rule
+            rule = model_choice.chunk_rule(self.view.model_combo.currentData())
+            chunks = chunk_marks.preview_chunks(text, rule=rule)
         spans = chunk_marks.locate(text, chunks)
         chunk_marks.paint(self.view.text_edit, spans)
         pauses = sum(1 for s in spans if s.kind == "pause")

@@ -6,7 +6,7 @@ import json
 import threading
 from pathlib import Path
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
                                QVBoxLayout)
 
@@ -24,16 +24,18 @@ def export_items(ctx, takes: TakeStore, take_ids: list[str]) -> list[ExportItem]
     for tid in take_ids:
         t = takes.get(tid)
         audio, sr = takes.load_audio(t)
-        voice = ""
+        voice, consent = "", None
         if t.recipe.voice_id is not None:
             try:
-                voice = ctx.voices.get(t.recipe.voice_id).name
+                v = ctx.voices.get(t.recipe.voice_id)
+                voice, consent = v.name, (None if v.designed else bool(v.consent))  # designed: no person
             except KeyError:
                 voice = f"voice{t.recipe.voice_id}"
         items.append(ExportItem(audio=audio, sample_rate=sr, take_id=t.id, model_id=t.recipe.model_id,
                                 voice_name=voice, text=t.recipe.text, seed=t.recipe.seed,
                                 recipe={**json.loads(t.recipe.to_json()), "status": t.status,
-                                        "timings": t.timings}, created=t.created))
+                                        "timings": t.timings}, created=t.created,
+                                watermark=t.recipe.watermark, voice_consent=consent))
     return items
 
 
@@ -75,11 +77,18 @@ class ExportDialog(QDialog):
         form.addRow("True-peak ceiling", self.peak)
         form.addRow("File names", self.template)
         form.addRow("Folder", folder_row)
+        self.credentials = QCheckBox("Sign content credentials (C2PA): generator, model, voice consent, time")
+        self.credentials.setChecked(bool(getattr(ctx.settings, "content_credentials", True)))
+        self.credentials.setToolTip("WAV, FLAC and MP3 carry the signed manifest inside the file; Ogg files get "
+                                    "it beside them (.c2pa). The signing key is made for you on first use.")
+        self.credentials.toggled.connect(lambda on: setattr(ctx.settings, "content_credentials", bool(on)))
+        form.addRow("", self.credentials)
         lay.addLayout(form)
         self.progress = QProgressBar()
         self.progress.setRange(0, max(1, len(take_ids)))
         lay.addWidget(self.progress)
-        self.message = QLabel("Files are tagged as synthetic speech; a .json sidecar keeps the recipe.")
+        self.message = QLabel("Files are tagged as synthetic speech and say whether they carry the AI "
+                              "watermark; a .json sidecar keeps the recipe.")
         self.message.setWordWrap(True)
         lay.addWidget(self.message)
         self.buttons = QDialogButtonBox()
@@ -97,7 +106,8 @@ class ExportDialog(QDialog):
     def options(self) -> ExportOptions:
         return ExportOptions(format_key=self.format.currentData(), sample_rate=self.rate.currentData(),
                              loudness_lufs=self.loudness.currentData(), true_peak_db=self.peak.value(),
-                             template=self.template.text().strip() or DEFAULT_TEMPLATE)
+                             template=self.template.text().strip() or DEFAULT_TEMPLATE,
+                             credentials_dir=self.ctx.paths.credentials if self.credentials.isChecked() else None)
 
     def start(self, folder: Path | None = None) -> None:
         dest = Path(folder or self.folder.text()).expanduser()

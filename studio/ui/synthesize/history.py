@@ -2,6 +2,7 @@
 (waveform, mel, codes), playback, re-render and export."""
 from __future__ import annotations
 
+import html
 import logging
 from datetime import datetime
 
@@ -149,9 +150,12 @@ class HistoryController(QObject):
             + (f"T={r.temperature:g}" + "".join(f" {k}={val}" for k, val in r.options.items()
                                                   if k in ("eos_threshold", "decode_steps", "noise_clamp"))
                if r.backend == "pocket" else f"T={r.temperature:g} k={r.top_k} p={r.top_p:g}")
+            + "".join(f" · {k} <b>{html.escape(str(r.options[k]))}</b>" for k in ("language", "speaker", "instruct")
+                      if r.options.get(k))
             + f" · {take.duration_s:.2f} s"
             + (f" · first audio {first:.2f} s" if first is not None else "")
-            + (f" · {len(r.chunks)} chunks" if r.chunks else ""))
+            + (f" · {len(r.chunks)} chunks" if r.chunks else "")
+            + (" · AI watermark" if r.watermark else " · <b>no AI watermark</b>"))
         try:
             audio, sr = self.takes.load_audio(take)
         except TakeError as e:

@@ -6,12 +6,29 @@ from pathlib import Path
 
 from engine.backends.devices import hardware_summary, recommend_backend
 
-NAMES = {"csm": "Sesame CSM-1B", "pocket": "Pocket TTS"}
+NAMES = {"csm": "Sesame CSM-1B", "pocket": "Pocket TTS", "qwen3": "Qwen3-TTS"}
 
 
 def transcript_optional(backend: str) -> bool:
-    """Pocket TTS conditions on the audio alone; CSM reads the reference's words with it."""
-    return backend == "pocket"
+    """Pocket TTS conditions on the audio alone; Qwen3-TTS clones from the audio alone too (with a
+    transcript it clones closer, in context); CSM reads the reference's words with it."""
+    return backend in ("pocket", "qwen3")
+
+
+def qwen3_kind(folder) -> tuple[str, list[str]]:
+    """(mode, preset speakers) of a Qwen3-TTS folder from its config.json: mode "base" (clones),
+    "custom_voice" (preset speakers + a style instruction) or "voice_design" (a described voice).
+    ("", []) when the folder is not a readable Qwen3-TTS folder."""
+    import json
+
+    try:
+        cfg = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return "", []
+    if not isinstance(cfg, dict) or cfg.get("model_type") != "qwen3_tts":
+        return "", []
+    speakers = list(((cfg.get("talker_config") or {}).get("spk_id") or {}))
+    return str(cfg.get("tts_model_type") or "base"), speakers
 
 
 def voice_state_dir(ctx, voice_id) -> Path:
@@ -39,26 +56,51 @@ def recommend(view, *, first_time: bool) -> str | None:
 PRESET = "preset:"  # voice ids of a model's preset voices (a recipe's voice_id, e.g. "preset:alba")
 
 
+def chunk_rule(model):
+    """How the chosen model cuts a script into chunks, for the editor's preview (None: CSM's rule, a
+    character budget). Pocket TTS counts its own tokens (engine/backends/pocket_split.py, no torch):
+    the preview then shows the chunks generation will make. `model`: the combo's (id, folder, backend)."""
+    if not model or model[2] != "pocket":
+        return None
+    from engine.backends.pocket_files import PocketLoadError
+    from engine.backends.pocket_split import splitter_for
+
+    try:
+        return splitter_for(model[1])
+    except (PocketLoadError, OSError, ValueError):  # not loadable: generation will say why; keep CSM's preview
+        return None
+
+
 def preset_voices(folder) -> list[str]:
-    """Names of the preset voices a Pocket TTS folder ships (`languages/<variant>/embeddings/*.safetensors`)."""
+    """Names of the preset voices a model ships: a Pocket TTS folder's `languages/<variant>/embeddings/*`,
+    a Qwen3-TTS CustomVoice model's speakers (config.json)."""
     if folder is None:
         return []
+    mode, speakers = qwen3_kind(folder)
+    if mode == "custom_voice":
+        return speakers
     return sorted(p.stem for p in Path(folder).glob("languages/*/embeddings/*.safetensors"))
 
 
 def preset_spec(voice_id: str, folder):
-    """The engine input for a preset voice: its stored state file. GenerateError when it is not there."""
+    """The engine input for a preset voice: its stored state file (Pocket TTS), or None for a Qwen3-TTS
+    speaker (the take's `options['speaker']` names it). GenerateError when it is not there."""
     from engine.jobs import ReferenceSpec
     from studio.ui.synthesize.generation import GenerateError
 
     name = voice_id[len(PRESET):]
+    mode, speakers = qwen3_kind(folder) if folder else ("", [])
+    if mode:
+        if name not in speakers:
+            raise GenerateError(f"The preset speaker “{name}” belongs to another model; pick the model it came with.")
+        return None
     files = sorted(Path(folder).glob(f"languages/*/embeddings/{name}.safetensors")) if folder else []
     if not files:
         raise GenerateError(f"The preset voice “{name}” belongs to another model; pick the model it came with.")
     return ReferenceSpec(key=voice_id, text="", path=files[0])
 
 
-DEFAULT_TEMPERATURE = {"csm": 0.9, "pocket": 0.3}  # each model's recommended value
+DEFAULT_TEMPERATURE = {"csm": 0.9, "pocket": 0.3, "qwen3": 0.9}  # each model's recommended value
 
 
 def apply_backend(view, backend: str | None, previous: str | None) -> None:
@@ -74,8 +116,43 @@ def apply_backend(view, backend: str | None, previous: str | None) -> None:
         view.temperature.setValue(new)
 
 
+DETECT = "detect"  # the language combo's first item: detected from the text when generating
+
+
+def apply_model(view, model) -> None:
+    """Qwen3-TTS's own fields: the take's language (all its models), the style instruction (CustomVoice)
+    or the voice description (VoiceDesign). `model`: the combo's (id, folder, backend) or None."""
+    qwen3 = bool(model) and model[2] == "qwen3"
+    mode = qwen3_kind(model[1])[0] if qwen3 else ""
+    view.pick_form.setRowVisible(view.language_combo, qwen3)
+    view.pick_form.setRowVisible(view.instruct_edit, mode in ("custom_voice", "voice_design"))
+    view.instruct_edit.setPlaceholderText(
+        "Describe the voice: “a warm, low female voice, slow, with a slight rasp”" if mode == "voice_design"
+        else "Optional style: “calm, slightly amused”")
+
+
+def take_language(view) -> str:
+    """The language a Qwen3-TTS take asks for, by the model's name for it ("german"): the combo's
+    choice, or detected from the script (DETECT); "auto" (the model's own guess) when the script has no
+    letters to tell."""
+    from engine.text.detect_language import NAMES, detect_language
+
+    code = view.language_combo.currentData()
+    if code == DETECT:
+        code = detect_language(view.text_edit.toPlainText())
+    return NAMES.get(code, "auto") if code else "auto"
+
+
 def options(view, backend: str | None) -> dict:
     """Backend options from the view; a knob at its default is left out (the recipe stays minimal)."""
+    if backend == "qwen3":
+        out = {"language": take_language(view)}
+        voice = view.voice_combo.currentData()
+        if isinstance(voice, str) and voice.startswith(PRESET):
+            out["speaker"] = voice[len(PRESET):]
+        if view.instruct_edit.isVisibleTo(view) and view.instruct_edit.text().strip():
+            out["instruct"] = view.instruct_edit.text().strip()
+        return out
     if backend != "pocket":
         return {}
     out = {}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from studio.core.asr_choice import take_language
 from studio.core.scores import ScoreStore
 from studio.core.takes import Take, TakeError
 from studio.ui.eval_client import EvalClient, ScoreRequest
@@ -45,6 +46,7 @@ class TakeScoring(QObject):
         self._batch: list[str] = []  # take ids stored in the running batch
         self._batch_n = 1
         self._waiting_groups: dict[str, list[str]] = {}  # group id -> take ids awaiting scores
+        self._no_wer: dict[str, str] = {}  # take id -> why it gets no WER (no Whisper knows its language)
         v = view
         v.auto_score.setChecked(bool(getattr(ctx.settings, "auto_score_takes", False)))
         v.auto_score.toggled.connect(self._auto_toggled)
@@ -76,7 +78,9 @@ class TakeScoring(QObject):
 
     def keys(self, take: Take) -> tuple[str, str, str]:
         ref = self._reference(take)
-        return self.client.config().key(), _file_key(take.audio_path), ref[1] if ref else ""
+        cfg, why = self.client.config_for(take_language(take.recipe))
+        # No recognizer knows the take's language: the cache key says so (installing one rescores).
+        return cfg.key() + ("-nower" if why else ""), _file_key(take.audio_path), ref[1] if ref else ""
 
     def cached(self, take: Take, chunk: int | None = None):
         try:
@@ -109,21 +113,32 @@ class TakeScoring(QObject):
             ref_audio, ref_sr = self.ctx.voices.load_clip(ref[0])
         self._keys[take.id] = self.keys(take)
         keys = {take.id}
+        # WER in the take's language, with a Whisper that knows it; none installed: say so, never a WER
+        # of the wrong language (the other scores still come).
+        language = take_language(take.recipe)
+        why = self.client.config_for(language)[1]
+        if why:
+            self._no_wer[take.id] = why
+        whole = ("similarity", "dnsmos") if why else None
         self.client.submit(ScoreRequest(take.id, audio, sr, text=take.recipe.text, reference=ref_audio,
-                                        reference_sr=ref_sr))
+                                        reference_sr=ref_sr, metrics=whole, language=language))
         chunks, spans = take.recipe.chunks, take.chunk_spans
         if len(spans) > 1:  # long-form: one score per chunk for the strip (WER + similarity only)
             for i, (a, b) in enumerate(spans[:len(chunks)]):
                 key = f"{take.id}#{i}"
                 keys.add(key)
                 self.client.submit(ScoreRequest(key, audio[a:b], sr, text=chunks[i], reference=ref_audio,
-                                                reference_sr=ref_sr, metrics=("wer", "similarity")))
+                                                reference_sr=ref_sr, language=language,
+                                                metrics=("similarity",) if why else ("wer", "similarity")))
         self._pending[take.id] = keys
         self._panel_message(take, "Scoring in the background…")
         return True
 
     def _scored(self, key: str, scores) -> None:
         take_id = key.split("#", 1)[0]
+        why = self._no_wer.get(take_id)
+        if why:
+            scores.not_scorable["wer"] = why
         cfg, audio, ref = self._keys.get(take_id, ("", "", ""))
         self.store.put("take", key, scores, config_key=cfg, audio_key=audio, reference_key=ref)
         self._settle(take_id, key)
@@ -144,6 +159,7 @@ class TakeScoring(QObject):
         if not left:
             del self._pending[take_id]
             self._keys.pop(take_id, None)
+            self._no_wer.pop(take_id, None)
             self._check_groups()
         cur = self.history.current
         if cur is not None and cur.id == take_id and (ok or key != take_id):

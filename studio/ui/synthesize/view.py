@@ -46,10 +46,25 @@ class SynthesizeView(QWidget):
         self.recommendation = QLabel()
         self.recommendation.setWordWrap(True)
         self.recommendation.setObjectName("recommendation")
+        # Multilingual models (Qwen3-TTS): the take's language, detected from the script by default.
+        self.language_combo = QComboBox()
+        self.language_combo.addItem("Detect from the text", "detect")
+        self.language_combo.addItem("Auto (the model guesses)", None)
+        from engine.text.detect_language import CODES, LABELS
+
+        for code in CODES:
+            self.language_combo.addItem(LABELS[code], code)
+        self.language_combo.setToolTip("The language the take is spoken in; stored in its recipe, and the "
+                                       "language its WER is scored in")
+        self.instruct_edit = QLineEdit()  # Qwen3-TTS CustomVoice style / VoiceDesign description
+        self.instruct_edit.setToolTip("An instruction the model follows (stored in the take's recipe)")
         pick.addRow("Voice", self.voice_combo)
         pick.addRow("Model", self.model_combo)
         pick.addRow("", self.recommendation)
+        pick.addRow("Language", self.language_combo)
+        pick.addRow("Style", self.instruct_edit)
         pick.addRow("Device", self.device_combo)
+        self.pick_form = pick
         ll.addLayout(pick)
         self.text_edit = QPlainTextEdit()
         self.text_edit.setPlaceholderText("Type or paste a script. A blank line or [pause 1.5s] inserts silence.")
@@ -151,8 +166,11 @@ class SynthesizeView(QWidget):
         self.rerender_button.setToolTip("Generate again from this take's recipe (same seed): same audio on the same device")
         self.export_button = QPushButton("Export…")
         self.delete_button = QPushButton("Delete")
+        self.check_watermark_button = QPushButton("Check for watermark")  # wired by synthesize/provenance.py
+        self.check_watermark_button.setToolTip("Look for the inaudible AI watermark in this take's saved audio "
+                                               "(also in the list's right-click menu)")
         for b in (self.play_button, self.favourite_button, self.rerender_button, self.export_button,
-                  self.delete_button):
+                  self.delete_button, self.check_watermark_button):
             actions.addWidget(b)
         rl.addLayout(actions)
         chunk_row = QHBoxLayout()
@@ -174,6 +192,11 @@ class SynthesizeView(QWidget):
         self.take_info.setWordWrap(True)
         self.take_info.setTextInteractionFlags(Qt.TextSelectableByMouse)
         rl.addWidget(self.take_info)
+        self.watermark_result = QLabel()  # the take's "Check for watermark" verdict
+        self.watermark_result.setWordWrap(True)
+        self.watermark_result.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.watermark_result.setVisible(False)
+        rl.addWidget(self.watermark_result)
         score_row = QHBoxLayout()  # evaluation (wired by synthesize/scoring.py)
         self.score_button = QPushButton("Score")
         self.score_button.setToolTip("Score this take: ASR word diff, similarity to the voice, DNSMOS, QC")
@@ -181,8 +204,10 @@ class SynthesizeView(QWidget):
         self.promote_button = QPushButton("Keep this one")
         self.promote_button.setToolTip("Make this runner-up the kept take of its best-of-N group")
         self.promote_button.setVisible(False)
+        self.watermark_box = QCheckBox("AI watermark")  # wired by synthesize/provenance.py
         score_row.addWidget(self.score_button)
         score_row.addWidget(self.auto_score, 1)
+        score_row.addWidget(self.watermark_box)
         score_row.addWidget(self.promote_button)
         rl.addLayout(score_row)
         self.scores = ScoresPanel()

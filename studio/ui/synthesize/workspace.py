@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from studio.core.takes import TakeStore
 from studio.ui.synthesize.controller import SynthesizeController
 from studio.ui.synthesize.history import HistoryController
+from studio.ui.synthesize.provenance import TakeWatermarkCheck, WatermarkSwitch
 from studio.ui.synthesize.scoring import TakeScoring
 from studio.ui.synthesize.view import SynthesizeView
 
@@ -22,6 +23,8 @@ class SynthesizeWorkspace(QWidget):
         self.history = HistoryController(ctx, self.view, self.takes, self.controller, self)
         self.undo_stack = self.history.undo_stack
         self.scoring = TakeScoring(ctx, self.view, self.takes, self.controller, self.history, self)
+        self.watermark = WatermarkSwitch(ctx, self.view.watermark_box, self)
+        self.watermark_check = TakeWatermarkCheck(self.view, self.takes, self.history, self)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.view)
@@ -35,3 +38,4 @@ class SynthesizeWorkspace(QWidget):
     def shutdown(self) -> None:
         self.controller.stop()
         self.scoring.shutdown()
+        self.watermark_check.shutdown()

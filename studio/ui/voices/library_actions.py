@@ -13,6 +13,10 @@ from studio.ui.voices.commands import DeleteVoice, DuplicateVoice, RenameVoice
 
 
 class VoiceLibraryActions:
+    # Called before the open clip becomes a clone reference (save / add); False stops it.
+    # studio/ui/voices/provenance.py sets it: a clip carrying the AI watermark asks first.
+    reference_guard = None
+
     def refresh_library(self) -> None:
         lst = self.view.voice_list
         current = lst.currentItem().data(Qt.UserRole) if lst.currentItem() else None
@@ -22,7 +26,8 @@ class VoiceLibraryActions:
             total = sum(c.duration_s for c in voice.clips)
             item = QListWidgetItem(voice.name)
             item.setData(Qt.UserRole, voice.id)
-            item.setToolTip(f"{len(voice.clips)} clip(s), {total:.1f} s\n{voice.transcript[:200]}")
+            item.setToolTip(f"{len(voice.clips)} clip(s), {total:.1f} s\n{voice.transcript[:200]}"
+                            + (f"\nDesigned from: {voice.designed[:200]}" if voice.designed else ""))
             item.setFlags(item.flags() | Qt.ItemIsEditable)
             lst.addItem(item)
             if voice.id == current:
@@ -41,6 +46,9 @@ class VoiceLibraryActions:
             if voice is not None:
                 total = sum(c.duration_s for c in voice.clips)
                 text = f"{len(voice.clips)} clip{'s' if len(voice.clips) != 1 else ''} · {total:.1f} s"
+                if voice.designed:
+                    d = voice.designed if len(voice.designed) < 90 else voice.designed[:87] + "…"
+                    text += f"\nDesigned, not recorded: “{d}”"
                 if voice.notes:
                     text += f"\n{voice.notes}"
                 if voice.transcript:
@@ -67,6 +75,9 @@ class VoiceLibraryActions:
         if not v.consent_check.isChecked():
             v.save_error.setText("Tick the consent box: only clone your own voice or one you have permission for.")
             return
+        if self.reference_guard is not None and not self.reference_guard():
+            v.save_error.setText("Not saved: the clip carries an AI watermark (generated speech).")
+            return
         v.save_error.setText("")
         transcript, notes = v.transcript_edit.toPlainText().strip(), v.notes_edit.text().strip()
         store = self.ctx.voices
@@ -91,6 +102,9 @@ class VoiceLibraryActions:
     def add_clip_to_selected(self) -> None:
         vid, state = self._selected_voice_id(), self.state
         if vid is None or state is None:
+            return
+        if self.reference_guard is not None and not self.reference_guard():
+            self.view.save_error.setText("Not added: the clip carries an AI watermark (generated speech).")
             return
         store = self.ctx.voices
         self._bg(lambda: store.add_clip(vid, state.samples, state.sample_rate, original=state.original,

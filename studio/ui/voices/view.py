@@ -4,8 +4,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGridLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QPlainTextEdit, QPushButton, QSizePolicy,
-                               QSplitter, QToolBar, QToolButton, QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QPlainTextEdit, QPushButton, QScrollArea,
+                               QSizePolicy, QSplitter, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from studio.ui.widgets.device_picker import DevicePicker
 from studio.ui.widgets.mel_view import MelView
@@ -90,6 +90,10 @@ class VoicesView(QWidget):
         for i, b in enumerate((self.open_voice_button, self.rename_voice_button,
                                self.duplicate_voice_button, self.delete_voice_button)):
             grid.addWidget(b, i // 2, i % 2)
+        self.design_voice_button = QPushButton("Design a voice…")
+        self.design_voice_button.setToolTip("Describe a voice in words (Qwen3-TTS VoiceDesign), audition a few, "
+                                            "keep one: no recording, no consent needed")
+        lib_lay.addWidget(self.design_voice_button)
         self.voice_details = QLabel("")
         self.voice_details.setObjectName("hint")
         self.voice_details.setWordWrap(True)
@@ -200,7 +204,14 @@ class VoicesView(QWidget):
         self.splitter = QSplitter(Qt.Horizontal)
         self.splitter.addWidget(lib)
         self.splitter.addWidget(editor)
-        self.splitter.addWidget(right)
+        # The right column scrolls when its panels (readouts, provenance, scores, save form) do not
+        # fit the window's height, instead of squeezing the save form's fields over each other.
+        self.right_scroll = QScrollArea()
+        self.right_scroll.setWidgetResizable(True)
+        self.right_scroll.setFrameShape(QFrame.NoFrame)
+        self.right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.right_scroll.setWidget(right)
+        self.splitter.addWidget(self.right_scroll)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([210, 860, 290])
         self.splitter.setChildrenCollapsible(False)

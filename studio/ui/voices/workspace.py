@@ -27,9 +27,25 @@ class VoicesWorkspace(QWidget):
         from studio.ui.voices.clip_scores import ClipScoring  # "good enough to clone?" + Transcribe
 
         self.clip_scores = ClipScoring(ctx, self.view, self.controller, self)
+        from studio.ui.voices.provenance import ClipProvenance  # AI watermark + content credentials
+
+        self.provenance = ClipProvenance(ctx, self.view, self.controller, self)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.view)
+        self.design_dialog = None
+        self.view.design_voice_button.clicked.connect(self.design_voice)
+
+    def design_voice(self):
+        """Open (or raise) the VoiceDesign dialog; a kept voice appears in the library."""
+        from studio.ui.voices.design_dialog import DesignVoiceDialog
+
+        if self.design_dialog is None:
+            self.design_dialog = DesignVoiceDialog(self.ctx, self)
+            self.design_dialog.kept.connect(lambda _id: self.controller.refresh_library())
+        self.design_dialog.show()
+        self.design_dialog.raise_()
+        return self.design_dialog
 
     def import_files(self, paths: list[Path]) -> None:
         self.controller.import_files([Path(p) for p in paths])
@@ -57,5 +73,6 @@ class VoicesWorkspace(QWidget):
 
     def shutdown(self) -> None:
         self.clip_scores.shutdown()
+        self.provenance.shutdown()
         if self.controller.is_recording:
             self.controller.stop_recording()
