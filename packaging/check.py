@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -76,12 +77,25 @@ def check_self_check(home: Path) -> None:
 
 def check_qc_worker(home: Path) -> None:
     """The dataset QC worker is started as `sys.executable -m studio.core.qc_worker`; in the bundle
-    sys.executable is `mynah`, which must run the module and answer, not open a second studio."""
-    r = subprocess.run([*clean_env(home), str(BUNDLE / "mynah"), "-m", "studio.core.qc_worker"],
-                       input='{"op": "ping", "id": 1}\n', capture_output=True, text=True, timeout=120)
-    reply = r.stdout.strip().splitlines()[:1]
-    record("mynah -m studio.core.qc_worker answers", bool(reply) and reply[0].startswith("{"),
-           reply[0][:200] if reply else repr((r.stdout + r.stderr)[-300:]))
+    sys.executable is `mynah`, which must run the module and answer, not open a second studio.
+    stdin stays open until the reply is read, as the app keeps it: the worker leaves at once on EOF."""
+    p = subprocess.Popen([*clean_env(home), str(BUNDLE / "mynah"), "-m", "studio.core.qc_worker"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(120, p.kill)  # a worker that never answers ends the read below
+    watchdog.start()
+    try:
+        p.stdin.write('{"op": "ping", "id": 1}\n')
+        p.stdin.flush()
+        reply = p.stdout.readline().strip()
+    finally:
+        watchdog.cancel()
+        p.stdin.close()
+        try:
+            p.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    err = p.stderr.read()
+    record("mynah -m studio.core.qc_worker answers", reply.startswith("{"), reply[:200] or repr(err[-300:]))
 
 
 def check_deb(home: Path) -> None:
