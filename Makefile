@@ -89,3 +89,37 @@ bench: dev audio-server
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# ---- packaging (issue 14) ---------------------------------------------------------------------
+#   make package        PyInstaller bundle dist/mynah/ (mynah + mynah-cli), its tarball and .deb
+#   make package-check  proves the bundle in an empty environment (packaging/check.py) and prints
+#                       the figures: sizes, launch-to-window time, build time
+# The check's system packages: Xvfb + xdotool for the window, the validators, and the X libraries
+# Qt's xcb plugin loads (a desktop has them; a server or container may not).
+PKG_SYS_PKGS := libportaudio2 binutils xvfb xdotool desktop-file-utils appstream libxcb-cursor0 \
+	libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
+	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3 \
+	libwayland-client0 libwayland-cursor0 libwayland-egl1
+
+.PHONY: package package-check package-system-deps
+
+package-system-deps:
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  missing=""; for p in $(PKG_SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi; \
+	else echo "not root or no apt-get: make sure these are installed: $(PKG_SYS_PKGS)"; fi
+
+$(VENV)/.package-installed: $(VENV)/.installed
+	$(PIP) install -q -e ".[package]"
+	touch $@
+
+package: $(VENV)/.package-installed package-system-deps
+	$(PY) packaging/build_linux.py
+
+dist/mynah/mynah-cli:
+	$(MAKE) package
+
+package-check: dist/mynah/mynah-cli package-system-deps
+	$(PY) packaging/check.py
+# ---- end of packaging --------------------------------------------------------------------------
