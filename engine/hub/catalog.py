@@ -138,7 +138,9 @@ class CatalogEntry:
     def languages_text(self) -> str:
         if len(self.languages) > 3:
             return f"{len(self.languages)} languages"
-        names = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian"}
+        names = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+                 "pt": "Portuguese", "nl": "Dutch", "zh": "Chinese", "ja": "Japanese", "ko": "Korean",
+                 "ru": "Russian"}
         return ", ".join(names.get(c, c) for c in self.languages)
 
 

@@ -123,3 +123,9 @@ def test_the_loader_refuses_the_original_before_reading_weights(tmp_path):
     (src / "config.json").write_text("not even JSON")  # never read: the refusal comes first
     with pytest.raises(CheckpointError, match="transformers-00002-of-00002.safetensors"):
         load_csm(src, device="cpu")
+
+
+@pytest.mark.parametrize("entry", [e for e in CATALOG if e.kind == "tts"], ids=lambda e: e.model_id)
+def test_the_models_table_names_each_voice_models_languages_in_words(entry):
+    words = entry.languages_text.replace(",", " ").split()
+    assert words and not any(len(w) <= 3 and w.islower() for w in words), entry.languages_text
