@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import traceback
+from pathlib import Path
 
 log = logging.getLogger("studio.app")
 
@@ -104,6 +105,20 @@ def _choose_qt_platform() -> bool:
     return True
 
 
+def startup_files(argv: list[str] | None) -> list[Path]:
+    """Audio files named on the command line (the desktop's "Open with Mynah": `mynah %F`), in order;
+    Qt's own options (-style, -platform ...) and their values are not files."""
+    out, skip = [], False
+    for arg in argv or []:
+        if skip:
+            skip = False
+        elif arg.startswith("-"):
+            skip = arg.lstrip("-") in ("style", "platform", "qwindowgeometry", "display", "platformtheme")
+        else:
+            out.append(Path(arg).expanduser())
+    return out
+
+
 def run_gui(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     from PySide6.QtCore import QTimer, Qt
@@ -147,7 +162,10 @@ def run_gui(argv: list[str] | None = None) -> int:
 
         QTimer.singleShot(int(smoke), smoke_exit)
     QTimer.singleShot(0, window.after_show)
-    if not ctx.settings.first_run_done:
+    files = startup_files(argv)
+    if files:  # opened from the file manager: import into Voices (bad files get Voices' own message)
+        QTimer.singleShot(0, lambda: window.import_files(files))
+    if not ctx.settings.first_run_done and not files:
         QTimer.singleShot(400, window.show_getting_started)  # after the first paint and the workspace
     QTimer.singleShot(1500, _freeze_startup_objects)
     app.lastWindowClosed.connect(app.quit)

@@ -47,3 +47,12 @@ def test_many_signal_emits_do_not_crash_the_process(mynah_home):
     out = _run(["-c", script], mynah_home)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "alive message 4999" in out.stdout
+
+
+def test_files_from_the_desktops_open_with_are_imported_not_qt_options(tmp_path):
+    from studio.ui.app import startup_files
+
+    memo = tmp_path / "voice memo.m4a"
+    argv = ["-style", "fusion", str(memo), "-platform", "xcb", "~/take.wav"]
+    assert startup_files(argv) == [memo, Path("~/take.wav").expanduser()]
+    assert startup_files([]) == [] and startup_files(None) == []
