@@ -1,16 +1,14 @@
 """Downloads against a local stand-in for the Hub (HTTP on 127.0.0.1): progress, cancel, resume,
 SHA-256 verification, gated repos, and the offline message. No internet needed."""
-import hashlib
 import json
-import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from engine.hub.catalog import CSM_1B, missing_files
 from engine.hub.download import (DownloadCancelled, DownloadError, GatedError, OfflineError,
                                  download_model, load_token, save_token, verify_folder)
+from tests.engine.fake_hub import OneRepoHub
 
 WEIGHTS = bytes(range(256)) * 12_000  # ~3 MB: several 1 MB chunks, so cancel lands mid-file
 WEIGHTS_NAME = "transformers-00001-of-00001.safetensors"
@@ -23,85 +21,11 @@ FILES = {"config.json": b'{"model_type": "csm"}', "tokenizer.json": b"{}", "toke
 LFS = {WEIGHTS_NAME, "model.safetensors"}
 
 
-class FakeHub:
-    """`files`: path -> body, served under the real names; `lfs`: paths listed with an LFS SHA-256.
-    `cut_once[path] = n`: the first GET of that file sends n bytes, then drops the connection.
-    `hold_once[path] = (n, event)`: the first GET of that file sends n bytes, then waits for `event`
-    (a slow network, paused until the test has done what it does mid-file) before sending the rest."""
+class FakeHub(OneRepoHub):
+    """sesame/csm-1b's shape by default; `lfs`: paths listed with an LFS SHA-256 (tests/engine/fake_hub.py)."""
 
     def __init__(self, files, *, gated=False, corrupt=False, lfs=None, repo="sesame/csm-1b"):
-        self.files, self.gated, self.corrupt, self.repo = files, gated, corrupt, repo
-        self.lfs = set(LFS if lfs is None else lfs)
-        self.range_requests = []
-        self.requested: list[str] = []  # every file GET, in order
-        self.listings = 0
-        self.cut_once: dict[str, int] = {}
-        self.hold_once: dict[str, tuple[int, threading.Event]] = {}
-        hub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                if hub.gated and "Authorization" not in self.headers:
-                    self.send_response(401)
-                    self.send_header("X-Error-Code", "GatedRepo")
-                    self.send_header("X-Error-Message", "Access to model sesame/csm-1b is restricted.")
-                    self.end_headers()
-                    return
-                if self.path.startswith(f"/api/models/{hub.repo}/tree/main"):
-                    hub.listings += 1
-                    body = json.dumps([
-                        {"type": "file", "path": p, "size": len(d), "oid": "0" * 40,
-                         **({"lfs": {"oid": hashlib.sha256(d).hexdigest(), "size": len(d), "pointerSize": 130}}
-                            if p in hub.lfs else {})} for p, d in hub.files.items()]).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                    return
-                m = re.match(rf"^/{re.escape(hub.repo)}/resolve/main/(.+)$", self.path)
-                if not m or m.group(1) not in hub.files:
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                hub.requested.append(m.group(1))
-                data = hub.files[m.group(1)]
-                if hub.corrupt and m.group(1) in hub.lfs:
-                    data = data[:-1] + b"X"
-                start = 0
-                rng = self.headers.get("Range")
-                if rng:
-                    start = int(rng.split("=")[1].split("-")[0])
-                    hub.range_requests.append((m.group(1), start))
-                self.send_response(206 if rng else 200)
-                self.send_header("Content-Length", str(len(data) - start))
-                self.end_headers()
-                hold = hub.hold_once.pop(m.group(1), None)
-                if hold is not None:
-                    n, release = hold
-                    self.wfile.write(data[start:start + n])
-                    self.wfile.flush()
-                    release.wait(60)
-                    start += n
-                cut = hub.cut_once.pop(m.group(1), None)
-                if cut is not None:  # a dropped connection half way through the file
-                    self.wfile.write(data[start:start + cut])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    self.connection.shutdown(2)
-                    return
-                self.wfile.write(data[start:])
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(files, repo=repo, gated=gated, corrupt=corrupt, lfs=set(LFS if lfs is None else lfs))
 
 
 @pytest.fixture

@@ -5,95 +5,16 @@ each at the revision the package pins: only the planned files are fetched, a dro
 resumes, and the folder is then complete without a second download."""
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlparse
-
 import pytest
 
 from engine.hub.catalog import get_entry, plan_files
 from engine.hub.catalog_pocket import CLONING_REPO, PUBLIC_REPO
 from engine.hub.download import GatedError, InterruptedDownload, download_model, verify_folder
 from engine.hub.local import installed_models, model_dir
+from tests.engine.fake_hub import LocalHub
 from tests.engine.hub_trees import entry_listing, listing
 
 TOKEN = "hf_stand_in_token"
-
-
-class TwoRepoHub:
-    """Serves {repo: {path: body}} at any revision; the gated repo answers 401 without a token. Records
-    every tree listing and file GET as (repo, revision, path)."""
-
-    def __init__(self, repos: dict[str, dict[str, bytes]], gated: set[str]):
-        self.repos, self.gated = repos, gated
-        self.listed: list[tuple[str, str]] = []
-        self.requested: list[tuple[str, str, str]] = []
-        self.ranges: list[tuple[str, int]] = []
-        self.cut_once: dict[str, int] = {}
-        hub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def _send(self, code, body=b"", ctype="application/octet-stream"):
-                self.send_response(code)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self):
-                path = unquote(urlparse(self.path).path)
-                m = re.match(r"^/api/models/([^/]+/[^/]+)/tree/([^/]+)", path) or \
-                    re.match(r"^/([^/]+/[^/]+)/resolve/([^/]+)/(.+)$", path)
-                if not m or m.group(1) not in hub.repos:
-                    return self._send(404)
-                repo, rev = m.group(1), m.group(2)
-                if repo in hub.gated and self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                    self.send_response(401)
-                    self.send_header("X-Error-Code", "GatedRepo")
-                    self.send_header("X-Error-Message", f"Access to model {repo} is restricted.")
-                    self.end_headers()
-                    return
-                files = hub.repos[repo]
-                if "/tree/" in path:
-                    hub.listed.append((repo, rev))
-                    body = json.dumps([{"type": "file", "path": p, "size": len(d), "oid": "0" * 40,
-                                        **({"lfs": {"oid": hashlib.sha256(d).hexdigest(), "size": len(d),
-                                                    "pointerSize": 130}} if p.endswith(".safetensors") else {})}
-                                       for p, d in files.items()]).encode()
-                    return self._send(200, body, "application/json")
-                name = m.group(3)
-                if name not in files:
-                    return self._send(404)
-                hub.requested.append((repo, rev, name))
-                data, start = files[name], 0
-                if self.headers.get("Range"):
-                    start = int(self.headers["Range"].split("=")[1].split("-")[0])
-                    hub.ranges.append((name, start))
-                self.send_response(206 if start else 200)
-                self.send_header("Content-Length", str(len(data) - start))
-                self.end_headers()
-                cut = hub.cut_once.pop(f"{repo}/{name}", None)
-                if cut is not None:  # the connection drops part way through the file
-                    self.wfile.write(data[start:start + cut])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    self.connection.shutdown(2)
-                    return
-                self.wfile.write(data[start:])
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _body(repo: str, path: str) -> bytes:
@@ -103,8 +24,8 @@ def _body(repo: str, path: str) -> bytes:
 
 @pytest.fixture
 def hub():
-    h = TwoRepoHub({r: {p: _body(r, p) for p in listing(r)} for r in (CLONING_REPO, PUBLIC_REPO)},
-                   gated={CLONING_REPO})
+    h = LocalHub({r: {p: _body(r, p) for p in listing(r)} for r in (CLONING_REPO, PUBLIC_REPO)},
+                 gated={CLONING_REPO}, token=TOKEN)
     yield h
     h.close()
 
@@ -124,7 +45,7 @@ def test_a_cloning_variant_fetches_its_plan_from_both_repos_and_is_complete(hub,
     planned = set(plan_files(entry, entry_listing(entry), hub=True).names)
     assert planned == {weights, tokenizer}
     # Each planned file from its own repo at the revision the package pins, and nothing else
-    assert set(hub.requested) == {(CLONING_REPO, entry.source_of(weights)[1], weights),
+    assert set(hub.fetched) == {(CLONING_REPO, entry.source_of(weights)[1], weights),
                                   (PUBLIC_REPO, entry.source_of(tokenizer)[1], tokenizer)}
     assert set(hub.listed) == set(entry.hub_trees())
     assert (dest / weights).read_bytes() == _body(CLONING_REPO, weights)  # the gated copy, not the public one
@@ -133,19 +54,19 @@ def test_a_cloning_variant_fetches_its_plan_from_both_repos_and_is_complete(hub,
     assert verify_folder(dest) == []
     (inst,) = [i for i in installed_models(models, kind="tts") if i.path.exists()]
     assert inst.entry is entry and inst.complete and not inst.missing
-    before = len(hub.requested)
+    before = len(hub.fetched)
     download_model(entry, dest, token=TOKEN, endpoint=hub.endpoint)  # again: nothing to fetch
-    assert len(hub.requested) == before
+    assert len(hub.fetched) == before
 
 
 def test_a_preset_variant_fetches_its_voices_never_the_root_ones(hub, tmp_path):
     entry = get_entry("kyutai/pocket-tts-without-voice-cloning/german")
     dest = model_dir(tmp_path / "models", entry)
     download_model(entry, dest, endpoint=hub.endpoint)  # public: no token needed
-    got = {name for _, _, name in hub.requested}
+    got = {name for _, _, name in hub.fetched}
     assert got == set(plan_files(entry, entry_listing(entry), hub=True).names)
     assert len([n for n in got if n.startswith("languages/german/embeddings/")]) == 27
     assert all(n.startswith("languages/german/") for n in got)  # never embeddings/ or tokenizer.model at the root
-    assert {repo for repo, _, _ in hub.requested} == {PUBLIC_REPO}
+    assert {repo for repo, _, _ in hub.fetched} == {PUBLIC_REPO}
     (inst,) = [i for i in installed_models(tmp_path / "models", kind="tts") if i.path.exists()]
     assert inst.complete
