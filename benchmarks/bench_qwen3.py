@@ -1,5 +1,7 @@
 """Qwen3-TTS frame rate: ours vs the reference qwen-tts package on the same random weights and
 prompt, plus the memory-bandwidth bound, at tiny and at real 0.6B dimensions (fp32, CPU).
+The bound is the weight bytes one frame reads over the fastest plain read of memory seen in the
+run (benchmarks/memory_bandwidth.py: a sum over 1 GiB of random floats, 4 KB and huge pages).
 
     python benchmarks/bench_qwen3.py --tiny            # tiny dims (overhead-bound, as a GPU is)
     python benchmarks/bench_qwen3.py --real            # real 0.6B dims (writes ~3.7 GB of weights)
@@ -34,6 +36,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+from memory_bandwidth import read_bandwidth  # noqa: E402
 ROLE, TAIL, REF_TAIL = [151644, 77091, 198], [151645, 198, 151644, 77091, 198], [151645, 198]
 
 
@@ -172,22 +176,6 @@ def run_worker(side: str, folder: Path, frames: int, threads: int) -> dict:
             "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
 
 
-def measure_bandwidth(threads: int) -> float:
-    """Bytes/s of a large fp32 matrix-vector product: how fast weights stream from memory."""
-    import torch
-
-    torch.set_num_threads(threads)
-    w, x = torch.randn(8192, 8192), torch.randn(8192, 1)
-    for _ in range(2):
-        w @ x
-
-    def once() -> float:
-        t = time.perf_counter()
-        w @ x
-        return w.numel() * 4 / (time.perf_counter() - t)
-    return statistics.median(once() for _ in range(15))
-
-
 def bytes_per_frame(folder: Path) -> int:
     """fp32 weight bytes one frame must read: the talker and codec head once; for each of the 15
     predictor steps (positions 0+1 as one pass) the predictor, one head (and the projection, if any)."""
@@ -206,8 +194,9 @@ def bytes_per_frame(folder: Path) -> int:
     return 4 * (once + (spec.n_codebooks - 1) * (decoder_params(spec.predictor) + proj + dd * v))
 
 
-def _subprocess(python: str, args: list[str]) -> dict:
-    out = subprocess.run([python, __file__, *args], capture_output=True, text=True, cwd=REPO)
+def _subprocess(python: str, args: list[str], env: dict[str, str] | None = None) -> dict:
+    out = subprocess.run([python, __file__, *args], capture_output=True, text=True, cwd=REPO,
+                         env={**os.environ, **(env or {})})
     if out.returncode != 0:
         raise RuntimeError(f"worker {args} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -236,30 +225,37 @@ def bench(kind: str, frames: int, threads: int, rounds: int) -> None:
         subprocess.run([ref_python, __file__, "--make", kind, "--dir", str(folder)], check=True, cwd=REPO)
         print(f"  random {kind} model written in {time.perf_counter() - t:.0f} s", flush=True)
         os.sync()
-        runs: dict[str, list[dict]] = {"ours": [], "ref": []}
+        # "ours, torch matmul": our engine with MYNAH_CPU_MATMUL=torch (torch's MKL for the one-row
+        # products instead of numpy's BLAS, engine/lm/cpu_blas.py): what that choice is worth.
+        sides = ("ours", "ours_torch", "ref")
+        names = {"ours": "ours", "ours_torch": "ours, torch mm", "ref": "qwen-tts"}
+        runs: dict[str, list[dict]] = {side: [] for side in sides}
         bws = []
         for r in range(rounds):
-            for side in (("ours", "ref") if r % 2 == 0 else ("ref", "ours")):
-                py = sys.executable if side == "ours" else ref_python
-                runs[side].append(_subprocess(py, ["--worker", side, "--dir", str(folder), "--frames", str(frames),
-                                                   "--threads", str(threads)]))
-            bws.append(measure_bandwidth(threads))
-        ours, ref = (_median_run(runs[side]) for side in ("ours", "ref"))
-        bw = statistics.median(bws)
+            for side in (sides if r % 2 == 0 else sides[::-1]):  # neither always first
+                py = ref_python if side == "ref" else sys.executable
+                runs[side].append(_subprocess(py, ["--worker", "ref" if side == "ref" else "ours", "--dir", str(folder),
+                                                   "--frames", str(frames), "--threads", str(threads)],
+                                              {"MYNAH_CPU_MATMUL": "torch"} if side == "ours_torch" else None))
+            bws.append(read_bandwidth(threads))
+        ours, ours_torch, ref = (_median_run(runs[side]) for side in sides)
+        bw = max(r["best"] for r in bws)  # the fastest plain read seen: the bound
         if rounds > 1:
-            for side in ("ours", "ref"):
-                print(f"  {side} s/frame per round: " + ", ".join(f"{r['s_per_frame']:.4f}" for r in runs[side]))
+            for side in sides:
+                print(f"  {names[side]} s/frame per round: " + ", ".join(f"{r['s_per_frame']:.4f}" for r in runs[side]))
         nbytes = bytes_per_frame(folder)
         bound = nbytes / bw
-        print(f"  {'':14s}{'s/frame':>10s}{'frames/s':>10s}{'1st frame s':>12s}{'1st audio s':>12s}"
+        print(f"  {'':16s}{'s/frame':>10s}{'frames/s':>10s}{'1st frame s':>12s}{'1st audio s':>12s}"
               f"{'load s':>8s}{'peak RSS GB':>12s}")
-        for r in (ours, ref):
-            name = "ours" if r["side"] == "ours" else "qwen-tts"
-            print(f"  {name:14s}{r['s_per_frame']:10.4f}{r['frames_per_s']:10.2f}{r['first_frame_s']:12.3f}"
+        for side, r in zip(sides, (ours, ours_torch, ref)):
+            print(f"  {names[side]:16s}{r['s_per_frame']:10.4f}{r['frames_per_s']:10.2f}{r['first_frame_s']:12.3f}"
                   f"{r['first_audio_s']:12.3f}{r['load_s']:8.1f}{r['peak_rss_gb']:12.2f}")
-        print(f"  bandwidth bound: {nbytes / 1e9:.2f} GB of weights per frame / {bw / 1e9:.1f} GB/s measured "
-              f"= {bound:.4f} s/frame")
-        print(f"  ratio ours vs qwen-tts (speed-up): {ref['s_per_frame'] / ours['s_per_frame']:.2f}x")
+        print(f"  bandwidth bound: {nbytes / 1e9:.2f} GB of weights per frame / {bw / 1e9:.1f} GB/s "
+              f"(fastest plain read of memory, {threads} threads; per round: "
+              + ", ".join(f"{r['torch_alloc'] / 1e9:.1f} / {r['huge_pages'] / 1e9:.1f}" for r in bws)
+              + f" GB/s in 4 KB / huge pages) = {bound:.4f} s/frame")
+        print(f"  ratio ours vs qwen-tts (speed-up): {ref['s_per_frame'] / ours['s_per_frame']:.2f}x "
+              f"(with torch's matmul: {ref['s_per_frame'] / ours_torch['s_per_frame']:.2f}x)")
         print(f"  ratio ours vs bound (time / bound): {ours['s_per_frame'] / bound:.2f}x")
         print(f"  load average at the end: {os.getloadavg()[0]:.2f}")
     finally:

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.backends.csm_config import CsmSpec
+from engine.lm import cpu_blas
 from engine.lm.llama import Transformer, hf_decoder_keys, hf_decoder_state_dict
 from engine.lm.threads import one_thread
 from engine.lm.sampling import SamplerSettings, sample, uses_topk_fast_path
@@ -57,8 +58,15 @@ class CsmModel(nn.Module):
         # the last-level cache (a batch-1 step then costs one read of them: a 2-row pass reads them
         # once instead of twice, 1/32 of a frame's depth reads); as two one-position steps when they
         # fit in cache (small models are overhead-bound, and the steps skip mask/SDPA set-up).
+        # On numpy's BLAS (fp32 CPU, engine/lm/cpu_blas.py) always two steps: its 2-row product
+        # is slower than two one-row ones.
         depth_bytes = sum(p.numel() * p.element_size() for p in self.decoder.parameters())
-        self.depth_two_row_start = depth_bytes > DEPTH_CACHE_BYTES
+        self.blas = cpu_blas.wanted(self.codebook0_head.weight)
+        self.depth_two_row_start = depth_bytes > DEPTH_CACHE_BYTES and not self.blas
+        if self.blas:  # numpy views of the per-frame weights outside the decoders
+            self._c0_head_t = cpu_blas.weight_t(self.codebook0_head.weight)
+            self._proj_t = cpu_blas.weight_t(self.projection.weight)
+            self._heads_np = self.audio_head.detach().numpy()  # [K-1, Dd, V]: already [in, out]
 
     # -- embeddings -----------------------------------------------------------------------------
     def embed_rows(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -125,15 +133,24 @@ class CsmModel(nn.Module):
             gumbel = noise.log().neg_()  # [K, B, k]
         elif settings.temperature > 0:
             noise = torch.empty(k, b, lim, device=dev).exponential_(1.0, generator=generator)
-        torch.matmul(h_last, self.codebook0_head.weight.t(), out=seen[0])
+        blas = self.blas and b == 1 and not h_last.requires_grad
+        seen_np = seen.numpy() if blas else None
+        if blas:
+            cpu_blas.match_threads(threads)
+            cpu_blas.linear_into(h_last, self._c0_head_t, seen_np[0])
+        else:
+            torch.matmul(h_last, self.codebook0_head.weight.t(), out=seen[0])
         with one_thread(dev):
             codes[0] = sample(seen[0, :, :lim], settings, generator, previous_c0,
                               None if noise is None else noise[0])
         # Depth decoder: position 0 is the backbone state, position i+1 holds codebook i.
         emb_w, proj_w, heads = self.depth_embeddings.weight, self.projection.weight, self.audio_head
         c0 = F.embedding(codes[0], emb_w)  # [B, D]
-        x = F.linear(torch.stack([h_last, c0]), proj_w)  # [2, B, Dd]
-        if self.depth_two_row_start:  # see setup_caches; equal to the two steps within 3e-7
+        if blas:
+            x = (cpu_blas.linear(h_last, self._proj_t), cpu_blas.linear(c0, self._proj_t))
+        else:
+            x = F.linear(torch.stack([h_last, c0]), proj_w)  # [2, B, Dd]
+        if self.depth_two_row_start and not blas:  # see setup_caches; equal to the two steps within 3e-7
             out = self.decoder(x.transpose(0, 1), 0)[:, 1]  # [B, Dd]
         else:  # position 0 needs no logits
             self.decoder.step(x[0], 0, threads)
@@ -141,7 +158,10 @@ class CsmModel(nn.Module):
         inv_t = 1.0 / settings.temperature if settings.temperature > 0 else 0.0
         fan_in = threads > 1 and dev.type == "cpu"
         for i in range(1, k):
-            torch.matmul(out, heads[i - 1], out=seen[i])  # [B, V]
+            if blas:
+                cpu_blas.linear_into(out, self._heads_np[i - 1], seen_np[i])
+            else:
+                torch.matmul(out, heads[i - 1], out=seen[i])  # [B, V]
             logits = seen[i, :, :lim]
             if fan_in:
                 torch.set_num_threads(1)
@@ -158,7 +178,8 @@ class CsmModel(nn.Module):
             if i == k - 1:
                 break
             emb = F.embedding(codes[i], emb_w[i * v:(i + 1) * v])  # [B, D]: codebook i's rows
-            out = self.decoder.step(F.linear(emb, proj_w), i + 1, threads)
+            out = self.decoder.step(cpu_blas.linear(emb, self._proj_t) if blas else F.linear(emb, proj_w),
+                                    i + 1, threads)
         codes = codes.t().contiguous()  # [B, K]
         if not bool(torch.isfinite(seen).all()):
             raise NonFiniteLogitsError(

@@ -20,6 +20,7 @@ from torch import nn
 
 from engine.backends.csm_model import DEPTH_CACHE_BYTES, NonFiniteLogitsError
 from engine.backends.qwen3_config import Qwen3Spec
+from engine.lm import cpu_blas
 from engine.lm.llama import Transformer, hf_decoder_keys, hf_decoder_state_dict
 from engine.lm.sampling import SamplerSettings, apply_repetition_penalty, sample, uses_topk_fast_path
 from engine.lm.threads import one_thread
@@ -52,9 +53,16 @@ class Qwen3TTSModel(nn.Module):
         self.register_buffer("code_offsets", offsets * self.spec.code_vocab, persistent=False)
         self.position = 0
         # Predictor positions 0 and 1 as one 2-row pass when its weights are far beyond the last-level
-        # cache (one read of them instead of two), as two steps when they fit (see CsmModel).
+        # cache (one read of them instead of two), as two steps when they fit (see CsmModel), or
+        # when numpy's BLAS does the one-row products (its 2-row product is slower than two of them).
         nbytes = sum(p.numel() * p.element_size() for p in self.predictor.parameters())
-        self.predictor_two_row_start = nbytes > DEPTH_CACHE_BYTES
+        self.blas = cpu_blas.wanted(self.codec_head.weight)
+        self.predictor_two_row_start = nbytes > DEPTH_CACHE_BYTES and not self.blas
+        if self.blas:  # numpy views of the per-frame weights outside the decoders
+            self._codec_head_t = cpu_blas.weight_t(self.codec_head.weight)
+            self._heads_np = self.code_heads.detach().numpy()  # [K-1, Dd, V]: already [in, out]
+            self._proj_np = None if self.projection is None else (
+                cpu_blas.weight_t(self.projection.weight), self.projection.bias.detach().numpy())
 
     # -- embeddings -----------------------------------------------------------------------------
     def text_embed(self, ids: torch.Tensor) -> torch.Tensor:
@@ -94,6 +102,12 @@ class Qwen3TTSModel(nn.Module):
     def _project(self, x: torch.Tensor) -> torch.Tensor:
         return x if self.projection is None else self.projection(x)
 
+    def _project_row(self, x: torch.Tensor, blas: bool) -> torch.Tensor:
+        """_project for one position [B, D] of the frame loop."""
+        if self.projection is None:
+            return x
+        return cpu_blas.linear(x, self._proj_np[0], bias=self._proj_np[1]) if blas else self.projection(x)
+
     def predictor_logits(self, h_last: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         """Teacher forcing: h_last [B, D], codes [B, K] -> logits of codebooks 1..K-1, [B, K-1, V]."""
         k = self.spec.n_codebooks
@@ -118,7 +132,12 @@ class Qwen3TTSModel(nn.Module):
         threads = torch.get_num_threads()  # read once: the predictor steps switch to 1 for tiny ops
         fan_in = threads > 1 and dev.type == "cpu"
         codes = torch.empty(k, b, dtype=torch.long, device=dev)  # row i: codebook i (written by `out=`)
-        logits0 = F.linear(h_last, self.codec_head.weight).float()  # [B, V0]
+        blas = self.blas and b == 1 and not h_last.requires_grad
+        if blas:
+            cpu_blas.match_threads(threads)
+            logits0 = cpu_blas.linear(h_last, self._codec_head_t)  # [B, V0]
+        else:
+            logits0 = F.linear(h_last, self.codec_head.weight).float()  # [B, V0]
         finite0 = torch.isfinite(logits0).all()
         if previous_c0 is not None and previous_c0.numel():
             logits0 = apply_repetition_penalty(logits0, previous_c0, c0_settings.repetition_penalty)
@@ -136,14 +155,22 @@ class Qwen3TTSModel(nn.Module):
             noise = torch.empty(k - 1, b, v, device=dev).exponential_(1.0, generator=generator)
         inv_t = 1.0 / settings.temperature if settings.temperature > 0 else 0.0
         emb_w, heads = self.code_embeddings.weight, self.code_heads
-        x0 = self._project(torch.stack([h_last, F.embedding(codes[0], self.codec_embeddings.weight)]))
-        if self.predictor_two_row_start:
+        heads_np, seen_np = (self._heads_np, seen.numpy()) if blas else (None, None)
+        c0 = F.embedding(codes[0], self.codec_embeddings.weight)
+        if blas:
+            x0 = (self._project_row(h_last, True), self._project_row(c0, True))
+        else:
+            x0 = self._project(torch.stack([h_last, c0]))
+        if self.predictor_two_row_start and not blas:
             out = self.predictor(x0.transpose(0, 1), 0)[:, 1]  # [B, Dd]
         else:
             self.predictor.step(x0[0], 0, threads)
             out = self.predictor.step(x0[1], 1, threads)
         for i in range(1, k):
-            torch.matmul(out, heads[i - 1], out=seen[i - 1])  # [B, V]
+            if blas:
+                cpu_blas.linear_into(out, heads_np[i - 1], seen_np[i - 1])
+            else:
+                torch.matmul(out, heads[i - 1], out=seen[i - 1])  # [B, V]
             logits = seen[i - 1]
             if fan_in:
                 torch.set_num_threads(1)
@@ -160,7 +187,7 @@ class Qwen3TTSModel(nn.Module):
             if i == k - 1:
                 break
             emb = F.embedding(codes[i], emb_w[(i - 1) * v: i * v])  # codebook i's table
-            out = self.predictor.step(emb if self.projection is None else self._project(emb), i + 1, threads)
+            out = self.predictor.step(self._project_row(emb, blas), i + 1, threads)
         if not bool(finite0) or not bool(torch.isfinite(seen).all()):
             raise NonFiniteLogitsError(
                 "the model produced NaN/inf values (numeric overflow). Generation was stopped; "

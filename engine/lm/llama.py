@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.lm import cpu_blas
 from engine.lm.config import LlamaConfig
 from engine.lm.kv_cache import KVCache
 from engine.lm.rope import apply_rope, rope_tables
@@ -220,14 +221,21 @@ class Transformer(nn.Module):
         replacing any weight (the loaders do so after `load_state_dict`).
         """
         cfg = self.cfg
-        self._step_layers = []
+        w = self.norm.weight
+        # fp32 CPU at batch 1: the four weight reads of a layer go through numpy's BLAS (see
+        # engine/lm/cpu_blas.py), on [in, out] numpy views of the same tensors.
+        self._step_blas = batch == 1 and cpu_blas.wanted(w)
+        self._step_layers, self._step_layers_np = [], []
         for layer in self.layers:
             att, ff = layer.attention, layer.feed_forward
             # wo, w2 as [in, out] views for addmm (views: in-place weight edits stay visible)
-            self._step_layers.append((layer.attention_norm.weight, att.wqkv.weight, att.wo.weight.t(),
-                                      layer.ffn_norm.weight, ff.w13.weight, ff.w2.weight.t(), att.kv_cache,
-                                      att.qk_weight()))
-        w = self.norm.weight
+            torch_w = (att.wqkv.weight, att.wo.weight.t(), ff.w13.weight, ff.w2.weight.t())
+            self._step_layers.append((layer.attention_norm.weight, *torch_w[:2], layer.ffn_norm.weight,
+                                      *torch_w[2:], att.kv_cache, att.qk_weight()))
+            if self._step_blas:  # the same, as numpy views (torch's stay for autograd)
+                wqkv, wo, w13, w2 = (cpu_blas.weight_t(m.weight) for m in (att.wqkv, att.wo, ff.w13, ff.w2))
+                self._step_layers_np.append((layer.attention_norm.weight, wqkv, wo, layer.ffn_norm.weight,
+                                             w13, w2, att.kv_cache, att.qk_weight()))
         self._step_eps = torch.full((), cfg.norm_eps, dtype=w.dtype, device=w.device)
         self._step_norm = self.norm.weight
         # Per-position cache views ([B*Hkv, L, D] prefixes, keys pre-transposed) for short caches
@@ -252,24 +260,38 @@ class Transformer(nn.Module):
     def step(self, x: torch.Tensor, pos: int, threads: int = 1) -> torch.Tensor:
         """One position: x [B, dim] embeddings at `pos` -> final-normed hidden [B, dim].
 
-        threads: the caller's torch thread count (torch.get_num_threads(), read once per frame);
-        above 1, the tiny attention ops run on one thread (see engine/lm/threads.py).
+        threads: the caller's torch thread count (torch.get_num_threads(), read once per frame).
+        Above 1 on the CPU, the tiny ops (norms, RoPE, attention over the cache) run on one thread
+        (see engine/lm/threads.py): per attention block, or for the whole step when numpy's BLAS
+        does the weight reads (engine/lm/cpu_blas.py, given `threads` threads instead).
         Same arithmetic as `forward` but for summation order (parity tests: logits <= 1e-4 of
         transformers, greedy frames identical), with about half the ops.
         """
-        cfg = self.cfg
         if pos >= self.max_positions:
             raise ValueError(f"position {pos} is past the cache size {self.max_positions}")
         if self.adapters_unmerged:
             raise RuntimeError("a LoRA adapter is attached but not merged: merge it before generating")
+        fan_in = threads > 1 and x.device.type == "cpu"
+        if not (self._step_blas and not x.requires_grad):
+            return self._step_layers_run(x, pos, threads, fan_in, False)
+        cpu_blas.match_threads(threads)
+        if not fan_in:
+            return self._step_layers_run(x, pos, threads, False, True)
+        torch.set_num_threads(1)
+        try:
+            return self._step_layers_run(x, pos, threads, False, True)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _step_layers_run(self, x: torch.Tensor, pos: int, threads: int, fan_in: bool, blas: bool) -> torch.Tensor:
+        cfg = self.cfg
         b = x.shape[0]
         h, hkv, d, eps = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim, cfg.norm_eps
-        dim, ffn = cfg.dim, cfg.ffn_dim
+        ffn = cfg.ffn_dim
         groups, scale = h // hkv, d ** -0.5
         cos, sin = self._rope_rows[pos]  # [1, 1, D]
         views = self._step_views
-        fan_in = threads > 1 and x.device.type == "cpu"
-        eps_t, inv_dim = self._step_eps, 1.0 / dim
+        eps_t, inv_dim = self._step_eps, 1.0 / cfg.dim
         fp32 = x.dtype == torch.float32
 
         def norm(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -278,10 +300,14 @@ class Transformer(nn.Module):
             # eps + sum/n in one op (alpha = 1/n is exact for power-of-two widths, see _rms_norm)
             return w * (x * torch.rsqrt(torch.add(eps_t, (x * x).sum(-1, keepdim=True), alpha=inv_dim)))
 
-        for li, (an, wqkv, wo_t, fn, w13, w2_t, cache, qk_w) in enumerate(self._step_layers):
+        def linear(x: torch.Tensor, w) -> torch.Tensor:
+            return cpu_blas.linear(x, w) if blas else F.linear(x, w)
+
+        for li, (an, wqkv, wo, fn, w13, w2, cache, qk_w) in enumerate(self._step_layers_np if blas
+                                                                        else self._step_layers):
             kslot, vslot, keys_t, values, zero = (views[li][pos] if views is not None
-                                            else self._cache_views(cache, b, pos))
-            qkv = F.linear(norm(x, an), wqkv).view(b, h + 2 * hkv, d)  # [B, H+2Hkv, D]
+                                                  else self._cache_views(cache, b, pos))
+            qkv = linear(norm(x, an), wqkv).view(b, h + 2 * hkv, d)  # [B, H+2Hkv, D]
             qk = qkv[:, : h + hkv]
             if qk_w is not None:
                 qk = _head_norm(qk, qk_w, eps)
@@ -297,9 +323,14 @@ class Transformer(nn.Module):
             y = torch.bmm(probs, values).reshape(b, h * d)  # [B, H*D]
             if fan_in:
                 torch.set_num_threads(threads)
-            x = torch.addmm(x, y, wo_t)  # residual add fused into the output projection
-            gate, up = F.linear(norm(x, fn), w13).view(b, 2, ffn).unbind(1)
-            x = torch.addmm(x, F.silu(gate) * up, w2_t)
+            if blas:  # the residual add rides on the product, as addmm's does below
+                x = cpu_blas.linear(y, wo, residual=x)
+                gate, up = cpu_blas.linear(norm(x, fn), w13).view(b, 2, ffn).unbind(1)
+                x = cpu_blas.linear(F.silu(gate) * up, w2, residual=x)
+            else:
+                x = torch.addmm(x, y, wo)  # residual add fused into the output projection
+                gate, up = F.linear(norm(x, fn), w13).view(b, 2, ffn).unbind(1)
+                x = torch.addmm(x, F.silu(gate) * up, w2)
         return norm(x, self._step_norm)
 
     def forward_train(self, x: torch.Tensor) -> torch.Tensor:
@@ -345,7 +376,7 @@ def fuse_rows(parts: list[torch.Tensor], in_out: bool) -> torch.Tensor:
     in_out: store it as an [in, out] tensor and return its transposed view. F.linear then runs
     MKL's GEMV over rows of `out` floats instead of rows of `in`: for the wide fused projections
     (gate|up is 16384 x 1024 in the depth decoder) that streams the weights ~1.3-1.4x faster on this
-    CPU (benchmarks/bench_gemv_layout.py), and a batch-1 CPU step is bound by that stream. The
+    CPU (benchmarks/bench_gemv.py), and a batch-1 CPU step is bound by that stream. The
     values are the same; only the summation order of each dot product changes (<= 1 ulp-level)."""
     if not in_out:
         return torch.cat(parts)

@@ -52,7 +52,7 @@ def test_cpu_weights_are_memory_mapped_not_copied():
 
 def test_cpu_fused_projections_are_stored_for_fast_gemv():
     """Wide fused weights (gate|up, q|k|v) are [in, out] tensors on CPU (rows of `out` floats stream
-    faster, benchmarks/bench_gemv_layout.py), with the same values as the checkpoint's."""
+    faster, benchmarks/bench_gemv.py), with the same values as the checkpoint's."""
     loaded = load_csm(cached_tiny_csm("hf"), device="cpu", dtype="fp32")
     ckpt = open_checkpoint(cached_tiny_csm("hf"))
     w13 = loaded.model.decoder.layers[1].feed_forward.w13.weight  # [2*ffn, dim] view

@@ -1,0 +1,92 @@
+"""fp32 GEMV throughput on this CPU for every weight shape of a CSM-1B and a Qwen3-TTS 0.6B frame:
+torch (MKL) and numpy's BLAS (OpenBLAS), each weight in both layouts, beside a plain read of memory.
+
+    python benchmarks/bench_gemv.py              # 2 threads (the real-size figures)
+    python benchmarks/bench_gemv.py --threads 1
+
+A batch-1 decode step is a chain of GEMVs, each bound by how fast the CPU streams the weight.
+`x @ w.T` with w [out, in] row-major walks rows of `in` floats; storing w as [in, out] walks rows of
+`out` floats instead. Which library and layout is faster depends on the CPU and the shape: this
+prints all four, so engine/lm/cpu_blas.py (numpy's BLAS for one-row fp32 CPU products) and the
+layout choice in engine.lm.llama.fuse_rows rest on a measurement. Each case cycles through
+>= 384 MB of weights (far beyond any cache), and the cases alternate so drift in the machine's
+memory bandwidth hits all alike. The last line is the memory bound itself: a plain sum over 1 GiB.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from memory_bandwidth import read_bandwidth  # noqa: E402
+
+# (out, in) of every weight a frame reads, fused as ours: CSM-1B (transformers' CsmConfig defaults)
+# and Qwen3-TTS 12Hz 0.6B (talker and code predictor share these widths).
+SHAPES = {
+    "CSM backbone wqkv": (3072, 2048), "CSM backbone wo": (2048, 2048),
+    "CSM backbone w13 (gate|up)": (16384, 2048), "CSM backbone w2": (2048, 8192),
+    "CSM depth wqkv": (1536, 1024), "CSM depth wo": (1024, 1024),
+    "CSM depth w13 (gate|up)": (16384, 1024), "CSM depth w2": (1024, 8192),
+    "CSM depth input projection": (1024, 2048), "CSM codebook head": (2051, 1024),
+    "Qwen3 wqkv": (4096, 1024), "Qwen3 wo": (1024, 2048), "Qwen3 w13 (gate|up)": (6144, 1024),
+    "Qwen3 w2": (1024, 3072), "Qwen3 code head": (2048, 1024),
+}
+CASES = ("torch [out,in]", "torch [in,out]", "numpy [out,in]", "numpy [in,out]")
+
+
+def measure(out_dim: int, in_dim: int, rounds: int) -> dict[str, float]:
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    n = max(2, (384 << 20) // (out_dim * in_dim * 4))
+    rows = [torch.randn(out_dim, in_dim) for _ in range(n)]  # [out, in]: rows of `in` floats
+    cols = [w.t().contiguous().t() for w in rows]  # same values, [in, out] storage
+    x = torch.randn(1, in_dim)
+    xn = x.numpy()
+    runs = {
+        "torch [out,in]": lambda: [F.linear(x, w) for w in rows],
+        "torch [in,out]": lambda: [F.linear(x, w) for w in cols],
+        "numpy [out,in]": lambda: [xn @ w.numpy().T for w in rows],
+        "numpy [in,out]": lambda: [xn @ w.numpy().T for w in cols],
+    }
+    speeds: dict[str, list[float]] = {k: [] for k in CASES}
+    for _ in range(rounds):
+        for name in CASES:
+            t = time.perf_counter()
+            runs[name]()
+            speeds[name].append(n * out_dim * in_dim * 4 / (time.perf_counter() - t) / 1e9)
+    del np
+    return {k: statistics.median(v) for k, v in speeds.items()}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=9)
+    a = p.parse_args()
+    import torch
+
+    from engine.lm import cpu_blas
+
+    torch.set_num_threads(a.threads)
+    cpu_blas.match_threads(a.threads)
+    print(f"fp32 GEMV, {a.threads} threads, median of {a.rounds} rounds, load average "
+          f"{os.getloadavg()[0]:.2f}; GB/s of weights streamed")
+    print(f"  {'weight':28s}{'(out, in)':>14s}" + "".join(f"{c:>16s}" for c in CASES) + f"{'best numpy/torch':>18s}")
+    for name, (o, i) in SHAPES.items():
+        r = measure(o, i, a.rounds)
+        gain = max(r["numpy [out,in]"], r["numpy [in,out]"]) / max(r["torch [out,in]"], r["torch [in,out]"])
+        print(f"  {name:28s}{str((o, i)):>14s}" + "".join(f"{r[c]:16.1f}" for c in CASES) + f"{gain:17.2f}x",
+              flush=True)
+    bw = read_bandwidth(a.threads)
+    print(f"  plain read of memory (sum over 1 GiB): {bw['torch_alloc'] / 1e9:.1f} GB/s in torch's allocation, "
+          f"{bw['huge_pages'] / 1e9:.1f} GB/s in huge pages")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""One-row fp32 matmuls on the CPU through numpy's BLAS instead of torch's.
+
+A batch-1 decode step is a chain of matrix-vector products, each bound by how fast the weights
+stream from memory. torch's CPU build sends a one-row fp32 matmul to MKL's GEMV, which on the AMD
+EPYC (Zen 5) this project is measured on streams 18-24 GB/s with 2 threads; numpy's own BLAS
+(OpenBLAS in numpy's Linux and Windows wheels, Accelerate on macOS) streams 38-57 GB/s over the
+same arrays, close to what a plain read of memory reaches (`python benchmarks/bench_gemv_blas.py`
+prints both, shape by shape). So the one-position steps (`Transformer.step`, the codebook heads
+of `CsmModel` / `Qwen3TTSModel`) hand their weight reads to numpy on zero-copy views: same
+memory, same values, only the summation order inside each dot product differs (ulp level).
+
+Rows > 1 stay with torch: OpenBLAS's 2-row GEMM is slower than two GEMVs here, so a model on this
+path runs its first two depth positions as two steps. MYNAH_CPU_MATMUL=torch turns it off
+(a diagnostic switch; takes made either way are valid, but a re-render is bit-identical only
+with the same choice).
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import torch
+
+_threads = 0  # what numpy's BLAS was last limited to (0: never set by us)
+_controller = None
+_lock = threading.Lock()
+
+
+def wanted(t: torch.Tensor) -> bool:
+    """Whether one-row products over this weight go through numpy's BLAS."""
+    return (t.device.type == "cpu" and t.dtype == torch.float32
+            and os.environ.get("MYNAH_CPU_MATMUL", "blas") != "torch")
+
+
+def weight_t(w: torch.Tensor) -> np.ndarray:
+    """A Linear weight [out, in] (any strides) -> its [in, out] numpy view, for `x @ view`.
+    Shares memory with the tensor: in-place edits (LoRA merge/unmerge) stay visible."""
+    return w.detach().numpy().T
+
+
+def match_threads(n: int) -> None:
+    """Give numpy's BLAS the same thread count as torch's intra-op pool (`n`), so a step uses
+    the cores it was given and no more. Cheap when `n` is unchanged (one int compare)."""
+    global _threads, _controller
+    if n == _threads:
+        return
+    with _lock:
+        if _controller is None:
+            from threadpoolctl import ThreadpoolController
+
+            _controller = ThreadpoolController().select(user_api="blas")
+        for lib in _controller.lib_controllers:
+            lib.set_num_threads(n)
+        _threads = n
+
+
+def linear(x: torch.Tensor, w_t: np.ndarray, residual: torch.Tensor | None = None,
+           bias: np.ndarray | None = None) -> torch.Tensor:
+    """x [B, in] @ w_t [in, out] (+ residual [B, out]) (+ bias [out]) -> a new [B, out] tensor."""
+    y = x.numpy() @ w_t
+    if residual is not None:
+        y += residual.numpy()
+    if bias is not None:
+        y += bias
+    return torch.from_numpy(y)
+
+
+def linear_into(x: torch.Tensor, w_t: np.ndarray, out: np.ndarray) -> None:
+    """x [B, in] @ w_t [in, out] written into `out` (a numpy view of a preallocated tensor)."""
+    np.matmul(x.numpy(), w_t, out=out)

@@ -1,0 +1,95 @@
+"""One-position CPU steps through numpy's BLAS (engine/lm/cpu_blas.py) compute what torch's do.
+
+The BLAS path is what every fp32 CPU take runs on (CSM, Qwen3-TTS); torch's is what a GPU or
+MYNAH_CPU_MATMUL=torch runs. Both must give the same hidden states (ulp-level summation order
+apart), see in-place weight edits (a LoRA merge switches base <-> tuned on the same tensors), leave
+torch's thread count as they found it, and fall back to torch when autograd is recording.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine.lm import cpu_blas
+from engine.lm.config import LlamaConfig
+from engine.lm.llama import Transformer
+
+CFG = LlamaConfig(dim=64, n_layers=3, n_heads=4, n_kv_heads=2, ffn_dim=160, max_positions=24, qk_norm=True)
+
+
+def _model(in_out: bool) -> Transformer:
+    torch.manual_seed(0)
+    m = Transformer(CFG).eval()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randn_like(p) * (0.3 if p.dim() > 1 else 1.0))
+        if in_out:  # the CPU loaders' layout for the fused projections ([in, out] storage)
+            for layer in m.layers:
+                for lin in (layer.attention.wqkv, layer.feed_forward.w13):
+                    lin.weight = torch.nn.Parameter(lin.weight.detach().t().contiguous().t())
+    m.requires_grad_(False)
+    m.setup_caches(1)
+    return m
+
+
+def _run(m: Transformer, xs: torch.Tensor, threads: int = 1) -> torch.Tensor:
+    m.setup_caches(1)
+    with torch.inference_mode():
+        return torch.stack([m.step(x[None], pos, threads)[0] for pos, x in enumerate(xs)])
+
+
+@pytest.mark.parametrize("in_out", [False, True])
+def test_blas_steps_equal_torch_steps(monkeypatch, in_out):
+    m = _model(in_out)
+    xs = torch.randn(12, CFG.dim, generator=torch.Generator().manual_seed(1))
+    assert m._step_blas  # fp32 on the CPU at batch 1: the BLAS path by default
+    blas = _run(m, xs)
+    monkeypatch.setenv("MYNAH_CPU_MATMUL", "torch")
+    assert not cpu_blas.wanted(m.norm.weight)
+    ref = _run(m, xs)
+    assert not m._step_blas
+    torch.testing.assert_close(blas, ref, rtol=0, atol=2e-5)
+    assert (blas - ref).abs().max() < 1e-3 * ref.abs().max()
+
+
+def test_blas_path_sees_in_place_weight_edits():
+    """The numpy views share memory with the parameters: merging a LoRA delta in place (what the
+    tuned-voice switch does) changes the very next step without re-planning."""
+    m = _model(True)
+    xs = torch.randn(4, CFG.dim, generator=torch.Generator().manual_seed(2))
+    before = _run(m, xs)
+    with torch.no_grad():
+        m.layers[1].feed_forward.w13.weight.mul_(1.5)
+        m.layers[0].attention.wo.weight.add_(0.05)
+    m.setup_caches(1)  # new caches only; the weight views were planned before the edit
+    edited = torch.stack([m.step(x[None], pos, 1)[0] for pos, x in enumerate(xs)])
+    assert not torch.allclose(before, edited, atol=1e-3)
+    for layer in (m.layers[0].attention.wo, m.layers[1].feed_forward.w13):
+        assert np.shares_memory(cpu_blas.weight_t(layer.weight), layer.weight.detach().numpy())
+
+
+def test_step_restores_torch_threads_and_matches_blas_threads():
+    from threadpoolctl import threadpool_info
+
+    m = _model(False)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        _run(m, torch.randn(3, CFG.dim), threads=2)
+        assert torch.get_num_threads() == 2
+        assert {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"} == {2}
+        torch.set_num_threads(1)
+        _run(m, torch.randn(3, CFG.dim), threads=1)
+        assert {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"} == {1}
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_autograd_falls_back_to_torch():
+    m = _model(False)
+    m.requires_grad_(True)
+    x = torch.randn(1, CFG.dim, requires_grad=True)
+    out = m.step(x, 0, 1)
+    out.sum().backward()  # numpy cannot carry a gradient: this must have gone through torch
+    assert x.grad is not None and torch.isfinite(x.grad).all()
