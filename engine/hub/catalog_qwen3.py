@@ -7,10 +7,9 @@ config.json and model.safetensors, the same 682 MB blob in every repo). So no en
 `Qwen/Qwen3-TTS-Tokenizer-12Hz` repo. The plan fetches exactly one checkpoint: the two safetensors files
 together are the one weight layout (tests/engine/test_hub_plans.py on tests/engine/hub_trees/Qwen--*.json).
 
-Apache-2.0, ungated. Sizes: the plan's total on the recorded trees, all exact: every model.safetensors
-size (and LFS SHA-256) is published at a pinned Hub revision by a project that checks it (each tree's
-`source` names it); only README.md and .gitattributes, which no plan fetches, stay estimates in the
-1.7B trees.
+Apache-2.0, ungated. Sizes: the plan's total on the recorded trees, all exact: each tree is the Hub repo's
+complete file list at a pinned revision, every size (and the weights' LFS SHA-256) as public projects
+that check them pin it (each tree's `source` names the repository, path and commit).
 """
 from __future__ import annotations
 
