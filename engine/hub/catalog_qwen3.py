@@ -7,8 +7,9 @@ config.json and model.safetensors, the same 682 MB blob in every repo). So no en
 `Qwen/Qwen3-TTS-Tokenizer-12Hz` repo. The plan fetches exactly one checkpoint: the two safetensors files
 together are the one weight layout (tests/engine/test_hub_plans.py on tests/engine/hub_trees/Qwen--*.json).
 
-Apache-2.0, ungated. Sizes: the plan's total on the recorded trees; exact only for the two CustomVoice
-repos, whose model.safetensors size is published at a pinned revision (the others are estimates).
+Apache-2.0, ungated. Sizes: the plan's total on the recorded trees, all exact: each tree is the Hub repo's
+complete file list at a pinned revision, every size (and the weights' LFS SHA-256) as public projects
+that check them pin it (each tree's `source` names the repository, path and commit).
 """
 from __future__ import annotations
 
@@ -62,11 +63,13 @@ def _entry(size_label: str, kind: str, mode: str, size: int, exact: bool) -> Qwe
 
 
 # Bytes each plan fetches on the recorded trees (tests/engine/hub_trees/Qwen--*.json): the two weight files
-# (the codec's 682,293,092 exact everywhere) + about 4.46 MB of configs and tokenizer files.
+# (model.safetensors: 0.6B Base 1,829,344,272, 1.7B Base 3,857,413,744, 0.6B CustomVoice 1,811,626,576,
+# 1.7B CustomVoice and VoiceDesign 3,833,402,552; the codec's 682,293,092 everywhere) + about 4.46 MB of
+# configs and tokenizer files.
 QWEN3_ENTRIES: tuple[Qwen3Entry, ...] = (
-    _entry("0.6B", "Base", "clone", 2_516_756_544, False),
-    _entry("1.7B", "Base", "clone", 4_546_756_544, False),
+    _entry("0.6B", "Base", "clone", 2_516_100_816, True),
+    _entry("1.7B", "Base", "clone", 4_544_170_288, True),
     _entry("0.6B", "CustomVoice", "custom", 2_498_383_534, True),
     _entry("1.7B", "CustomVoice", "custom", 4_520_159_510, True),
-    _entry("1.7B", "VoiceDesign", "design", 4_520_159_023, False),
+    _entry("1.7B", "VoiceDesign", "design", 4_520_159_023, True),
 )
