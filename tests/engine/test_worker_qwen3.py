@@ -185,3 +185,49 @@ def test_a_rerender_with_the_recipe_is_bit_identical(engine, reference):
     assert all(isinstance(t, Done) for t in takes), takes
     a, b = (t.result for t in takes)
     assert np.array_equal(a.codes, b.codes) and np.array_equal(a.audio, b.audio) and len(a.audio) > 0
+
+
+def test_cli_synth_detects_the_language_of_the_text(tmp_path, capsys, monkeypatch):
+    """`mynah synth` on Chinese text with a Qwen3 model: it picks Chinese and says so, the take asks for
+    it as the Synthesize workspace's does; --language overrides; a language the model does not speak
+    is refused, with the ones it does, before the model is loaded."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from engine.worker import EngineWorker
+    from studio.cli import main
+    from studio.ui.synthesize import model_choice
+    from tests.engine.qwen3_ref.tiny import cached_full_model
+
+    sent = []
+    submit = EngineWorker.submit
+    monkeypatch.setattr(EngineWorker, "submit", lambda self, req: (sent.append(req), submit(self, req))[1])
+    text = "今天天气很好，我们去公园散步吧。"
+    before = torch.get_num_threads()
+
+    def synth(*extra: str) -> tuple[int, str]:
+        out = tmp_path / f"take{len(sent)}.wav"
+        try:
+            rc = main(["synth", "--model", str(cached_full_model()), "--text", text, "-o", str(out), "--seed", "5",
+                       "--max-seconds", "0.2", "--device", "cpu", "--threads", "1", *extra])
+        finally:
+            torch.set_num_threads(before)
+        return rc, capsys.readouterr().err
+
+    rc, err = synth()
+    assert rc == 0, err
+    assert "Language: Chinese (detected from the text; --language overrides)" in err
+    req = next(r for r in reversed(sent) if isinstance(r, Synthesize))
+    gui = SimpleNamespace(language_combo=SimpleNamespace(currentData=lambda: model_choice.DETECT),
+                          text_edit=SimpleNamespace(toPlainText=lambda: text))
+    assert req.params.options["language"] == "chinese" == model_choice.take_language(gui)  # the recipe's value
+
+    rc, err = synth("--language", "ja")  # an ISO code or a name
+    assert rc == 0 and "Language: Japanese (--language)" in err, err
+    assert next(r for r in reversed(sent) if isinstance(r, Synthesize)).params.options["language"] == "japanese"
+
+    n = len(sent)
+    rc, err = synth("--language", "Klingon")
+    assert rc == 2 and "does not speak 'Klingon'" in err and "auto, chinese, english" in err, err
+    assert len(sent) == n and "Loading" not in err  # refused before loading anything

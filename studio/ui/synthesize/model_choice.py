@@ -158,11 +158,11 @@ def take_language(view) -> str:
     """The language a Qwen3-TTS take asks for, by the model's name for it ("german"): the combo's
     choice, or detected from the script (DETECT); "auto" (the model's own guess) when the script has no
     letters to tell."""
-    from engine.text.detect_language import NAMES, detect_language
+    from engine.text.detect_language import NAMES, take_language as detected
 
     code = view.language_combo.currentData()
     if code == DETECT:
-        code = detect_language(view.text_edit.toPlainText())
+        return detected(view.text_edit.toPlainText())
     return NAMES.get(code, "auto") if code else "auto"
 
 
