@@ -141,18 +141,19 @@ class Qwen3Backend:
         icl = self._icl(voice)
         return 0 if icl is None else len(icl[0]) + len(icl[1])
 
-    def _budget(self, text: str, max_audio_seconds: float | None,
-                voice: VoicePrompt | None = None) -> tuple[list[int], int]:
+    def _budget(self, text: str, max_audio_seconds: float | None, voice: VoicePrompt | None = None,
+                extra_positions: int = 0) -> tuple[list[int], int]:
         ids = self._tok.target(text)
         max_frames = max_frames_for_text(text, max_audio_seconds)
-        prompt = prompt_positions(len(ids), self._reference_positions(voice))
+        prompt = prompt_positions(len(ids), self._reference_positions(voice) + extra_positions)
         check_budget(prompt, max_frames, self.info.max_positions)
         return ids, max_frames
 
-    def split_text(self, text: str, voice: VoicePrompt | None) -> list[str]:
-        """qwen3_split's rule (the one the Synthesize editor previews with), on this voice's reference."""
+    def split_text(self, text: str, voice: VoicePrompt | None, *, extra_positions: int = 0) -> list[str]:
+        """qwen3_split's rule (the one the Synthesize editor previews with), on this voice's reference;
+        `extra_positions`: prompt positions the take adds (a style instruction or voice description)."""
         self._need()
-        return split(text, self._tok.target, reference_positions=self._reference_positions(voice),
+        return split(text, self._tok.target, reference_positions=self._reference_positions(voice) + extra_positions,
                      max_positions=self.info.max_positions)
 
     def decode_codes(self, codes: np.ndarray, n_codebooks: int | None = None) -> np.ndarray:
@@ -167,7 +168,12 @@ class Qwen3Backend:
                                   ("repeat_frames", "silence_dbfs", "silence_tail_s") if k in opts})
         sampling = Qwen3Sampling(SamplerSettings(params.temperature, params.top_k, params.top_p,
                                                  params.repetition_penalty), loaded.sampling.predictor)
-        chunks = self.split_text(text, voice) if text.strip() else []
+        instruct = opts.get("instruct")
+        instruct_ids = torch.tensor([self._tok.instruction(instruct)]) if instruct else None
+        # The instruction is in every chunk's prompt: a worker's chunk packed to the limit without it is
+        # cut again here rather than running past the KV cache.
+        extra = 0 if instruct_ids is None else instruct_ids.shape[1]
+        chunks = self.split_text(text, voice, extra_positions=extra) if text.strip() else []
         if not chunks:
             raise ValueError("there is no text to say")
         spk = self._speaker_embedding(voice)
@@ -175,13 +181,11 @@ class Qwen3Backend:
         dev = loaded.device
         ref_ids = None if icl is None else torch.tensor([icl[0]], device=dev)
         ref_codes = None if icl is None else torch.from_numpy(icl[1]).to(dev)
-        instruct = opts.get("instruct")
-        instruct_ids = torch.tensor([self._tok.instruction(instruct)]) if instruct else None
         codec = None if opts.get("codes_only") else self._codec_model()  # fail before generating
         generator = make_generator(loaded.device, params.seed)
         frame_index = 0
         for ci, chunk in enumerate(chunks):
-            ids, max_frames = self._budget(chunk, params.max_audio_seconds, voice)
+            ids, max_frames = self._budget(chunk, params.max_audio_seconds, voice, extra)
             with torch.inference_mode():
                 prompt = build_prompt(loaded.model, torch.tensor([ids], device=loaded.device),
                                       language=str(opts.get("language", "auto")), speaker_embedding=spk,

@@ -231,3 +231,39 @@ def test_cli_synth_detects_the_language_of_the_text(tmp_path, capsys, monkeypatc
     rc, err = synth("--language", "Klingon")
     assert rc == 2 and "does not speak 'Klingon'" in err and "auto, chinese, english" in err, err
     assert len(sent) == n and "Loading" not in err  # refused before loading anything
+
+
+def test_a_long_voice_description_never_runs_past_the_cache(tmp_path, monkeypatch):
+    """A style instruction (CustomVoice) or voice description (VoiceDesign) is in every chunk's prompt,
+    which the worker's chunks do not count: a chunk packed to the limit, taken to its frame cap, is made
+    in two pieces instead of failing past the talker's KV cache."""
+    import json
+    import shutil
+
+    import torch
+
+    from engine.backends import qwen3_generate
+    from engine.backends.qwen3 import Qwen3Backend
+    from tests.engine.qwen3_ref.tiny import cached_full_model
+    from tests.engine.qwen3_texts import ENGLISH
+
+    folder = tmp_path / "custom"
+    shutil.copytree(cached_full_model(), folder, ignore=shutil.ignore_patterns("build*", ".complete"))
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["tts_model_type"] = "custom_voice"
+    (folder / "config.json").write_text(json.dumps(cfg))
+    monkeypatch.setattr(qwen3_generate, "MIN_FRAMES", 10**9)  # no end-of-speech: every chunk runs to its cap
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        backend = Qwen3Backend()
+        backend.load(folder, device="cpu")
+        chunk = backend.split_text(ENGLISH, None)[0]  # what the worker sends: packed to the limit
+        description = "A warm, low voice, slow and calm, with a slight rasp, like a storyteller by a fire. " * 8
+        params = SamplingParams(temperature=0.0, top_k=0, seed=1, options={
+            "speaker": "ryan", "instruct": description, "codes_only": True, "repeat_frames": 10**6,
+            "silence_tail_s": 1000.0})
+        stops = [(s.text_chunk_index, s.stop_reason) for s in backend.synthesize(chunk, None, params) if s.stop_reason]
+    finally:
+        torch.set_num_threads(before)
+    assert stops == [(0, "max_frames"), (1, "max_frames")]
