@@ -83,6 +83,20 @@ def _model(folder: str, stamp: tuple[float, ...]):
     return QwenTextTokenizer(Path(folder)), cache_positions(cfg), str(cfg.get("tts_model_type") or "base")
 
 
+@lru_cache(maxsize=512)
+def _cut(folder: str, stamp: tuple[float, ...], reference_positions: int, language: str, normalize: bool,
+         part: str) -> tuple[str, ...]:
+    """One spoken part's chunks, remembered: while the user types, the other paragraphs are not cut again."""
+    from engine.text.normalize import normalize_for_tts
+
+    tok, max_positions, _ = _model(folder, stamp)
+    text = normalize_for_tts(part, language=language) if normalize else part
+    if not text:
+        return ()
+    return tuple(c for c in split(text, tok.target, reference_positions=reference_positions,
+                                  max_positions=max_positions) if c.strip())
+
+
 def splitter_for(model_dir: Path, *, reference_text: str = "", reference_frames: int = 0,
                  language: str = "auto", normalize: bool = True) -> Callable[[str], list[str]]:
     """What the worker makes of one spoken part of a script with the Qwen3-TTS model in `model_dir`:
@@ -90,19 +104,10 @@ def splitter_for(model_dir: Path, *, reference_text: str = "", reference_frames:
     model clones in context when the reference has a transcript: its ids and `reference_frames` count.
     The tokenizer is read once per folder. Raises CheckpointError / OSError / ValueError (KeyError
     included) when the folder is not a readable Qwen3-TTS model."""
-    from engine.text.normalize import normalize_for_tts
-
     folder = Path(model_dir)
     stamp = tuple((folder / n).stat().st_mtime if (folder / n).exists() else 0.0
                   for n in ("config.json", "vocab.json", "merges.txt", "tokenizer.json"))
-    tok, max_positions, mode = _model(str(folder), stamp)
+    tok, _, mode = _model(str(folder), stamp)
     in_context = mode == "base" and bool(reference_text.strip()) and reference_frames > 0
     ref = len(tok.reference(reference_text)) + reference_frames if in_context else 0
-
-    def rule(part: str) -> list[str]:
-        text = normalize_for_tts(part, language=language) if normalize else part
-        if not text:
-            return []
-        return [c for c in split(text, tok.target, reference_positions=ref, max_positions=max_positions) if c.strip()]
-
-    return rule
+    return lambda part: list(_cut(str(folder), stamp, ref, language, normalize, part))
