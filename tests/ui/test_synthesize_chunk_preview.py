@@ -105,3 +105,14 @@ def test_a_qwen3_model_previews_its_own_chunks_with_the_voice_and_language(qtbot
     qtbot.waitUntil(lambda: _marks(v.text_edit) != marks, timeout=3000)
     no_voice = splitter_for(qwen3, language="chinese")
     assert v.chunk_info.text().startswith(f"{len(no_voice(CHINESE)) + 1} chunks")
+
+
+def test_an_unreadable_qwen3_folder_keeps_a_preview(qtbot, tmp_path):
+    (tmp_path / "empty").mkdir()
+    ws = SynthesizeWorkspace(make_ctx())
+    qtbot.addWidget(ws)
+    ws.controller.extra_models.append(("broken-qwen3", tmp_path / "empty", "qwen3"))
+    ws.controller.refresh_models()
+    ws.view.text_edit.setPlainText(TEXT)
+    ws.controller.update_chunk_marks()
+    assert ws.view.chunk_info.text().startswith("1 chunk ·")  # CSM's rule; generation will say what is wrong
