@@ -23,16 +23,16 @@ import torch
 
 from engine.backends.base import ModelInfo, SamplingParams, SynthStep, VoicePrompt
 from engine.backends.csm_guards import GuardSettings, SilenceTrimmer
-from engine.backends.csm_recipe import PromptTooLongError, check_budget, max_frames_for_text
+from engine.backends.csm_recipe import check_budget
 from engine.backends.qwen3_generate import Qwen3Sampling, generate_frames, make_generator
 from engine.backends.qwen3_loader import LoadedQwen3, load_qwen3
 from engine.backends.qwen3_prompt import build_prompt
+from engine.backends.qwen3_split import max_frames_for_text, prompt_positions, split
 from engine.backends.qwen3_text import QwenTextTokenizer
 from engine.lm.sampling import SamplerSettings
 
-BACKEND_VERSION = "1"
+BACKEND_VERSION = "2"  # 2: CJK characters count as syllables in the frame cap; CJK sentence cuts
 SAMPLE_RATE, FRAME_RATE = 24000, 12.5
-PROMPT_OVERHEAD = 12  # role, codec tags, speaker, pad/bos positions around the text
 
 
 class Qwen3Backend:
@@ -137,26 +137,24 @@ class Qwen3Backend:
             raise ValueError(f"voice {voice.key!r} holds codes for another model: encode the reference again")
         return self._tok.reference(voice.text), codes
 
-    def _budget(self, text: str, max_audio_seconds: float | None,
-                voice: VoicePrompt | None = None) -> tuple[list[int], int]:
+    def _reference_positions(self, voice: VoicePrompt | None) -> int:
+        icl = self._icl(voice)
+        return 0 if icl is None else len(icl[0]) + len(icl[1])
+
+    def _budget(self, text: str, max_audio_seconds: float | None, voice: VoicePrompt | None = None,
+                extra_positions: int = 0) -> tuple[list[int], int]:
         ids = self._tok.target(text)
         max_frames = max_frames_for_text(text, max_audio_seconds)
-        icl = self._icl(voice)
-        used = len(ids) + PROMPT_OVERHEAD + (0 if icl is None else len(icl[0]) + len(icl[1]))
-        check_budget(used, max_frames, self.info.max_positions)
+        prompt = prompt_positions(len(ids), self._reference_positions(voice) + extra_positions)
+        check_budget(prompt, max_frames, self.info.max_positions)
         return ids, max_frames
 
-    def split_text(self, text: str, voice: VoicePrompt | None) -> list[str]:
-        from engine.text.chunking import chunk_text
-
-        def fits(chunk: str) -> bool:
-            try:
-                self._budget(chunk, None, voice)
-            except PromptTooLongError:
-                return False
-            return True
-
-        return chunk_text(text, fits=fits)
+    def split_text(self, text: str, voice: VoicePrompt | None, *, extra_positions: int = 0) -> list[str]:
+        """qwen3_split's rule (the one the Synthesize editor previews with), on this voice's reference;
+        `extra_positions`: prompt positions the take adds (a style instruction or voice description)."""
+        self._need()
+        return split(text, self._tok.target, reference_positions=self._reference_positions(voice) + extra_positions,
+                     max_positions=self.info.max_positions)
 
     def decode_codes(self, codes: np.ndarray, n_codebooks: int | None = None) -> np.ndarray:
         return self._codec_model().decode_np(np.asarray(codes, dtype=np.int64), n_codebooks)
@@ -170,7 +168,12 @@ class Qwen3Backend:
                                   ("repeat_frames", "silence_dbfs", "silence_tail_s") if k in opts})
         sampling = Qwen3Sampling(SamplerSettings(params.temperature, params.top_k, params.top_p,
                                                  params.repetition_penalty), loaded.sampling.predictor)
-        chunks = self.split_text(text, voice) if text.strip() else []
+        instruct = opts.get("instruct")
+        instruct_ids = torch.tensor([self._tok.instruction(instruct)]) if instruct else None
+        # The instruction is in every chunk's prompt: a worker's chunk packed to the limit without it is
+        # cut again here rather than running past the KV cache.
+        extra = 0 if instruct_ids is None else instruct_ids.shape[1]
+        chunks = self.split_text(text, voice, extra_positions=extra) if text.strip() else []
         if not chunks:
             raise ValueError("there is no text to say")
         spk = self._speaker_embedding(voice)
@@ -178,13 +181,11 @@ class Qwen3Backend:
         dev = loaded.device
         ref_ids = None if icl is None else torch.tensor([icl[0]], device=dev)
         ref_codes = None if icl is None else torch.from_numpy(icl[1]).to(dev)
-        instruct = opts.get("instruct")
-        instruct_ids = torch.tensor([self._tok.instruction(instruct)]) if instruct else None
         codec = None if opts.get("codes_only") else self._codec_model()  # fail before generating
         generator = make_generator(loaded.device, params.seed)
         frame_index = 0
         for ci, chunk in enumerate(chunks):
-            ids, max_frames = self._budget(chunk, params.max_audio_seconds, voice)
+            ids, max_frames = self._budget(chunk, params.max_audio_seconds, voice, extra)
             with torch.inference_mode():
                 prompt = build_prompt(loaded.model, torch.tensor([ids], device=loaded.device),
                                       language=str(opts.get("language", "auto")), speaker_embedding=spk,

@@ -17,6 +17,7 @@ from engine.backends.csm_loader import resolve_device_dtype, weights_fingerprint
 from engine.backends.qwen3_config import Qwen3Spec
 from engine.backends.qwen3_generate import Qwen3Sampling
 from engine.backends.qwen3_model import Qwen3TTSModel, expected_hf_keys, state_dict_from_hf
+from engine.backends.qwen3_split import MAX_POSITIONS  # the talker's KV cache (shared with the chunk rule)
 from engine.hub.checkpoint import CheckpointError, open_checkpoint, read_json
 from engine.lm.config import ConfigError
 from engine.lm.sampling import SamplerSettings
@@ -49,11 +50,6 @@ def sampling_from_generation_config(gen: dict[str, Any]) -> tuple[Qwen3Sampling,
         if gen.get("subtalker_dosample", True) else 0.0,
         top_k=int(gen.get("subtalker_top_k", p.top_k)), top_p=float(gen.get("subtalker_top_p", p.top_p)))
     return Qwen3Sampling(talker, predictor), int(gen.get("max_new_tokens", 4096))
-
-
-# Talker positions the KV cache holds: prompt + one text chunk's frames (2048 = a 2-3 min chunk).
-# Each position costs 28 layers x K and V x 8 heads x 128 x 4 B = 229 KB in fp32 at 0.6B size.
-MAX_POSITIONS = 2048
 
 
 def load_qwen3(model_dir: Path, *, device: str = "auto", dtype: str = "auto",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.hub.checkpoint import CheckpointError
+from engine.hub.errors import CheckpointError
 
 # Qwen2's pre-tokenizer split (letters, numbers one by one, punctuation runs, newlines, spaces).
 QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"

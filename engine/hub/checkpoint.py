@@ -18,6 +18,8 @@ from typing import Any, Iterable
 
 import torch
 
+from engine.hub.errors import CheckpointError  # noqa: F401  (defined without torch; imported from here too)
+
 _DTYPES = {
     "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
     "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
@@ -26,10 +28,6 @@ _DTYPES = {
 # Where Hugging Face and the sesame/csm-1b repository put their shard indexes, in preference order.
 INDEX_NAMES = ("model.safetensors.index.json", "transformers.safetensors.index.json")
 SINGLE_NAMES = ("model.safetensors",)
-
-
-class CheckpointError(Exception):
-    """A checkpoint file is missing, unreadable, or does not hold what the model needs."""
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -87,3 +87,11 @@ def detect_language(text: str) -> str | None:
         scores[lang] += 0.5 * sum(low.count(ch) for ch in letters)
     best = max(scores, key=lambda k: (scores[k], k == "en"))
     return best if scores[best] > 0 else "en"
+
+
+def take_language(text: str) -> str:
+    """The language a Qwen3-TTS take asks for when it is detected from its text, by the model's name
+    for it ("german"), as a take's recipe stores it; "auto" (the model's own guess) when the text has no
+    letters to tell. The Synthesize workspace and `mynah synth` both choose with this."""
+    code = detect_language(text)
+    return NAMES.get(code, "auto") if code else "auto"

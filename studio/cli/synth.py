@@ -3,6 +3,8 @@
 mynah synth --model DIR --voice ref.wav --voice-text "..." --text "..." -o out.wav [--stream] [--play]
 mynah synth --model kyutai/pocket-tts/english --voice ref.wav --text "..." -o out.wav   (Pocket TTS: no transcript)
 mynah synth --model DIR --preset alba --text "..." -o out.wav                           (a Pocket TTS preset voice)
+mynah synth --model Qwen/Qwen3-TTS-12Hz-0.6B-Base --voice ref.wav --text "..." -o out.wav
+    (Qwen3-TTS: the language is detected from the text and said; --language names one, or auto)
 
 --model is a folder or the id of an installed catalog model; the backend is read from the folder
 (--backend forces one). --option KEY=VALUE passes a backend option (e.g. eos_threshold=-3, decode_steps=2).
@@ -42,7 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top-p", type=float, default=1.0)
     p.add_argument("--repetition-penalty", type=float, default=None,
                    help="codebook-0 repetition penalty (default: the model family's, 1.05 for qwen3, off for csm)")
-    p.add_argument("--language", default=None, help="qwen3: the text's language (default auto)")
+    p.add_argument("--language", default=None,
+                   help="qwen3: the text's language, by name or ISO code (default: detected from the text; "
+                        "auto: the model guesses)")
     p.add_argument("--speaker", default=None, help="qwen3 CustomVoice: a preset speaker")
     p.add_argument("--instruct", default=None, help="qwen3: a style instruction or a voice description")
     p.add_argument("--max-seconds", type=float, default=None, help="cap the audio per text chunk")
@@ -73,6 +77,7 @@ class _Inputs:
     backend: str
     options: dict
     voice_path: Path | None = None
+    note: str = ""  # said before loading (the language a Qwen3-TTS take asks for, and why)
 
 
 DEFAULT_TEMPERATURE = {"csm": 0.9, "pocket": 0.3}
@@ -171,8 +176,16 @@ def _check_inputs(args: argparse.Namespace) -> _Inputs:
         raise UsageError(f"output folder not found: {out.parent}")
     if out.suffix.lstrip(".").upper() not in sf.available_formats():
         raise UsageError(f"cannot write {out.suffix or 'files without an extension'}: use .wav, .flac or .ogg")
+    note = ""
+    if backend == "qwen3":
+        from studio.cli.synth_language import qwen3_language
+
+        try:
+            options["language"], note = qwen3_language(model, text, args.language or options.get("language"))
+        except ValueError as exc:  # a language the model does not speak
+            raise UsageError(str(exc)) from None
     return _Inputs(text=text, voice_key=voice_key, model=model, backend=backend, options=options,
-                   voice_path=voice_path)
+                   voice_path=voice_path, note=note)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -233,6 +246,8 @@ class _Session:
         worker.add_listener(self.events.put)
         try:
             inp = self.inputs
+            if inp.note:
+                print(inp.note, file=sys.stderr)
             print(f"Loading {inp.model} ({inp.backend}) ...", file=sys.stderr)
             load = LoadModel(model_dir=inp.model, backend=inp.backend, device=a.device, dtype=a.dtype,
                              codec_dir=a.codec)
@@ -247,10 +262,10 @@ class _Session:
             if penalty is None:
                 penalty = 1.05 if inp.backend == "qwen3" else 1.0
             options = dict(inp.options)
-            options.update({k: v for k, v in (("language", a.language), ("speaker", a.speaker),
-                                              ("instruct", a.instruct)) if v})
-            if inp.backend == "qwen3":
-                options.setdefault("language", "auto")  # not English-normalised unless it says so
+            extra = {"speaker": a.speaker, "instruct": a.instruct}
+            if inp.backend != "qwen3":  # Qwen3-TTS: chosen (detected or checked) in _check_inputs
+                extra["language"] = a.language
+            options.update({k: v for k, v in extra.items() if v})
             params = SamplingParams(temperature=temperature, top_k=a.top_k, top_p=a.top_p, seed=a.seed,
                                     max_audio_seconds=a.max_seconds, repetition_penalty=penalty,
                                     options=options)

@@ -52,3 +52,20 @@ def test_fits_predicate_form_and_errors():
     with pytest.raises(ValueError, match="needs fits"):
         chunk_text("x")
     assert chunk_text("", fits=lambda t: True) == []
+
+
+def test_chinese_and_japanese_sentences_end_at_their_own_punctuation():
+    assert split_sentences("你好。我很好！你呢？圆周率是3.14。他说：“走吧。”然后走了。") == [
+        "你好。", "我很好！", "你呢？", "圆周率是3.14。", "他说：“走吧。”", "然后走了。"]
+    assert split_sentences("你好!我很好? 好的.Hello there. OK") == ["你好!", "我很好?", "好的.", "Hello there.", "OK"]
+    assert split_sentences("今日は晴れです。散歩しましょう。") == ["今日は晴れです。", "散歩しましょう。"]
+    assert split_clauses("第一，第二、第三;第四:第五") == ["第一，", "第二、", "第三;", "第四:", "第五"]
+
+
+def test_cjk_chunks_keep_the_text_as_written():
+    text = "今天天气很好，我们去公园散步。" * 20
+    chunks = chunk_text(text, fits=lambda t: len(t) <= 50)
+    assert "".join(chunks) == text and all(c.endswith("。") and len(c) <= 50 for c in chunks)
+    run = "一二三四五六七八九十" * 10  # no punctuation at all: cut between characters
+    chunks = chunk_text(run, fits=lambda t: len(t) <= 23)
+    assert "".join(chunks) == run and all(len(c) <= 23 for c in chunks)

@@ -185,3 +185,85 @@ def test_a_rerender_with_the_recipe_is_bit_identical(engine, reference):
     assert all(isinstance(t, Done) for t in takes), takes
     a, b = (t.result for t in takes)
     assert np.array_equal(a.codes, b.codes) and np.array_equal(a.audio, b.audio) and len(a.audio) > 0
+
+
+def test_cli_synth_detects_the_language_of_the_text(tmp_path, capsys, monkeypatch):
+    """`mynah synth` on Chinese text with a Qwen3 model: it picks Chinese and says so, the take asks for
+    it as the Synthesize workspace's does; --language overrides; a language the model does not speak
+    is refused, with the ones it does, before the model is loaded."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from engine.worker import EngineWorker
+    from studio.cli import main
+    from studio.ui.synthesize import model_choice
+    from tests.engine.qwen3_ref.tiny import cached_full_model
+
+    sent = []
+    submit = EngineWorker.submit
+    monkeypatch.setattr(EngineWorker, "submit", lambda self, req: (sent.append(req), submit(self, req))[1])
+    text = "今天天气很好，我们去公园散步吧。"
+    before = torch.get_num_threads()
+
+    def synth(*extra: str) -> tuple[int, str]:
+        out = tmp_path / f"take{len(sent)}.wav"
+        try:
+            rc = main(["synth", "--model", str(cached_full_model()), "--text", text, "-o", str(out), "--seed", "5",
+                       "--max-seconds", "0.2", "--device", "cpu", "--threads", "1", *extra])
+        finally:
+            torch.set_num_threads(before)
+        return rc, capsys.readouterr().err
+
+    rc, err = synth()
+    assert rc == 0, err
+    assert "Language: Chinese (detected from the text; --language overrides)" in err
+    req = next(r for r in reversed(sent) if isinstance(r, Synthesize))
+    gui = SimpleNamespace(language_combo=SimpleNamespace(currentData=lambda: model_choice.DETECT),
+                          text_edit=SimpleNamespace(toPlainText=lambda: text))
+    assert req.params.options["language"] == "chinese" == model_choice.take_language(gui)  # the recipe's value
+
+    rc, err = synth("--language", "ja")  # an ISO code or a name
+    assert rc == 0 and "Language: Japanese (--language)" in err, err
+    assert next(r for r in reversed(sent) if isinstance(r, Synthesize)).params.options["language"] == "japanese"
+
+    n = len(sent)
+    rc, err = synth("--language", "Klingon")
+    assert rc == 2 and "does not speak 'Klingon'" in err and "auto, chinese, english" in err, err
+    assert len(sent) == n and "Loading" not in err  # refused before loading anything
+
+
+def test_a_long_voice_description_never_runs_past_the_cache(tmp_path, monkeypatch):
+    """A style instruction (CustomVoice) or voice description (VoiceDesign) is in every chunk's prompt,
+    which the worker's chunks do not count: a chunk packed to the limit, taken to its frame cap, is made
+    in two pieces instead of failing past the talker's KV cache."""
+    import json
+    import shutil
+
+    import torch
+
+    from engine.backends import qwen3_generate
+    from engine.backends.qwen3 import Qwen3Backend
+    from tests.engine.qwen3_ref.tiny import cached_full_model
+    from tests.engine.qwen3_texts import ENGLISH
+
+    folder = tmp_path / "custom"
+    shutil.copytree(cached_full_model(), folder, ignore=shutil.ignore_patterns("build*", ".complete"))
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["tts_model_type"] = "custom_voice"
+    (folder / "config.json").write_text(json.dumps(cfg))
+    monkeypatch.setattr(qwen3_generate, "MIN_FRAMES", 10**9)  # no end-of-speech: every chunk runs to its cap
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        backend = Qwen3Backend()
+        backend.load(folder, device="cpu")
+        chunk = backend.split_text(ENGLISH, None)[0]  # what the worker sends: packed to the limit
+        description = "A warm, low voice, slow and calm, with a slight rasp, like a storyteller by a fire. " * 8
+        params = SamplingParams(temperature=0.0, top_k=0, seed=1, options={
+            "speaker": "ryan", "instruct": description, "codes_only": True, "repeat_frames": 10**6,
+            "silence_tail_s": 1000.0})
+        stops = [(s.text_chunk_index, s.stop_reason) for s in backend.synthesize(chunk, None, params) if s.stop_reason]
+    finally:
+        torch.set_num_threads(before)
+    assert stops == [(0, "max_frames"), (1, "max_frames")]

@@ -48,3 +48,71 @@ def test_a_broken_pocket_folder_keeps_a_preview(qtbot, tmp_path):
     ws.view.text_edit.setPlainText(TEXT)
     ws.controller.update_chunk_marks()
     assert ws.view.chunk_info.text().startswith("1 chunk ·")  # CSM's rule; generation will say what is wrong
+
+
+def _qwen3_folder(folder):
+    """What the preview reads of a Qwen3-TTS folder: config.json and the text tokenizer (weights never)."""
+    import json
+
+    from tests.engine.qwen3_ref.tiny import config, write_tokenizer
+
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(b"not read by the preview")
+    (folder / "config.json").write_text(json.dumps(config()))
+    write_tokenizer(folder)
+    return folder
+
+
+def _marks(editor):
+    return [(s.cursor.selectionStart(), s.cursor.selectionEnd()) for s in editor.extraSelections()]
+
+
+def test_a_qwen3_model_previews_its_own_chunks_with_the_voice_and_language(qtbot, tmp_path):
+    from engine.backends.qwen3_split import reference_frames, splitter_for
+    from studio.ui.synthesize import chunk_marks
+    from tests.engine.qwen3_texts import CHINESE
+    from tests.ui.test_synthesize_helpers import speechlike
+
+    qwen3 = _qwen3_folder(tmp_path / "qwen3")
+    ctx = make_ctx()
+    transcript = "These take the shape of a long round arch, with its path high above."
+    ctx.voices.create("Ann", transcript=transcript, consent=True, samples=speechlike(24000, 8.0), sample_rate=24000)
+    ws = SynthesizeWorkspace(ctx)
+    qtbot.addWidget(ws)
+    c, v = ws.controller, ws.view
+    c.extra_models += [("some-csm", tmp_path / "csm", "csm"), ("tiny-qwen3", qwen3, "qwen3")]
+    c.refresh_models()
+    script = CHINESE + "\n\n今天就讲到这里。谢谢大家！"
+    v.text_edit.setPlainText(script)
+    v.model_combo.setCurrentIndex(v.model_combo.findText("some-csm"))
+    csm_marks = _marks(v.text_edit)
+    v.model_combo.setCurrentIndex(v.model_combo.findText("tiny-qwen3"))  # the marks redraw on their own
+    v.voice_combo.setCurrentIndex(v.voice_combo.findText("Ann"))
+    c.update_chunk_marks()
+
+    # What generation will make: Chinese (detected), Ann's 8 s reference and transcript in context.
+    rule = splitter_for(qwen3, reference_text=transcript, reference_frames=reference_frames(8 * 24000, 24000),
+                        language="chinese")
+    expected = rule(CHINESE) + rule("今天就讲到这里。谢谢大家！")
+    assert 4 <= len(expected) and v.chunk_info.text().startswith(f"{len(expected)} chunks · 1 pause")
+    marks = _marks(v.text_edit)
+    assert marks == [(s.start, s.end) for s in chunk_marks.locate(script, expected)] and marks != csm_marks
+    assert len(marks) == len(expected) + 1  # every chunk found in the typed text (，！？ read as , ! ?) + the pause
+    chunk_ends = sorted(e for s, e in marks if script[s] != "\n")
+    assert all(script[e - 1] in "。！？" for e in chunk_ends)  # each mark ends at a sentence's end
+
+    v.voice_combo.setCurrentIndex(v.voice_combo.findText("(no reference voice)"))  # more room for text
+    qtbot.waitUntil(lambda: _marks(v.text_edit) != marks, timeout=3000)
+    no_voice = splitter_for(qwen3, language="chinese")
+    assert v.chunk_info.text().startswith(f"{len(no_voice(CHINESE)) + 1} chunks")
+
+
+def test_an_unreadable_qwen3_folder_keeps_a_preview(qtbot, tmp_path):
+    (tmp_path / "empty").mkdir()
+    ws = SynthesizeWorkspace(make_ctx())
+    qtbot.addWidget(ws)
+    ws.controller.extra_models.append(("broken-qwen3", tmp_path / "empty", "qwen3"))
+    ws.controller.refresh_models()
+    ws.view.text_edit.setPlainText(TEXT)
+    ws.controller.update_chunk_marks()
+    assert ws.view.chunk_info.text().startswith("1 chunk ·")  # CSM's rule; generation will say what is wrong

@@ -165,3 +165,43 @@ def test_best_of_n_and_compare_lanes_with_qwen3(qtbot, tiny_qwen3):
         cmp.controller.add_items([("take", t.id) for t in takes[:2]])
     assert len(cmp.controller.lanes) == 2
     assert all("tiny-qwen3" in row.name.text() for row in cmp.controller.rows)
+
+
+def test_the_chunks_marked_before_generating_are_the_takes_chunks(qtbot, tiny_qwen3):
+    """A real-length English script (numbers and "Dr." the normalizer rewrites) with an in-context voice:
+    the marks drawn before generating are where the take's own chunks are."""
+    from studio.ui.synthesize import chunk_marks
+    from tests.engine.qwen3_texts import ENGLISH, SECOND_PART
+
+    ctx = make_ctx()
+    ctx.engine_bridge = EngineBridge()
+    try:
+        ctx.voices.create("Ann", transcript="Hello there, this is a tiny test voice.", consent=True,
+                          samples=speechlike(24000, 6.0), sample_rate=24000)
+        ws = SynthesizeWorkspace(ctx)
+        qtbot.addWidget(ws)
+        c, v = ws.controller, ws.view
+        c.extra_models.append(("tiny-qwen3", tiny_qwen3, "qwen3"))
+        c.refresh_models()
+        v.model_combo.setCurrentIndex(v.model_combo.findText("tiny-qwen3"))
+        v.voice_combo.setCurrentIndex(v.voice_combo.findText("Ann"))
+        v.device_combo.setCurrentIndex(v.device_combo.findData("cpu"))
+        script = ENGLISH + SECOND_PART["english"]
+        v.text_edit.setPlainText(script)
+        c.update_chunk_marks()
+        shown = v.chunk_info.text()
+        marks = [(s.cursor.selectionStart(), s.cursor.selectionEnd()) for s in v.text_edit.extraSelections()]
+        v.random_seed.setChecked(False)
+        v.max_seconds.setValue(0.1)
+        _generate(qtbot, ws)
+        take = ws.takes.list()[0]
+        assert take.status == "complete", v.message.text()
+        chunks = list(take.recipe.chunks)
+        assert len(chunks) >= 4 and shown.startswith(f"{len(chunks)} chunks · 1 pause")
+        assert any("nineteen ninety-eight" in ch for ch in chunks)  # the worker's chunks are normalized text
+        assert marks == [(s.start, s.end) for s in chunk_marks.locate(script, chunks)]
+        assert len(marks) == len(chunks) + 1  # each chunk marked in the typed text, and the pause
+        spoken = sorted(m for m in marks if script[m[0]] != "\n")
+        assert " ".join(script[a:b] for a, b in spoken).split() == script.split()  # they tile the script
+    finally:
+        ctx.engine_bridge.shutdown()

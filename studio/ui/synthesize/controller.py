@@ -58,6 +58,8 @@ class SynthesizeController(QObject, TakeEditsMixin):
         self._fed = 0  # samples already handed to the player
         v = view
         v.text_edit.textChanged.connect(self._preview.start)
+        for combo in (v.voice_combo, v.language_combo):  # Qwen3-TTS: the reference and language change the cuts
+            combo.currentIndexChanged.connect(lambda _: self._preview.start())
         v.generate_button.clicked.connect(self.generate)
         QShortcut(QKeySequence("Ctrl+Return"), v, activated=self.generate)
         QShortcut(QKeySequence("Escape"), v, activated=self.stop)
@@ -441,13 +443,23 @@ class SynthesizeController(QObject, TakeEditsMixin):
     def update_chunk_marks(self, chunks: list[str] | None = None) -> None:
         text = self.view.text_edit.toPlainText()
         if chunks is None:  # a preview by the chosen model's own rule
-            rule = model_choice.chunk_rule(self.view.model_combo.currentData())
+            model = self.view.model_combo.currentData()
+            rule = model_choice.chunk_rule(model, self._preview_voice(model), model_choice.take_language(self.view))
             chunks = chunk_marks.preview_chunks(text, rule=rule)
         spans = chunk_marks.locate(text, chunks)
         chunk_marks.paint(self.view.text_edit, spans)
         pauses = sum(1 for s in spans if s.kind == "pause")
         self.view.chunk_info.setText(f"{len(chunks)} chunk{'s' if len(chunks) != 1 else ''}"
                                      f" · {pauses} pause{'s' if pauses != 1 else ''} · {len(text):,} characters")
+
+    def _preview_voice(self, model) -> ReferenceSpec | None:
+        """The chosen voice as generation will use it, for a Qwen3-TTS preview (its reference takes room)."""
+        if not model or model[2] != "qwen3":
+            return None
+        try:
+            return self.voice_spec(self.view.voice_combo.currentData(), model[2], model[1])
+        except GenerateError:  # generation will say what is wrong with it
+            return None
 
     def _say(self, text: str, error: bool = False) -> None:
         self.view.message.setText(text)

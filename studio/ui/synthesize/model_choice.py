@@ -56,18 +56,41 @@ def recommend(view, *, first_time: bool) -> str | None:
 PRESET = "preset:"  # voice ids of a model's preset voices (a recipe's voice_id, e.g. "preset:alba")
 
 
-def chunk_rule(model):
+def chunk_rule(model, reference=None, language: str = "auto"):
     """How the chosen model cuts a script into chunks, for the editor's preview (None: CSM's rule, a
-    character budget). Pocket TTS counts its own tokens (engine/backends/pocket_split.py, no torch):
-    the preview then shows the chunks generation will make. `model`: the combo's (id, folder, backend)."""
-    if not model or model[2] != "pocket":
+    character budget). Pocket TTS counts its own tokens (engine/backends/pocket_split.py), Qwen3-TTS its
+    own KV cache positions with this voice's reference and the take's language
+    (engine/backends/qwen3_split.py); neither imports torch, and the preview then shows the chunks
+    generation will make. `model`: the combo's (id, folder, backend); `reference`: the voice's
+    ReferenceSpec (or None); `language`: what the take asks for ("german", "auto")."""
+    if not model or model[2] not in ("pocket", "qwen3"):
         return None
+    if model[2] == "qwen3":
+        return _qwen3_rule(model[1], reference, language)
     from engine.backends.pocket_files import PocketLoadError
     from engine.backends.pocket_split import splitter_for
 
     try:
         return splitter_for(model[1])
     except (PocketLoadError, OSError, ValueError):  # not loadable: generation will say why; keep CSM's preview
+        return None
+
+
+def _qwen3_rule(folder, reference, language: str):
+    from engine.audio.io import AudioFileError, probe
+    from engine.backends.qwen3_split import reference_frames, splitter_for
+    from engine.hub.errors import CheckpointError
+
+    text, frames = "", 0
+    if reference is not None and reference.path is not None and reference.text.strip():
+        try:  # the clip's header: how many code frames the reference will take in the prompt
+            info = probe(reference.path)
+            text, frames = reference.text, reference_frames(info.frames, info.sample_rate)
+        except (AudioFileError, OSError):  # generation will say what is wrong with the clip
+            pass
+    try:
+        return splitter_for(folder, reference_text=text, reference_frames=frames, language=language)
+    except (CheckpointError, OSError, ValueError, KeyError, TypeError):  # generation will say why
         return None
 
 
@@ -135,11 +158,11 @@ def take_language(view) -> str:
     """The language a Qwen3-TTS take asks for, by the model's name for it ("german"): the combo's
     choice, or detected from the script (DETECT); "auto" (the model's own guess) when the script has no
     letters to tell."""
-    from engine.text.detect_language import NAMES, detect_language
+    from engine.text.detect_language import NAMES, take_language as detected
 
     code = view.language_combo.currentData()
     if code == DETECT:
-        code = detect_language(view.text_edit.toPlainText())
+        return detected(view.text_edit.toPlainText())
     return NAMES.get(code, "auto") if code else "auto"
 
 
