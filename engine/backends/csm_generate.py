@@ -14,6 +14,7 @@ import torch
 from engine.backends.csm_guards import GuardSettings, RunawayGuard
 from engine.backends.csm_model import CsmModel
 from engine.backends.csm_recipe import PromptRows
+from engine.lm.cpu_blas import torch_on_one_thread
 from engine.lm.sampling import SamplerSettings
 
 REPETITION_WINDOW = 32  # frames of codebook 0 the repetition penalty looks back on
@@ -50,7 +51,7 @@ def generate_frames(model: CsmModel, prompt: PromptRows, settings: SamplerSettin
     with torch.inference_mode():
         h = model.prefill(tokens, mask)  # [1, D]
     for index in range(max_frames):
-        with torch.inference_mode():
+        with torch.inference_mode(), torch_on_one_thread(model.blas):
             previous = torch.stack(history[-REPETITION_WINDOW:], dim=1) if use_penalty and history else None
             codes = model.sample_frame(h, settings, generator, previous, code_limit)  # [1, K]
         frame = codes[0].cpu().numpy()
@@ -63,5 +64,5 @@ def generate_frames(model: CsmModel, prompt: PromptRows, settings: SamplerSettin
             return
         if use_penalty:
             history.append(codes[:, 0].clone())
-        with torch.inference_mode():
+        with torch.inference_mode(), torch_on_one_thread(model.blas):
             h = model.advance(codes)

@@ -18,6 +18,7 @@ from engine.backends.csm_generate import GeneratedFrame, make_generator
 from engine.backends.csm_guards import GuardSettings, RunawayGuard
 from engine.backends.qwen3_model import Qwen3TTSModel
 from engine.backends.qwen3_prompt import TalkerPrompt
+from engine.lm.cpu_blas import torch_on_one_thread
 from engine.lm.sampling import SamplerSettings
 
 MIN_FRAMES = 2  # end-of-speech is not allowed before this many frames (the reference's min_new_tokens)
@@ -47,7 +48,7 @@ def generate_frames(model: Qwen3TTSModel, prompt: TalkerPrompt, sampling: Qwen3S
     with torch.inference_mode():
         h = model.prefill(prompt.embeds)
     for index in range(max_frames):
-        with torch.inference_mode():
+        with torch.inference_mode(), torch_on_one_thread(model.blas):
             codes = model.sample_frame(h, sampling.talker, sampling.predictor, generator,
                                        history, allow_eos=index >= MIN_FRAMES)  # [1, K]
         frame = codes[0].cpu().numpy()
@@ -58,6 +59,6 @@ def generate_frames(model: Qwen3TTSModel, prompt: TalkerPrompt, sampling: Qwen3S
         yield GeneratedFrame(index, frame, reason)
         if reason is not None:
             return
-        with torch.inference_mode():
+        with torch.inference_mode(), torch_on_one_thread(model.blas):
             history = torch.cat([history, codes[:, :1]], dim=1)
             h = model.advance(model.frame_embed(codes.unsqueeze(1))[:, 0] + prompt.frame_text(index))

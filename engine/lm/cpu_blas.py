@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 import numpy as np
 import torch
 
 _threads = 0  # what numpy's BLAS was last limited to (0: never set by us)
+_pinned = False  # inside `torch_on_one_thread`: numpy's BLAS keeps the count it was given there
 _controller = None
 _lock = threading.Lock()
 
@@ -43,7 +46,7 @@ def match_threads(n: int) -> None:
     """Give numpy's BLAS the same thread count as torch's intra-op pool (`n`), so a step uses
     the cores it was given and no more. Cheap when `n` is unchanged (one int compare)."""
     global _threads, _controller
-    if n == _threads:
+    if n == _threads or _pinned:
         return
     with _lock:
         if _controller is None:
@@ -69,3 +72,27 @@ def linear(x: torch.Tensor, w_t: np.ndarray, residual: torch.Tensor | None = Non
 def linear_into(x: torch.Tensor, w_t: np.ndarray, out: np.ndarray) -> None:
     """x [B, in] @ w_t [in, out] written into `out` (a numpy view of a preallocated tensor)."""
     np.matmul(x.numpy(), w_t, out=out)
+
+
+@contextmanager
+def torch_on_one_thread(active: bool) -> Iterator[None]:
+    """A decode loop's frames on the BLAS path: numpy's BLAS gets torch's thread count, and torch's
+    own ops (norms, attention, sampling, embeddings: all tiny at batch 1) run on one thread.
+
+    Left at several threads, a torch op that fans out wakes an OpenMP thread that has to wait for
+    the core the BLAS worker is still spinning on: a 750-element exp + log after a GEMV took 4-8 ms
+    on 2 threads and 31 us on one (measured on the 2-core build machine), once per frame or more.
+    Inside, `match_threads` keeps the BLAS count and steps see one torch thread (no switching)."""
+    global _pinned
+    n = torch.get_num_threads()
+    if not active or n == 1 or _pinned:
+        yield
+        return
+    match_threads(n)
+    torch.set_num_threads(1)
+    _pinned = True
+    try:
+        yield
+    finally:
+        _pinned = False
+        torch.set_num_threads(n)

@@ -93,3 +93,30 @@ def test_autograd_falls_back_to_torch():
     out = m.step(x, 0, 1)
     out.sum().backward()  # numpy cannot carry a gradient: this must have gone through torch
     assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def test_frames_run_torch_on_one_thread_and_blas_on_all():
+    """Inside a decode loop's frame, torch's tiny ops get one thread (a fanned-out op would wait for
+    the core the BLAS worker spins on) while numpy's BLAS keeps torch's count; both come back after."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> set[int]:
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    m = _model(False)
+    xs = torch.randn(3, CFG.dim, generator=torch.Generator().manual_seed(4))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        outside = _run(m, xs, threads=2)
+        m.setup_caches(1)
+        with torch.inference_mode(), cpu_blas.torch_on_one_thread(True):
+            assert torch.get_num_threads() == 1 and blas_threads() == {2}
+            inside = torch.stack([m.step(x[None], pos, torch.get_num_threads())[0] for pos, x in enumerate(xs)])
+            assert blas_threads() == {2}  # the steps' one-thread count did not reach numpy's BLAS
+        assert torch.get_num_threads() == 2
+        torch.testing.assert_close(inside, outside, rtol=0, atol=2e-5)
+        with cpu_blas.torch_on_one_thread(False):  # a GPU or torch-matmul model: nothing changes
+            assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
