@@ -57,7 +57,7 @@ def _entry(size_label: str, kind: str, mode: str, size: int, exact: bool) -> Qwe
         required_files=_NON_WEIGHT, optional_files=_OPTIONAL,
         weight_files=WEIGHTS, weight_indexes=(), layouts=(WeightLayout(files=WEIGHTS),),
         homepage=f"https://huggingface.co/{repo}", languages=LANGUAGES,
-        runs_well_on=("an NVIDIA GPU with 4 GB or more; on a CPU several times slower than real time" if params < 1
+        runs_well_on=("an NVIDIA GPU with 4 GB or more; on a 2-core CPU about 2x slower than real time" if params < 1
                       else "an NVIDIA GPU with 8 GB or more (bf16); on a CPU many times slower than real time"),
         mode=mode, params_b=params)
 
