@@ -29,7 +29,7 @@ OK, WARN, FAIL = "ok", "warn", "FAIL"
 # Third-party modules the studio imports somewhere (lazily or not), with how to name their version.
 THIRD_PARTY = ("numpy", "scipy", "soundfile", "sounddevice", "soxr", "pyloudnorm", "platformdirs",
                "safetensors", "tokenizers", "onnxruntime", "ctranslate2", "faster_whisper",
-               "pocketsphinx", "jiwer", "huggingface_hub", "keyring", "pyqtgraph", "matplotlib",
+               "pocketsphinx", "jiwer", "huggingface_hub", "keyring", "pyqtgraph", "matplotlib", "threadpoolctl",
                "PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtSvg", "torch")
 # Our own packages: every module in them must import (a bundle that forgot one fails here).
 OWN_PACKAGES = ("engine", "studio.core", "studio.cli", "studio.ui")
@@ -264,12 +264,21 @@ def check_engines() -> list[Check]:
             get_backend(n)
         importlib.import_module("engine.codecs.mimi")
         importlib.import_module("engine.lm.llama")
-        detail = f"backends {', '.join(names)}; Mimi codec and LM importable"
+        detail = f"backends {', '.join(names)}; Mimi codec and LM importable; {_cpu_blas()}"
         if "pocket" in names:
             detail += "; " + _pocket_package()
         return detail
 
     return [_run("TTS backends", backends)]
+
+
+def _cpu_blas() -> str:
+    """The BLAS numpy brought, which CPU decode steps read their weights through (engine/lm/cpu_blas.py)."""
+    from threadpoolctl import threadpool_info
+
+    libs = [f"{i.get('internal_api')} {i.get('version') or ''}".strip() for i in threadpool_info()
+            if i.get("user_api") == "blas"]
+    return "CPU decode BLAS: " + (", ".join(libs) if libs else "none found by threadpoolctl (threads left as they are)")
 
 
 def _pocket_package() -> str:
