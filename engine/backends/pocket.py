@@ -27,6 +27,7 @@ from engine.backends.pocket_generate import (MIN_FRAMES_BEFORE_EOS, BackgroundDe
                                              NonFiniteLatentError, PocketSettings, copy_state, frame_budget,
                                              make_generator, state_end)
 from engine.backends.pocket_load import CLONING_PAGE, LoadedPocket, PocketLoadError, load_pocket
+from engine.lm import cpu_blas
 from engine.backends.pocket_voice import NoCloningError, check_state, encode_voice, load_state, save_state
 
 __all__ = ["PocketBackend", "PocketLoadError", "NoCloningError", "NonFiniteLatentError"]
@@ -56,6 +57,7 @@ class PocketBackend:
     def __init__(self) -> None:
         self._loaded: LoadedPocket | None = None
         self._info: ModelInfo | None = None
+        self._blas = False  # the flow LM routed through numpy's BLAS (set by load)
 
     # -- loading --------------------------------------------------------------------------------
     def load(self, model_dir: Path, *, device: str = "auto", dtype: str = "auto",
@@ -84,6 +86,10 @@ class PocketBackend:
             with warnings.catch_warnings():  # torch.ao's deprecation notice: the package picks torchao when present
                 warnings.simplefilter("ignore")
                 apply_dynamic_int8(loaded.model.flow_lm, RECOMMENDED_CONFIG)
+        # fp32 on the CPU: the flow LM's one-row products through numpy's BLAS (engine/lm/cpu_blas.py)
+        self._blas = cpu_blas.wanted(loaded.model.flow_lm.input_linear.weight)
+        if self._blas:
+            cpu_blas.route_linears(loaded.model.flow_lm)
         manifest = _manifest(Path(model_dir))
         cfg = loaded.model.config
         self._loaded = loaded
@@ -222,6 +228,8 @@ class PocketBackend:
         old_threads = torch.get_num_threads()
         if threads:
             torch.set_num_threads(int(threads))
+        if self._blas:  # Mimi decodes on a second thread meanwhile: the flow LM's BLAS leaves it a core
+            cpu_blas.match_threads(max(1, torch.get_num_threads() - 1))
         try:
             frame_index = 0
             for ci, chunk in enumerate(chunks):

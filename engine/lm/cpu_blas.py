@@ -96,3 +96,30 @@ def torch_on_one_thread(active: bool) -> Iterator[None]:
     finally:
         _pinned = False
         torch.set_num_threads(n)
+
+
+class BlasLinear(torch.nn.Linear):
+    """nn.Linear whose one-row fp32 CPU products go through numpy's BLAS (anything else: torch).
+
+    For models whose modules are not ours (Pocket TTS runs the `pocket-tts` package's transformer and
+    flow head): `route_linears` turns their nn.Linear layers into this class in place, keeping the
+    very same parameters, so loading, state dicts and parity with the package are untouched."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if (x.device.type != "cpu" or x.dtype != torch.float32 or self.weight.dtype != torch.float32
+                or x.requires_grad or x.numel() != x.shape[-1] or torch.is_autocast_enabled("cpu")):
+            return super().forward(x)
+        y = x.reshape(1, -1).numpy() @ self.weight.detach().numpy().T
+        if self.bias is not None:
+            y += self.bias.detach().numpy()
+        return torch.from_numpy(y).view(*x.shape[:-1], y.shape[-1])
+
+
+def route_linears(module: torch.nn.Module) -> int:
+    """Every plain nn.Linear under `module` becomes a BlasLinear (same parameters). Returns how many."""
+    n = 0
+    for m in module.modules():
+        if type(m) is torch.nn.Linear:
+            m.__class__ = BlasLinear
+            n += 1
+    return n

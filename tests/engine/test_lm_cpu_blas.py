@@ -120,3 +120,25 @@ def test_frames_run_torch_on_one_thread_and_blas_on_all():
             assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_routed_linear_equals_torch_and_falls_back():
+    """Pocket TTS's modules are the package's: their nn.Linear layers are routed in place (same
+    parameters); one fp32 row goes through numpy, everything else through torch as before."""
+    torch.manual_seed(3)
+    net = torch.nn.Sequential(torch.nn.Linear(48, 96), torch.nn.SiLU(), torch.nn.Linear(96, 32, bias=False)).eval()
+    ref = [p.detach().clone() for p in net.parameters()]
+    x1, x5 = torch.randn(1, 1, 48), torch.randn(5, 48)
+    with torch.no_grad():
+        want1, want5 = net(x1), net(x5)
+    assert cpu_blas.route_linears(net) == 2
+    assert all(type(m) is cpu_blas.BlasLinear for m in (net[0], net[2]))
+    assert all(p is q or torch.equal(p, q) for p, q in zip(net.parameters(), ref))  # same weights
+    with torch.no_grad():
+        got1, got5 = net(x1), net(x5)
+    assert got1.shape == (1, 1, 32)
+    torch.testing.assert_close(got1, want1, rtol=0, atol=1e-5)
+    torch.testing.assert_close(got5, want5, rtol=0, atol=0)  # several rows: torch's own product
+    x = torch.randn(1, 48, requires_grad=True)
+    net(x).sum().backward()  # autograd: torch's path, gradients flow
+    assert x.grad is not None and net[0].weight.grad is not None

@@ -27,7 +27,22 @@ def tiny(tmp_path_factory):
 
 
 def package_run(model, state, text: str, seed: int, temperature: float, eos_threshold: float, **kw):
-    """The package's own generation: (latents [n, ldim], audio [T])."""
+    """The package's own generation: (latents [n, ldim], audio [T]), with torch's own nn.Linear (our load
+    routes the flow LM's one-row products through numpy's BLAS: the reference must not)."""
+    from engine.lm.cpu_blas import BlasLinear
+
+    routed = [m for m in model.modules() if type(m) is BlasLinear]
+    assert routed, "our load should have routed the flow LM's linears (fp32 on the CPU)"
+    for m in routed:
+        m.__class__ = torch.nn.Linear
+    try:
+        return _package_run(model, state, text, seed, temperature, eos_threshold, **kw)
+    finally:
+        for m in routed:
+            m.__class__ = BlasLinear
+
+
+def _package_run(model, state, text: str, seed: int, temperature: float, eos_threshold: float, **kw):
     latents = []
     original = model.flow_lm._sample_next_latent
 
