@@ -58,11 +58,11 @@ class CsmModel(nn.Module):
         # the last-level cache (a batch-1 step then costs one read of them: a 2-row pass reads them
         # once instead of twice, 1/32 of a frame's depth reads); as two one-position steps when they
         # fit in cache (small models are overhead-bound, and the steps skip mask/SDPA set-up).
-        # On numpy's BLAS (fp32 CPU, engine/lm/cpu_blas.py) always two steps: its 2-row product
+        # On numpy's BLAS (fp32 CPU, engine/lm/cpu_blas.py) sample_frame always takes two steps: its 2-row product
         # is slower than two one-row ones.
         depth_bytes = sum(p.numel() * p.element_size() for p in self.decoder.parameters())
         self.blas = cpu_blas.wanted(self.codebook0_head.weight)
-        self.depth_two_row_start = depth_bytes > DEPTH_CACHE_BYTES and not self.blas
+        self.depth_two_row_start = depth_bytes > DEPTH_CACHE_BYTES
         if self.blas:  # numpy views of the per-frame weights outside the decoders
             self._c0_head_t = cpu_blas.weight_t(self.codebook0_head.weight)
             self._proj_t = cpu_blas.weight_t(self.projection.weight)

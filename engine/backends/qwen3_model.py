@@ -57,7 +57,7 @@ class Qwen3TTSModel(nn.Module):
         # when numpy's BLAS does the one-row products (its 2-row product is slower than two of them).
         nbytes = sum(p.numel() * p.element_size() for p in self.predictor.parameters())
         self.blas = cpu_blas.wanted(self.codec_head.weight)
-        self.predictor_two_row_start = nbytes > DEPTH_CACHE_BYTES and not self.blas
+        self.predictor_two_row_start = nbytes > DEPTH_CACHE_BYTES
         if self.blas:  # numpy views of the per-frame weights outside the decoders
             self._codec_head_t = cpu_blas.weight_t(self.codec_head.weight)
             self._heads_np = self.code_heads.detach().numpy()  # [K-1, Dd, V]: already [in, out]

@@ -62,8 +62,12 @@ def test_blas_path_sees_in_place_weight_edits():
     with torch.no_grad():
         m.layers[1].feed_forward.w13.weight.mul_(1.5)
         m.layers[0].attention.wo.weight.add_(0.05)
-    m.setup_caches(1)  # new caches only; the weight views were planned before the edit
-    edited = torch.stack([m.step(x[None], pos, 1)[0] for pos, x in enumerate(xs)])
+    # No setup_caches (it would plan new views): the steps from position 0 overwrite the cache slots,
+    # and the views planned before the edit must see it.
+    with torch.inference_mode():
+        edited = torch.stack([m.step(x[None], pos, 1)[0] for pos, x in enumerate(xs)])
+    m.setup_caches(1)
+    assert torch.equal(edited, _run(m, xs))  # the same as a model planned after the edit
     assert not torch.allclose(before, edited, atol=1e-3)
     for layer in (m.layers[0].attention.wo, m.layers[1].feed_forward.w13):
         assert np.shares_memory(cpu_blas.weight_t(layer.weight), layer.weight.detach().numpy())
