@@ -3,6 +3,7 @@ torch (MKL) and numpy's BLAS (OpenBLAS), each weight in both layouts, beside a p
 
     python benchmarks/bench_gemv.py              # 2 threads (the real-size figures)
     python benchmarks/bench_gemv.py --threads 1
+    python benchmarks/bench_gemv.py --pages      # numpy's BLAS over 4 KB pages vs huge pages
 
 A batch-1 decode step is a chain of GEMVs, each bound by how fast the CPU streams the weight.
 `x @ w.T` with w [out, in] row-major walks rows of `in` floats; storing w as [in, out] walks rows of
@@ -11,6 +12,8 @@ prints all four, so engine/lm/cpu_blas.py (numpy's BLAS for one-row fp32 CPU pro
 layout choice in engine.lm.llama.fuse_rows rest on a measurement. Each case cycles through
 >= 384 MB of weights (far beyond any cache), and the cases alternate so drift in the machine's
 memory bandwidth hits all alike. The last line is the memory bound itself: a plain sum over 1 GiB.
+--pages compares the same numpy products over weights in torch's allocation (4 KB pages unless THP is
+"always") and moved by engine.lm.cpu_blas.to_huge_pages (what the CPU loaders do).
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ SHAPES = {
     "Qwen3 w2": (1024, 3072), "Qwen3 code head": (2048, 1024),
 }
 CASES = ("torch [out,in]", "torch [in,out]", "numpy [out,in]", "numpy [in,out]")
+PAGE_CASES = ("[out,in] 4 KB", "[out,in] huge", "[in,out] 4 KB", "[in,out] huge")
 
 
 def measure(out_dim: int, in_dim: int, rounds: int) -> dict[str, float]:
@@ -64,10 +68,39 @@ def measure(out_dim: int, in_dim: int, rounds: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in speeds.items()}
 
 
+def measure_pages(out_dim: int, in_dim: int, rounds: int) -> dict[str, float]:
+    import torch
+
+    from engine.lm import cpu_blas
+
+    n = max(2, (384 << 20) // (out_dim * in_dim * 4))
+    weights: dict[str, list[torch.nn.Parameter]] = {}
+    for layout in ("[out,in]", "[in,out]"):
+        small = [torch.randn(out_dim, in_dim) for _ in range(n)]
+        if layout == "[in,out]":
+            small = [w.t().contiguous().t() for w in small]
+        weights[f"{layout} 4 KB"] = [torch.nn.Parameter(w, requires_grad=False) for w in small]
+        huge = torch.nn.ParameterList(torch.nn.Parameter(w.clone(memory_format=torch.preserve_format),
+                                                         requires_grad=False) for w in small)
+        cpu_blas.to_huge_pages(huge)
+        weights[f"{layout} huge"] = list(huge)
+    xn = torch.randn(1, in_dim).numpy()
+    views = {k: [cpu_blas.weight_t(w) for w in ws] for k, ws in weights.items()}
+    speeds: dict[str, list[float]] = {k: [] for k in PAGE_CASES}
+    for _ in range(rounds):
+        for name in PAGE_CASES:
+            t = time.perf_counter()
+            for w in views[name]:
+                xn @ w
+            speeds[name].append(n * out_dim * in_dim * 4 / (time.perf_counter() - t) / 1e9)
+    return {k: statistics.median(v) for k, v in speeds.items()}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=9)
+    p.add_argument("--pages", action="store_true", help="numpy's BLAS over 4 KB vs huge pages")
     a = p.parse_args()
     import torch
 
@@ -77,8 +110,18 @@ def main() -> None:
     cpu_blas.match_threads(a.threads)
     print(f"fp32 GEMV, {a.threads} threads, median of {a.rounds} rounds, load average "
           f"{os.getloadavg()[0]:.2f}; GB/s of weights streamed")
-    print(f"  {'weight':28s}{'(out, in)':>14s}" + "".join(f"{c:>16s}" for c in CASES) + f"{'best numpy/torch':>18s}")
-    for name, (o, i) in SHAPES.items():
+    if a.pages:
+        print("  numpy's BLAS, the weights in torch's allocation (4 KB) or moved to huge pages")
+        print(f"  {'weight':28s}{'(out, in)':>14s}" + "".join(f"{c:>16s}" for c in PAGE_CASES) + f"{'huge/4 KB':>12s}")
+        for name, (o, i) in SHAPES.items():
+            r = measure_pages(o, i, a.rounds)
+            gain = max(r["[out,in] huge"], r["[in,out] huge"]) / max(r["[out,in] 4 KB"], r["[in,out] 4 KB"])
+            print(f"  {name:28s}{str((o, i)):>14s}" + "".join(f"{r[c]:16.1f}" for c in PAGE_CASES)
+                  + f"{gain:11.2f}x", flush=True)
+    else:
+        print(f"  {'weight':28s}{'(out, in)':>14s}" + "".join(f"{c:>16s}" for c in CASES)
+              + f"{'best numpy/torch':>18s}")
+    for name, (o, i) in ({} if a.pages else SHAPES).items():
         r = measure(o, i, a.rounds)
         gain = max(r["numpy [out,in]"], r["numpy [in,out]"]) / max(r["torch [out,in]"], r["torch [in,out]"])
         print(f"  {name:28s}{str((o, i)):>14s}" + "".join(f"{r[c]:16.1f}" for c in CASES) + f"{gain:17.2f}x",

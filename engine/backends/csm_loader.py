@@ -23,6 +23,7 @@ from engine.backends.csm_model import AUDIO_EMB_KEYS, CsmModel, expected_hf_keys
 from engine.backends.csm_recipe import TextTokenizer
 from engine.hub.checkpoint import Checkpoint, CheckpointError, open_checkpoint, read_json
 from engine.hub.layouts import holds_only_sesame_original, sesame_original_message
+from engine.lm import cpu_blas
 from engine.lm.config import ConfigError
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,14 @@ def resolve_device_dtype(device: str = "auto", dtype: str = "auto") -> tuple[tor
     if _DTYPES[dtype] is torch.float16:
         log.warning("CSM in fp16 can overflow to NaN in attention; NaN/inf stops generation with an error")
     return dev, _DTYPES[dtype]
+
+
+def cpu_mkl_layout(dev: torch.device, dt: torch.dtype) -> bool:
+    """Whether the fused projections are stored [in, out] (engine.lm.llama.fuse_rows): for torch's
+    CPU matmul (MKL's GEMV streams that layout faster). numpy's BLAS, which fp32 CPU steps use,
+    streams [out, in] faster (up to 1.4x on wide weights: `benchmarks/bench_gemv.py --pages`), and
+    GPUs do not care, so there the checkpoint's own [out, in] layout is kept."""
+    return dev.type == "cpu" and not cpu_blas.wanted_for(dev, dt)
 
 
 @dataclass
@@ -104,11 +113,17 @@ def load_csm(model_dir: Path, *, device: str = "auto", dtype: str = "auto",
     with torch.device("meta"):
         model = CsmModel(spec)
     sd = state_dict_from_hf({k: ckpt.tensor(k) for k in ckpt.keys() if not k.startswith(CODEC_PREFIX)}, spec,
-                            release=ckpt.release, in_out=dev.type == "cpu")
+                            release=ckpt.release, in_out=cpu_mkl_layout(dev, dt))
+    if cpu_blas.wanted_for(dev, dt):  # the heads to [out, in] storage as well (file: [K-1, in, out])
+        sd["audio_head"] = sd["audio_head"].transpose(1, 2).contiguous().transpose(1, 2)
+        ckpt.release(["depth_decoder.codebooks_head.weight"])
     model.load_state_dict(sd, strict=True, assign=True)
     model = model.to(device=dev, dtype=dt).eval()
     if spec.tie_embeddings:  # `.to` converts each parameter alone; share the one table again
         model.depth_embeddings.weight = model.audio_embeddings.weight
+    del sd  # the model holds what it needs (a moved weight must not stay alive here)
+    if cpu_blas.wanted_for(dev, dt):  # fp32 CPU: weights in huge pages (faster GEMVs)
+        cpu_blas.to_huge_pages(model, moved_from=ckpt.release_memory)
     with torch.inference_mode():
         model.setup_caches()
 

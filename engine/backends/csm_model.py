@@ -66,7 +66,7 @@ class CsmModel(nn.Module):
         if self.blas:  # numpy views of the per-frame weights outside the decoders
             self._c0_head_t = cpu_blas.weight_t(self.codebook0_head.weight)
             self._proj_t = cpu_blas.weight_t(self.projection.weight)
-            self._heads_np = self.audio_head.detach().numpy()  # [K-1, Dd, V]: already [in, out]
+            self._heads_np = self.audio_head.detach().numpy()  # [K-1, Dd, V] (the loader picks the storage)
 
     # -- embeddings -----------------------------------------------------------------------------
     def embed_rows(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -90,6 +90,7 @@ class PocketBackend:
         self._blas = cpu_blas.wanted(loaded.model.flow_lm.input_linear.weight)
         if self._blas:
             cpu_blas.route_linears(loaded.model.flow_lm)
+            cpu_blas.to_huge_pages(loaded.model.flow_lm)
         manifest = _manifest(Path(model_dir))
         cfg = loaded.model.config
         self._loaded = loaded

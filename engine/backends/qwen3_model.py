@@ -60,7 +60,7 @@ class Qwen3TTSModel(nn.Module):
         self.predictor_two_row_start = nbytes > DEPTH_CACHE_BYTES
         if self.blas:  # numpy views of the per-frame weights outside the decoders
             self._codec_head_t = cpu_blas.weight_t(self.codec_head.weight)
-            self._heads_np = self.code_heads.detach().numpy()  # [K-1, Dd, V]: already [in, out]
+            self._heads_np = self.code_heads.detach().numpy()  # [K-1, Dd, V] views, [out, in] storage
             self._proj_np = None if self.projection is None else (
                 cpu_blas.weight_t(self.projection.weight), self.projection.bias.detach().numpy())
 
@@ -244,9 +244,11 @@ def state_dict_from_hf(sd: dict[str, torch.Tensor], spec: Qwen3Spec,
         "codec_embeddings.weight": sd[TALKER + "codec_embedding.weight"],
         "codec_head.weight": sd["talker.codec_head.weight"],
         "code_embeddings.weight": torch.cat([sd[f"{PREDICTOR}codec_embedding.{i}.weight"] for i in range(k - 1)]),
-        "code_heads": torch.stack([sd[f"talker.code_predictor.lm_head.{i}.weight"].t()
-                                   for i in range(k - 1)]).contiguous(),
     }
+    heads = [sd[f"talker.code_predictor.lm_head.{i}.weight"] for i in range(k - 1)]  # [V, Dd] each
+    # Our [K-1, Dd, V] parameter: stored [in, out] for torch's CPU matmul, else as the file's [out, in].
+    out["code_heads"] = (torch.stack([h.t() for h in heads]).contiguous() if in_out
+                         else torch.stack(heads).transpose(1, 2))
     if spec.talker.dim != spec.predictor.dim:
         out["projection.weight"] = sd["talker.code_predictor.small_to_mtp_projection.weight"]
         out["projection.bias"] = sd["talker.code_predictor.small_to_mtp_projection.bias"]

@@ -99,6 +99,23 @@ class SafetensorsFile:
         t = torch.frombuffer(self._mmap, dtype=entry.dtype, count=numel, offset=entry.start)
         return t.view(entry.shape)
 
+    def release_memory(self, t: torch.Tensor) -> bool:
+        """`release` by address: drop the resident pages under tensor `t` if it is a view of this
+        file's mapping (a weight the model has just copied elsewhere). Returns whether it was."""
+        if self._mmap is None or not hasattr(mmap, "MADV_DONTNEED"):
+            return False
+        base = torch.frombuffer(self._mmap, dtype=torch.uint8, count=1).data_ptr()
+        offset = t.data_ptr() - base
+        if not 0 <= offset < len(self._mmap):
+            return False
+        page = mmap.PAGESIZE
+        start = -(-offset // page) * page
+        span = 1 + sum((n - 1) * st for n, st in zip(t.shape, t.stride()))  # elements the view covers
+        end = (offset + span * t.element_size()) // page * page
+        if end > start:
+            self._mmap.madvise(mmap.MADV_DONTNEED, start, end - start)
+        return True
+
     def release(self, key: str) -> None:
         """Drop the resident pages of a tensor that was copied elsewhere (e.g. fused into a bigger
         one), so they stop counting against memory. Reading it again re-reads the file."""
@@ -144,6 +161,13 @@ class Checkpoint:
         for key in keys:
             if key in self._where:
                 self._where[key].release(key)
+
+    def release_memory(self, t: torch.Tensor) -> None:
+        """Drop the resident pages under `t` if it is a view of one of these files (see
+        SafetensorsFile.release_memory); anything else is left alone."""
+        for f in self.files:
+            if f.release_memory(t):
+                return
 
     def tensors(self, prefix: str = "") -> dict[str, torch.Tensor]:
         return {k: self.tensor(k) for k in self._where if k.startswith(prefix)}

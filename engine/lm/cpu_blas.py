@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -32,7 +32,12 @@ _lock = threading.Lock()
 
 def wanted(t: torch.Tensor) -> bool:
     """Whether one-row products over this weight go through numpy's BLAS."""
-    return (t.device.type == "cpu" and t.dtype == torch.float32
+    return wanted_for(t.device, t.dtype)
+
+
+def wanted_for(device: torch.device, dtype: torch.dtype) -> bool:
+    """`wanted` before the weights exist (a loader choosing their layout)."""
+    return (device.type == "cpu" and dtype == torch.float32
             and os.environ.get("MYNAH_CPU_MATMUL", "blas") != "torch")
 
 
@@ -40,6 +45,62 @@ def weight_t(w: torch.Tensor) -> np.ndarray:
     """A Linear weight [out, in] (any strides) -> its [in, out] numpy view, for `x @ view`.
     Shares memory with the tensor: in-place edits (LoRA merge/unmerge) stay visible."""
     return w.detach().numpy().T
+
+
+HUGE_PAGE_MIN_BYTES = 4 << 20
+
+
+def huge_page_array(n: int) -> np.ndarray | None:
+    """n float32 in a fresh anonymous mapping marked for transparent huge pages before first touch
+    (Linux; None elsewhere). A plain allocation may reuse heap pages already backed by 4 KB ones."""
+    import mmap
+
+    advice = getattr(mmap, "MADV_HUGEPAGE", None)
+    if advice is None:
+        return None
+    region = mmap.mmap(-1, n * 4, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)  # shared: no THP
+    try:
+        region.madvise(advice)
+    except OSError:  # a kernel without THP
+        pass
+    return np.frombuffer(region, np.float32, n)  # keeps the mapping alive as long as the array
+
+
+def to_huge_pages(module: torch.nn.Module, moved_from: Callable[[torch.Tensor], None] | None = None) -> int:
+    """Move every fp32 CPU weight of >= 4 MB but embedding tables into huge-page memory (same
+    values, strides and Parameter objects). Returns the bytes moved (0 where the OS has no transparent huge pages).
+
+    A decode step streams every weight once, and over 4 KB pages (a TLB miss every 4 KB) its GEMVs
+    run slower: 3-7 ms of a 0.12-0.16 s Qwen3 0.6B frame on the build machine
+    (`benchmarks/bench_gemv.py --pages` per shape). Weights adopted from a memory-mapped checkpoint,
+    or cast to fp32 by torch, sit in 4 KB pages. Call before planning the decoders' steps
+    (`setup_caches`): their numpy views bind the memory. `moved_from(old)` is called with each
+    weight's old tensor once copied (a loader drops the checkpoint's pages under it there, so the
+    move never holds two copies of the model)."""
+    moved = 0
+    # Embedding tables are looked up a row at a time, never streamed: left where they are (a
+    # memory-mapped 151k-row text table stays mostly unread instead of becoming 1.2 GB of RAM).
+    tables = {id(m.weight) for m in module.modules() if isinstance(m, torch.nn.Embedding)}
+    with torch.no_grad():
+        for p in module.parameters():
+            nbytes = p.numel() * p.element_size()
+            if (p.device.type != "cpu" or p.dtype != torch.float32 or nbytes < HUGE_PAGE_MIN_BYTES
+                    or id(p) in tables):
+                continue
+            span = 1 + sum((n - 1) * st for n, st in zip(p.shape, p.stride()))  # elements the view covers
+            if span != p.numel() or p.storage_offset():
+                continue  # a view into a larger tensor: leave it sharing that tensor's memory
+            flat = huge_page_array(span)
+            if flat is None:
+                return 0
+            new = torch.from_numpy(flat).as_strided(p.shape, p.stride())
+            new.copy_(p)
+            old, p.data = p.data, new
+            if moved_from is not None:
+                moved_from(old)
+            del old
+            moved += nbytes
+    return moved
 
 
 def match_threads(n: int) -> None:

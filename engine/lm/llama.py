@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -18,6 +19,7 @@ from engine.lm import cpu_blas
 from engine.lm.config import LlamaConfig
 from engine.lm.kv_cache import KVCache
 from engine.lm.rope import apply_rope, rope_tables
+from engine.lm.step_np import LayerViews, NumpyStep
 from engine.lm.threads import one_thread
 
 
@@ -222,28 +224,35 @@ class Transformer(nn.Module):
         """
         cfg = self.cfg
         w = self.norm.weight
-        # fp32 CPU at batch 1: the four weight reads of a layer go through numpy's BLAS (see
-        # engine/lm/cpu_blas.py), on [in, out] numpy views of the same tensors.
-        self._step_blas = batch == 1 and cpu_blas.wanted(w)
-        self._step_layers, self._step_layers_np = [], []
+        self._step_layers = []
         for layer in self.layers:
             att, ff = layer.attention, layer.feed_forward
             # wo, w2 as [in, out] views for addmm (views: in-place weight edits stay visible)
-            torch_w = (att.wqkv.weight, att.wo.weight.t(), ff.w13.weight, ff.w2.weight.t())
-            self._step_layers.append((layer.attention_norm.weight, *torch_w[:2], layer.ffn_norm.weight,
-                                      *torch_w[2:], att.kv_cache, att.qk_weight()))
-            if self._step_blas:  # the same, as numpy views (torch's stay for autograd)
-                wqkv, wo, w13, w2 = (cpu_blas.weight_t(m.weight) for m in (att.wqkv, att.wo, ff.w13, ff.w2))
-                self._step_layers_np.append((layer.attention_norm.weight, wqkv, wo, layer.ffn_norm.weight,
-                                             w13, w2, att.kv_cache, att.qk_weight()))
+            self._step_layers.append((layer.attention_norm.weight, att.wqkv.weight, att.wo.weight.t(),
+                                      layer.ffn_norm.weight, ff.w13.weight, ff.w2.weight.t(), att.kv_cache,
+                                      att.qk_weight()))
+        # fp32 CPU at batch 1: the whole step in numpy, its weight reads through numpy's BLAS
+        # (engine/lm/step_np.py, engine/lm/cpu_blas.py); the torch step stays for autograd.
+        self._step_np = self._plan_numpy_step() if batch == 1 and cpu_blas.wanted(w) else None
         self._step_eps = torch.full((), cfg.norm_eps, dtype=w.dtype, device=w.device)
-        self._step_norm = self.norm.weight
         # Per-position cache views ([B*Hkv, L, D] prefixes, keys pre-transposed) for short caches
         # (the depth decoder's 33 slots); long caches build them per step (cheap next to the layer).
         self._step_views = None
         if max(1, self.max_positions) * cfg.n_layers <= 1024:
             self._step_views = [[self._cache_views(layer[6], batch, pos) for pos in range(self.max_positions)]
                                 for layer in self._step_layers]
+
+    def _plan_numpy_step(self) -> NumpyStep:
+        cfg = self.cfg
+
+        def np_(t: torch.Tensor) -> np.ndarray:
+            return t.detach().numpy()
+
+        layers = [LayerViews(np_(an), cpu_blas.weight_t(wqkv), np_(wo), np_(fn), cpu_blas.weight_t(w13),
+                             np_(w2), np_(cache.k)[0], np_(cache.v)[0], None if qk_w is None else np_(qk_w))
+                  for an, wqkv, wo, fn, w13, w2, cache, qk_w in self._step_layers]
+        return NumpyStep(layers, np_(self.norm.weight), np_(self.rope_cos)[:, 0], np_(self.rope_sin)[:, 0],
+                         cfg.n_heads, cfg.n_kv_heads, cfg.head_dim, cfg.ffn_dim, cfg.norm_eps, cfg.sliding_window)
 
     def _cache_views(self, cache: KVCache, batch: int, pos: int) -> tuple[torch.Tensor, ...]:
         """(k slot [B, Hkv, D], v slot, keys^T [B*Hkv, D, pos+1], values [B*Hkv, pos+1, D], zero scores)."""
@@ -261,9 +270,9 @@ class Transformer(nn.Module):
         """One position: x [B, dim] embeddings at `pos` -> final-normed hidden [B, dim].
 
         threads: the caller's torch thread count (torch.get_num_threads(), read once per frame).
-        Above 1 on the CPU, the tiny ops (norms, RoPE, attention over the cache) run on one thread
-        (see engine/lm/threads.py): per attention block, or for the whole step when numpy's BLAS
-        does the weight reads (engine/lm/cpu_blas.py, given `threads` threads instead).
+        fp32 on the CPU at batch 1 (no autograd), the step runs in numpy (engine/lm/step_np.py) and
+        numpy's BLAS gets `threads` threads. Otherwise, above 1 on the CPU, the tiny ops (norms,
+        RoPE, attention over the cache) run on one thread per attention block (engine/lm/threads.py).
         Same arithmetic as `forward` but for summation order (parity tests: logits <= 1e-4 of
         transformers, greedy frames identical), with about half the ops.
         """
@@ -271,19 +280,12 @@ class Transformer(nn.Module):
             raise ValueError(f"position {pos} is past the cache size {self.max_positions}")
         if self.adapters_unmerged:
             raise RuntimeError("a LoRA adapter is attached but not merged: merge it before generating")
-        fan_in = threads > 1 and x.device.type == "cpu"
-        if not (self._step_blas and not x.requires_grad):
-            return self._step_layers_run(x, pos, threads, fan_in, False)
-        cpu_blas.match_threads(threads)
-        if not fan_in:
-            return self._step_layers_run(x, pos, threads, False, True)
-        torch.set_num_threads(1)
-        try:
-            return self._step_layers_run(x, pos, threads, False, True)
-        finally:
-            torch.set_num_threads(threads)
+        if self._step_np is not None and not x.requires_grad:
+            cpu_blas.match_threads(threads)
+            return torch.from_numpy(self._step_np(x.detach().numpy(), pos))
+        return self._step_layers_run(x, pos, threads, threads > 1 and x.device.type == "cpu")
 
-    def _step_layers_run(self, x: torch.Tensor, pos: int, threads: int, fan_in: bool, blas: bool) -> torch.Tensor:
+    def _step_layers_run(self, x: torch.Tensor, pos: int, threads: int, fan_in: bool) -> torch.Tensor:
         cfg = self.cfg
         b = x.shape[0]
         h, hkv, d, eps = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim, cfg.norm_eps
@@ -300,14 +302,10 @@ class Transformer(nn.Module):
             # eps + sum/n in one op (alpha = 1/n is exact for power-of-two widths, see _rms_norm)
             return w * (x * torch.rsqrt(torch.add(eps_t, (x * x).sum(-1, keepdim=True), alpha=inv_dim)))
 
-        def linear(x: torch.Tensor, w) -> torch.Tensor:
-            return cpu_blas.linear(x, w) if blas else F.linear(x, w)
-
-        for li, (an, wqkv, wo, fn, w13, w2, cache, qk_w) in enumerate(self._step_layers_np if blas
-                                                                        else self._step_layers):
+        for li, (an, wqkv, wo, fn, w13, w2, cache, qk_w) in enumerate(self._step_layers):
             kslot, vslot, keys_t, values, zero = (views[li][pos] if views is not None
                                                   else self._cache_views(cache, b, pos))
-            qkv = linear(norm(x, an), wqkv).view(b, h + 2 * hkv, d)  # [B, H+2Hkv, D]
+            qkv = F.linear(norm(x, an), wqkv).view(b, h + 2 * hkv, d)  # [B, H+2Hkv, D]
             qk = qkv[:, : h + hkv]
             if qk_w is not None:
                 qk = _head_norm(qk, qk_w, eps)
@@ -323,15 +321,10 @@ class Transformer(nn.Module):
             y = torch.bmm(probs, values).reshape(b, h * d)  # [B, H*D]
             if fan_in:
                 torch.set_num_threads(threads)
-            if blas:  # the residual add rides on the product, as addmm's does below
-                x = cpu_blas.linear(y, wo, residual=x)
-                gate, up = cpu_blas.linear(norm(x, fn), w13).view(b, 2, ffn).unbind(1)
-                x = cpu_blas.linear(F.silu(gate) * up, w2, residual=x)
-            else:
-                x = torch.addmm(x, y, wo)  # residual add fused into the output projection
-                gate, up = F.linear(norm(x, fn), w13).view(b, 2, ffn).unbind(1)
-                x = torch.addmm(x, F.silu(gate) * up, w2)
-        return norm(x, self._step_norm)
+            x = torch.addmm(x, y, wo)  # residual add fused into the output projection
+            gate, up = F.linear(norm(x, fn), w13).view(b, 2, ffn).unbind(1)
+            x = torch.addmm(x, F.silu(gate) * up, w2)
+        return norm(x, self.norm.weight)
 
     def forward_train(self, x: torch.Tensor) -> torch.Tensor:
         """Whole sequences from position 0 without the KV cache (autograd-friendly; training and

@@ -50,16 +50,29 @@ def test_cpu_weights_are_memory_mapped_not_copied():
     assert not w.untyped_storage().resizable()  # a view of the file mapping, not an owned copy
 
 
-def test_cpu_fused_projections_are_stored_for_fast_gemv():
-    """Wide fused weights (gate|up, q|k|v) are [in, out] tensors on CPU (rows of `out` floats stream
-    faster, benchmarks/bench_gemv.py), with the same values as the checkpoint's."""
+@pytest.mark.parametrize("matmul", ["blas", "torch"])
+def test_cpu_weight_layout_follows_the_matmul(monkeypatch, matmul):
+    """fp32 CPU steps stream weights through numpy's BLAS, faster over [out, in] storage: every weight
+    keeps the checkpoint's rows and the codebook heads become [out, in] too. With torch's matmul
+    (MKL streams long rows faster) the wide fused weights (gate|up, q|k|v) are [in, out] tensors.
+    Values are the checkpoint's either way (benchmarks/bench_gemv.py measures both layouts)."""
+    monkeypatch.setenv("MYNAH_CPU_MATMUL", matmul)
     loaded = load_csm(cached_tiny_csm("hf"), device="cpu", dtype="fp32")
     ckpt = open_checkpoint(cached_tiny_csm("hf"))
-    w13 = loaded.model.decoder.layers[1].feed_forward.w13.weight  # [2*ffn, dim] view
-    assert w13.t().is_contiguous() and not w13.is_contiguous()
+    model = loaded.model
+    w13 = model.decoder.layers[1].feed_forward.w13.weight  # [2*ffn, dim]
     gate, up = (ckpt.tensor(f"depth_decoder.model.layers.1.mlp.{n}_proj.weight") for n in ("gate", "up"))
     assert torch.equal(w13, torch.cat([gate, up]))
-    assert loaded.model.backbone.layers[0].attention.wqkv.weight.t().is_contiguous()
+    heads = model.audio_head  # [K-1, Dd, V]
+    assert torch.equal(heads, ckpt.tensor("depth_decoder.codebooks_head.weight"))
+    wqkv = model.backbone.layers[0].attention.wqkv.weight
+    if matmul == "blas":
+        assert w13.is_contiguous() and wqkv.is_contiguous()
+        assert heads.transpose(1, 2).is_contiguous()
+        assert not model._heads_np[0].flags.c_contiguous  # the BLAS reads [out, in] rows
+    else:
+        assert w13.t().is_contiguous() and not w13.is_contiguous()
+        assert wqkv.t().is_contiguous() and heads.is_contiguous()
 
 
 def test_backend_info_and_registry():

@@ -7,6 +7,8 @@ torch's thread count as they found it, and fall back to torch when autograd is r
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -43,14 +45,49 @@ def _run(m: Transformer, xs: torch.Tensor, threads: int = 1) -> torch.Tensor:
 def test_blas_steps_equal_torch_steps(monkeypatch, in_out):
     m = _model(in_out)
     xs = torch.randn(12, CFG.dim, generator=torch.Generator().manual_seed(1))
-    assert m._step_blas  # fp32 on the CPU at batch 1: the BLAS path by default
+    assert m._step_np is not None  # fp32 on the CPU at batch 1: the numpy step by default
     blas = _run(m, xs)
     monkeypatch.setenv("MYNAH_CPU_MATMUL", "torch")
     assert not cpu_blas.wanted(m.norm.weight)
     ref = _run(m, xs)
-    assert not m._step_blas
+    assert m._step_np is None
     torch.testing.assert_close(blas, ref, rtol=0, atol=2e-5)
     assert (blas - ref).abs().max() < 1e-3 * ref.abs().max()
+
+
+@pytest.mark.parametrize("windowed", [False, True])
+def test_numpy_step_long_cache_equals_torch(monkeypatch, windowed):
+    """The talker attends over hundreds of positions: from step_np.LONG_ATTENTION on, attention runs
+    as one-row products per head; with a sliding window only the last `window` positions count."""
+    from dataclasses import replace
+
+    from engine.lm.step_np import LONG_ATTENTION
+
+    cfg = replace(CFG, max_positions=LONG_ATTENTION + 40, sliding_window=LONG_ATTENTION + 8 if windowed else 0)
+    torch.manual_seed(5)
+    m = Transformer(cfg).eval().requires_grad_(False)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randn_like(p) * (0.3 if p.dim() > 1 else 1.0))
+    xs = torch.randn(cfg.max_positions, cfg.dim, generator=torch.Generator().manual_seed(6))
+    got = _run(m, xs)
+    monkeypatch.setenv("MYNAH_CPU_MATMUL", "torch")
+    ref = _run(m, xs)
+    torch.testing.assert_close(got, ref, rtol=0, atol=5e-5)
+    assert (got - ref).abs().max() < 1e-3 * ref.abs().max()
+
+
+def test_numpy_step_overflowing_gate_is_quiet_and_finite():
+    """A very negative gate overflows exp(-gate) in SiLU: the result is -0 as in torch, no warning."""
+    import warnings
+
+    m = _model(False)
+    with torch.no_grad():
+        m.layers[0].feed_forward.w13.weight.mul_(400.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = _run(m, torch.randn(3, CFG.dim, generator=torch.Generator().manual_seed(7)))
+    assert torch.isfinite(out).all()
 
 
 def test_blas_path_sees_in_place_weight_edits():
@@ -146,3 +183,42 @@ def test_routed_linear_equals_torch_and_falls_back():
     x = torch.randn(1, 48, requires_grad=True)
     net(x).sum().backward()  # autograd: torch's path, gradients flow
     assert x.grad is not None and net[0].weight.grad is not None
+
+
+def _anon_huge_kb(address: int) -> int | None:
+    """AnonHugePages of the mapping holding `address` (None where /proc/self/smaps is missing)."""
+    try:
+        lines = open("/proc/self/smaps").read().splitlines()
+    except OSError:
+        return None
+    inside = False
+    for line in lines:
+        head = line.split()[0]
+        if "-" in head and ":" not in head:
+            lo, hi = (int(v, 16) for v in head.split("-"))
+            inside = lo <= address < hi
+        elif inside and head == "AnonHugePages:":
+            return int(line.split()[1])
+    return None
+
+
+def test_to_huge_pages_keeps_values_layout_and_parameters():
+    """Large fp32 weights move to huge-page memory (Linux): the same Parameter objects, values and
+    strides ([in, out] storage stays [in, out]); small ones and embedding tables stay."""
+    torch.manual_seed(8)
+    net = torch.nn.Sequential(torch.nn.Linear(1024, 2048, bias=False), torch.nn.Linear(2048, 8),
+                              torch.nn.Embedding(4096, 1024))  # a 16 MB table: looked up, not streamed
+    net[0].weight = torch.nn.Parameter(net[0].weight.detach().t().contiguous().t())  # [in, out] storage
+    big, small = net[0].weight, net[1].weight
+    before = {id(p): (p.detach().clone(), p.stride(), p.data_ptr()) for p in net.parameters()}
+    assert cpu_blas.to_huge_pages(net) == big.numel() * 4
+    assert [id(p) for p in net.parameters()] == list(before)
+    for p in net.parameters():
+        values, stride, ptr = before[id(p)]
+        assert torch.equal(p, values) and p.stride() == stride
+        assert (p.data_ptr() != ptr) == (p is big)
+    assert small.data_ptr() == before[id(small)][2]
+    thp = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+    if thp.is_file() and "[never]" not in thp.read_text():
+        kb = _anon_huge_kb(big.data_ptr() + big.numel() * 2)  # the middle of the 8 MB weight
+        assert kb is not None and kb >= 2048, f"no huge pages behind the moved weight ({kb} kB)"

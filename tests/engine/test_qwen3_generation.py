@@ -115,3 +115,23 @@ def test_the_large_model_predictor_start_gives_the_same_frames(loaded):
     finally:
         model.predictor_two_row_start, model.blas = False, blas
     assert len(steps) == len(two_row) and all(np.array_equal(a, b) for a, b in zip(steps, two_row))
+
+
+@pytest.mark.parametrize("matmul", ["blas", "torch"])
+def test_cpu_weight_layout_follows_the_matmul(folder, monkeypatch, matmul):
+    """numpy's BLAS (fp32 CPU steps) streams [out, in] rows faster: the fused projections and the 15
+    code heads keep the checkpoint's [out, in] storage; torch's matmul gets the [in, out] layout MKL
+    prefers. The values are the checkpoint's either way."""
+    from engine.hub.checkpoint import open_checkpoint
+
+    monkeypatch.setenv("MYNAH_CPU_MATMUL", matmul)
+    model = load_qwen3(folder, device="cpu", max_positions=64).model
+    ckpt = open_checkpoint(folder)
+    heads = model.code_heads  # [15, Dd, V]
+    for i in (0, 14):
+        assert torch.equal(heads[i], ckpt.tensor(f"talker.code_predictor.lm_head.{i}.weight").t())
+    wqkv = model.talker.layers[0].attention.wqkv.weight
+    if matmul == "blas":
+        assert model.blas and wqkv.is_contiguous() and heads.transpose(1, 2).is_contiguous()
+    else:
+        assert not model.blas and wqkv.t().is_contiguous() and heads.is_contiguous()
