@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 # From this many cached positions on, attention runs as one-row products per query head (see above).
-LONG_ATTENTION = 192
+LONG_ATTENTION = 128
 
 
 @dataclass(frozen=True)
