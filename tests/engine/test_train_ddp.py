@@ -43,7 +43,7 @@ def test_two_gloo_processes_equal_one_process_with_the_doubled_batch(tmp_path, s
                            str(speech_dir), str(out), str(cache), str(cached_tiny_csm("hf")),
                            str(cached_tiny_mimi()[0])],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 0, _ranks_failure(proc.stderr)
     two = torch.load(out / "weights.pt", weights_only=True)
     ones = {k: v.detach() for k, v in one.adapter.named_tensors().items()}
     assert ones.keys() == two.keys()
@@ -51,3 +51,11 @@ def test_two_gloo_processes_equal_one_process_with_the_doubled_batch(tmp_path, s
     assert worst <= 1e-5
     moved = max(v.abs().max().item() for k, v in ones.items() if ".lora_B." in k)
     assert moved > 1e-4  # the runs trained (B starts at zero)
+
+
+def _ranks_failure(stderr: str) -> str:
+    """Each rank's own traceback lines (torchrun prefixes them "[rankN]:"), then the launcher's tail:
+    the rank that died first is the one worth reading, and its lines come before the others'."""
+    ranks = [line for line in stderr.splitlines() if line.startswith("[rank")]
+    return "\n".join(ranks)[:5000] + "\n---\n" + stderr[-1500:]
+
