@@ -4,9 +4,9 @@ A batch-1 decode step is a chain of matrix-vector products, each bound by how fa
 stream from memory. torch's CPU build sends a one-row fp32 matmul to MKL's GEMV, which on the AMD
 EPYC (Zen 5) this project is measured on streams 18-24 GB/s with 2 threads; numpy's own BLAS
 (OpenBLAS in numpy's Linux and Windows wheels, Accelerate on macOS) streams 38-57 GB/s over the
-same arrays, close to what a plain read of memory reaches (`python benchmarks/bench_gemv_blas.py`
-prints both, shape by shape). So the one-position steps (`Transformer.step`, the codebook heads
-of `CsmModel` / `Qwen3TTSModel`) hand their weight reads to numpy on zero-copy views: same
+same arrays, close to what a plain read of memory reaches (`python benchmarks/bench_gemv.py`
+prints both, shape by shape). So the one-position steps (`Transformer.step`, wholly in numpy:
+engine/lm/step_np.py; the codebook heads of `CsmModel` / `Qwen3TTSModel`) hand their weight reads to numpy on zero-copy views: same
 memory, same values, only the summation order inside each dot product differs (ulp level).
 
 Rows > 1 stay with torch: OpenBLAS's 2-row GEMM is slower than two GEMVs here, so a model on this
@@ -119,12 +119,9 @@ def match_threads(n: int) -> None:
         _threads = n
 
 
-def linear(x: torch.Tensor, w_t: np.ndarray, residual: torch.Tensor | None = None,
-           bias: np.ndarray | None = None) -> torch.Tensor:
-    """x [B, in] @ w_t [in, out] (+ residual [B, out]) (+ bias [out]) -> a new [B, out] tensor."""
+def linear(x: torch.Tensor, w_t: np.ndarray, bias: np.ndarray | None = None) -> torch.Tensor:
+    """x [B, in] @ w_t [in, out] (+ bias [out]) -> a new [B, out] tensor."""
     y = x.numpy() @ w_t
-    if residual is not None:
-        y += residual.numpy()
     if bias is not None:
         y += bias
     return torch.from_numpy(y)
