@@ -4,6 +4,7 @@ torch (MKL) and numpy's BLAS (OpenBLAS), each weight in both layouts, beside a p
     python benchmarks/bench_gemv.py              # 2 threads (the real-size figures)
     python benchmarks/bench_gemv.py --threads 1
     python benchmarks/bench_gemv.py --pages      # numpy's BLAS over 4 KB pages vs huge pages
+    python benchmarks/bench_gemv.py --rows 2     # two rows over one weight: the ways to do it
 
 A batch-1 decode step is a chain of GEMVs, each bound by how fast the CPU streams the weight.
 `x @ w.T` with w [out, in] row-major walks rows of `in` floats; storing w as [in, out] walks rows of
@@ -40,6 +41,7 @@ SHAPES = {
 }
 CASES = ("torch [out,in]", "torch [in,out]", "numpy [out,in]", "numpy [in,out]")
 PAGE_CASES = ("[out,in] 4 KB", "[out,in] huge", "[in,out] 4 KB", "[in,out] huge")
+ROW_CASES = ("one row", "GEMV per row", "blocked rows", "one 2-row GEMM")
 
 
 def measure(out_dim: int, in_dim: int, rounds: int) -> dict[str, float]:
@@ -96,11 +98,44 @@ def measure_pages(out_dim: int, in_dim: int, rounds: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in speeds.items()}
 
 
+def measure_rows(out_dim: int, in_dim: int, rounds: int, rows: int) -> dict[str, float]:
+    """Microseconds per weight: one row, `rows` rows as one GEMV each, as engine/lm/step_np.products
+    does it (blocks of the weight multiplied by every row while cached), and one k-row product."""
+    import numpy as np
+    import torch
+
+    from engine.lm import cpu_blas
+    from engine.lm.step_np import products
+
+    n = max(2, (384 << 20) // (out_dim * in_dim * 4))
+    params = torch.nn.ParameterList(torch.nn.Parameter(torch.randn(out_dim, in_dim), requires_grad=False)
+                                    for _ in range(n))
+    cpu_blas.to_huge_pages(params)  # as the loaders leave them
+    ws = [cpu_blas.weight_t(p) for p in params]  # [in, out] views of [out, in] storage
+    xs = [np.random.rand(1, in_dim).astype(np.float32) for _ in range(rows)]
+    stacked = np.concatenate(xs)
+    runs = {
+        "one row": lambda w: xs[0] @ w,
+        "GEMV per row": lambda w: [x @ w for x in xs],
+        "blocked rows": lambda w: products(xs, w),
+        "one 2-row GEMM": lambda w: stacked @ w,
+    }
+    times: dict[str, list[float]] = {k: [] for k in ROW_CASES}
+    for _ in range(rounds):
+        for name in ROW_CASES:
+            t = time.perf_counter()
+            for w in ws:
+                runs[name](w)
+            times[name].append((time.perf_counter() - t) / n * 1e6)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=9)
     p.add_argument("--pages", action="store_true", help="numpy's BLAS over 4 KB vs huge pages")
+    p.add_argument("--rows", type=int, default=0, help="several rows over one weight (e.g. 2)")
     a = p.parse_args()
     import torch
 
@@ -109,8 +144,17 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     cpu_blas.match_threads(a.threads)
     print(f"fp32 GEMV, {a.threads} threads, median of {a.rounds} rounds, load average "
-          f"{os.getloadavg()[0]:.2f}; GB/s of weights streamed")
-    if a.pages:
+          f"{os.getloadavg()[0]:.2f}" + ("" if a.rows else "; GB/s of weights streamed"))
+    if a.rows:
+        print(f"  {a.rows} rows over one weight, microseconds per weight ([out, in] storage, huge pages)")
+        print(f"  {'weight':28s}{'(out, in)':>14s}" + "".join(f"{c:>16s}" for c in ROW_CASES)
+              + f"{'blocked extra':>15s}")
+        for name, (o, i) in SHAPES.items():
+            r = measure_rows(o, i, a.rounds, a.rows)
+            extra = (r["blocked rows"] - r["one row"]) / r["one row"] / (a.rows - 1)
+            print(f"  {name:28s}{str((o, i)):>14s}" + "".join(f"{r[c]:16.0f}" for c in ROW_CASES)
+                  + f"{extra:14.0%}", flush=True)
+    elif a.pages:
         print("  numpy's BLAS, the weights in torch's allocation (4 KB) or moved to huge pages")
         print(f"  {'weight':28s}{'(out, in)':>14s}" + "".join(f"{c:>16s}" for c in PAGE_CASES) + f"{'huge/4 KB':>12s}")
         for name, (o, i) in SHAPES.items():
@@ -121,7 +165,7 @@ def main() -> None:
     else:
         print(f"  {'weight':28s}{'(out, in)':>14s}" + "".join(f"{c:>16s}" for c in CASES)
               + f"{'best numpy/torch':>18s}")
-    for name, (o, i) in ({} if a.pages else SHAPES).items():
+    for name, (o, i) in ({} if a.pages or a.rows else SHAPES).items():
         r = measure(o, i, a.rounds)
         gain = max(r["numpy [out,in]"], r["numpy [in,out]"]) / max(r["torch [out,in]"], r["torch [in,out]"])
         print(f"  {name:28s}{str((o, i)):>14s}" + "".join(f"{r[c]:16.1f}" for c in CASES) + f"{gain:17.2f}x",

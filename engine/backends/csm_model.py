@@ -152,9 +152,8 @@ class CsmModel(nn.Module):
             x = F.linear(torch.stack([h_last, c0]), proj_w)  # [2, B, Dd]
         if self.depth_two_row_start and not blas:  # see setup_caches; equal to the two steps within 3e-7
             out = self.decoder(x.transpose(0, 1), 0)[:, 1]  # [B, Dd]
-        else:  # position 0 needs no logits
-            self.decoder.step(x[0], 0, threads)
-            out = self.decoder.step(x[1], 1, threads)  # [B, Dd]
+        else:  # position 0 needs no logits; on the numpy step both rows share each weight read
+            out = self.decoder.step_rows([x[0], x[1]], 0, threads)  # [B, Dd]
         inv_t = 1.0 / settings.temperature if settings.temperature > 0 else 0.0
         fan_in = threads > 1 and dev.type == "cpu"
         for i in range(1, k):

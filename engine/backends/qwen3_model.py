@@ -163,9 +163,8 @@ class Qwen3TTSModel(nn.Module):
             x0 = self._project(torch.stack([h_last, c0]))
         if self.predictor_two_row_start and not blas:
             out = self.predictor(x0.transpose(0, 1), 0)[:, 1]  # [B, Dd]
-        else:
-            self.predictor.step(x0[0], 0, threads)
-            out = self.predictor.step(x0[1], 1, threads)
+        else:  # on the numpy step both rows share each weight read (step_np.products)
+            out = self.predictor.step_rows([x0[0], x0[1]], 0, threads)
         for i in range(1, k):
             if blas:
                 cpu_blas.linear_into(out, heads_np[i - 1], seen_np[i - 1])

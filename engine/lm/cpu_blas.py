@@ -9,8 +9,9 @@ prints both, shape by shape). So the one-position steps (`Transformer.step`, who
 engine/lm/step_np.py; the codebook heads of `CsmModel` / `Qwen3TTSModel`) hand their weight reads to numpy on zero-copy views: same
 memory, same values, only the summation order inside each dot product differs (ulp level).
 
-Rows > 1 stay with torch: OpenBLAS's 2-row GEMM is slower than two GEMVs here, so a model on this
-path runs its first two depth positions as two steps. MYNAH_CPU_MATMUL=torch turns it off
+Rows > 1 never go to OpenBLAS's GEMM (it packs the weight and streams at a third of a GEMV's
+rate): a depth decoder's first two positions run as one numpy step whose products share each weight
+read block by block (engine/lm/step_np.py, `products`). MYNAH_CPU_MATMUL=torch turns it off
 (a diagnostic switch; takes made either way are valid, but a re-render is bit-identical only
 with the same choice).
 """

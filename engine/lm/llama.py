@@ -282,8 +282,22 @@ class Transformer(nn.Module):
             raise RuntimeError("a LoRA adapter is attached but not merged: merge it before generating")
         if self._step_np is not None and not x.requires_grad:
             cpu_blas.match_threads(threads)
-            return torch.from_numpy(self._step_np(x.detach().numpy(), pos))
+            return torch.from_numpy(self._step_np([x.detach().numpy()], pos)[0])
         return self._step_layers_run(x, pos, threads, threads > 1 and x.device.type == "cpu")
+
+    def step_rows(self, xs: list[torch.Tensor], pos: int, threads: int = 1) -> torch.Tensor:
+        """Consecutive positions pos, pos+1, ... one row each ([B, dim]) -> the last one's hidden.
+
+        On the numpy step the rows share each weight read (a depth decoder's first two positions:
+        `step_np.products`); elsewhere they are plain `step` calls."""
+        if self._step_np is None or any(x.requires_grad for x in xs) or pos + len(xs) > self.max_positions:
+            for i, x in enumerate(xs):
+                out = self.step(x, pos + i, threads)
+            return out
+        if self.adapters_unmerged:
+            raise RuntimeError("a LoRA adapter is attached but not merged: merge it before generating")
+        cpu_blas.match_threads(threads)
+        return torch.from_numpy(self._step_np([x.detach().numpy() for x in xs], pos)[-1])
 
     def _step_layers_run(self, x: torch.Tensor, pos: int, threads: int, fan_in: bool) -> torch.Tensor:
         cfg = self.cfg

@@ -21,6 +21,8 @@ import numpy as np
 
 # From this many cached positions on, attention runs as one-row products per query head (see above).
 LONG_ATTENTION = 128
+# Several rows over one weight: blocks of about this size, multiplied by every row while cached.
+BLOCK_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,8 @@ class LayerViews:
 
 
 class NumpyStep:
-    """step(x [1, dim], pos) -> final-normed hidden [1, dim], all in numpy (fp32, batch 1)."""
+    """step([x [1, dim], ...], pos) -> final-normed hiddens, all in numpy (fp32, batch 1): one row,
+    or a few consecutive positions that share each weight read (`products`)."""
 
     def __init__(self, layers: list[LayerViews], final_norm: np.ndarray, rope_cos: np.ndarray,
                  rope_sin: np.ndarray, n_heads: int, n_kv_heads: int, head_dim: int, ffn_dim: int,
@@ -79,29 +82,60 @@ class NumpyStep:
                 np.matmul(scores[j, i], values[j], out=y[j, i])
         return y.reshape(1, hkv * g * d)
 
-    def __call__(self, x: np.ndarray, pos: int) -> np.ndarray:
+    def __call__(self, xs: list[np.ndarray], pos: int) -> list[np.ndarray]:
+        """Rows xs (each [1, dim]) at positions pos, pos+1, ... -> their final-normed hiddens."""
         with np.errstate(over="ignore"):  # exp(-gate) of a very negative gate: inf, SiLU -> -0
-            return self._layers(x, pos)
+            return self._layers(xs, pos)
 
-    def _layers(self, x: np.ndarray, pos: int) -> np.ndarray:
-        h, hkv, d, ffn = self.h, self.hkv, self.d, self.ffn
+    def _attention_block(self, layer: LayerViews, qkv: np.ndarray, pos: int) -> np.ndarray:
+        """One row's fused q|k|v [1, (H+2Hkv) D] at `pos`: QK-norm, RoPE, cache write, attention."""
+        h, hkv, d = self.h, self.hkv, self.d
         half = d // 2
-        cos, sin = self.cos[pos], self.sin[pos]
+        qkv = qkv.reshape(h + 2 * hkv, d)
+        qk = qkv[: h + hkv]
+        if layer.qk_norm is not None:  # Qwen3: RMS-norm each q and k head before RoPE
+            ms = np.einsum("ij,ij->i", qk, qk) / np.float32(d)
+            qk = layer.qk_norm * (qk * (np.float32(1.0) / np.sqrt(ms + self.eps))[:, None])
+        rotated = np.concatenate((qk[:, half:], qk[:, :half]), axis=1)  # roll by half
+        qk = qk * self.cos[pos] + rotated * self.sin[pos]
+        layer.keys[:, pos] = qk[h:]
+        layer.values[:, pos] = qkv[h + hkv:]
         first = max(0, pos + 1 - self.window) if self.window else 0
+        return self._attend(qk[:h].reshape(hkv, self.groups, d), layer.keys[:, first: pos + 1],
+                            layer.values[:, first: pos + 1])
+
+    def _layers(self, xs: list[np.ndarray], pos: int) -> list[np.ndarray]:
+        ffn = self.ffn
         for layer in self.layers:
-            qkv = (self._norm(x, layer.attention_norm) @ layer.wqkv).reshape(h + 2 * hkv, d)
-            qk = qkv[: h + hkv]
-            if layer.qk_norm is not None:  # Qwen3: RMS-norm each q and k head before RoPE
-                ms = np.einsum("ij,ij->i", qk, qk) / np.float32(d)
-                qk = layer.qk_norm * (qk * (np.float32(1.0) / np.sqrt(ms + self.eps))[:, None])
-            rotated = np.concatenate((qk[:, half:], qk[:, :half]), axis=1)  # roll by half
-            qk = qk * cos + rotated * sin
-            layer.keys[:, pos] = qk[h:]
-            layer.values[:, pos] = qkv[h + hkv:]
-            y = self._attend(qk[:h].reshape(hkv, self.groups, d), layer.keys[:, first: pos + 1],
-                             layer.values[:, first: pos + 1])
-            x = x + y @ layer.wo
-            gate_up = self._norm(x, layer.ffn_norm) @ layer.w13
-            gate, up = gate_up[:, :ffn], gate_up[:, ffn:]
-            x = x + (gate / (np.float32(1.0) + np.exp(-gate)) * up) @ layer.w2  # SwiGLU
-        return self._norm(x, self.final_norm)
+            qkvs = products([self._norm(x, layer.attention_norm) for x in xs], layer.wqkv)
+            ys = [self._attention_block(layer, qkv, pos + i) for i, qkv in enumerate(qkvs)]
+            xs = [x + y for x, y in zip(xs, products(ys, layer.wo))]
+            gate_ups = products([self._norm(x, layer.ffn_norm) for x in xs], layer.w13)
+            hs = [g[:, :ffn] / (np.float32(1.0) + np.exp(-g[:, :ffn])) * g[:, ffn:] for g in gate_ups]  # SwiGLU
+            xs = [x + y for x, y in zip(xs, products(hs, layer.w2))]
+        return [self._norm(x, self.final_norm) for x in xs]
+
+
+def products(xs: list[np.ndarray], w: np.ndarray) -> list[np.ndarray]:
+    """[x @ w for x in xs], each x [1, in], w an [in, out] view.
+
+    Several rows (a depth decoder's first two positions) share one read of the weight: OpenBLAS's
+    2-row product packs the weight and streams at a third of a GEMV's rate, and two GEMVs read it
+    twice. Over [out, in] storage the weight is cut into ~4 MB blocks of output rows, each block
+    multiplied by every row while it is in the cache: the second row then costs 31-55% of a GEMV
+    instead of 60-100% (`python benchmarks/bench_gemv.py --rows 2`). The same dot products; OpenBLAS
+    may sum a block's in another order than the whole weight's (ulp level)."""
+    if len(xs) == 1:
+        return [xs[0] @ w]
+    out = w.shape[1]
+    ys = [np.empty((1, out), np.float32) for _ in xs]
+    if not w.T.flags.c_contiguous:  # [in, out] storage: blocks of it would be strided
+        for x, y in zip(xs, ys):
+            np.matmul(x, w, out=y)
+        return ys
+    block = max(1, BLOCK_BYTES // (w.shape[0] * 4))
+    for start in range(0, out, block):
+        part = w[:, start: start + block]
+        for x, y in zip(xs, ys):
+            np.matmul(x, part, out=y[:, start: start + block])
+    return ys

@@ -222,3 +222,24 @@ def test_to_huge_pages_keeps_values_layout_and_parameters():
     if thp.is_file() and "[never]" not in thp.read_text():
         kb = _anon_huge_kb(big.data_ptr() + big.numel() * 2)  # the middle of the 8 MB weight
         assert kb is not None and kb >= 2048, f"no huge pages behind the moved weight ({kb} kB)"
+
+
+@pytest.mark.parametrize("in_out", [False, True])
+def test_step_rows_share_weight_reads_and_equal_single_steps(in_out):
+    """A depth decoder's first two positions as one call (blocks of each weight multiplied by both
+    rows while cached) give what two steps give, and leave the same cache behind."""
+    from engine.lm import step_np
+
+    m = _model(in_out)
+    xs = torch.randn(4, CFG.dim, generator=torch.Generator().manual_seed(9))
+    want = _run(m, xs)
+    m.setup_caches(1)
+    old, step_np.BLOCK_BYTES = step_np.BLOCK_BYTES, 64 * 4 * 7  # several blocks even at tiny sizes
+    try:
+        with torch.inference_mode():
+            first_two = m.step_rows([xs[0][None], xs[1][None]], 0, 1)
+            rest = [m.step(x[None], pos, 1)[0] for pos, x in ((2, xs[2]), (3, xs[3]))]
+    finally:
+        step_np.BLOCK_BYTES = old
+    torch.testing.assert_close(first_two[0], want[1], rtol=0, atol=2e-5)  # blocks: ulp-level sums
+    torch.testing.assert_close(torch.stack(rest), want[2:], rtol=0, atol=2e-5)
