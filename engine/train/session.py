@@ -15,7 +15,7 @@ from typing import Callable
 from engine.train import checkpoints as ck
 from engine.train.config import TrainConfig
 from engine.train.data import Clip, TrainDataError, encode_clips, prepare, split_heldout
-from engine.train.trainer import Trainer
+from engine.train.trainer import Trainer, dist_rank_world
 
 RUN_FILE = "run.json"
 
@@ -79,9 +79,10 @@ def open_run(model_dir: Path, clips: list[Clip], out_dir: Path, cfg: TrainConfig
               "codec_dir": str(Path(codec_dir).resolve()) if codec_dir else None,
               "train": [[str(c.path), c.text, c.key] for c in train],
               "heldout": [[str(c.path), c.text, c.key] for c in heldout]}
-    tmp = out_dir / (RUN_FILE + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2))
-    tmp.replace(out_dir / RUN_FILE)
+    if dist_rank_world()[0] == 0:  # one writer: every rank holds the same record (a seeded split)
+        tmp = out_dir / (RUN_FILE + ".tmp")
+        tmp.write_text(json.dumps(record, indent=2))
+        tmp.replace(out_dir / RUN_FILE)
     trainer = Trainer(loaded.model, data, cfg, out_dir, on_event=on_event,
                       base_model=str(Path(model_dir).resolve()))
     trainer.loaded = loaded  # the caller may want the tokenizer/codec (auditions)

@@ -40,7 +40,8 @@ class StepResult:
     depth_loss: float
 
 
-def _dist() -> tuple[int, int]:
+def dist_rank_world() -> tuple[int, int]:
+    """(rank, world size) of this process; (0, 1) outside a process group."""
     d = torch.distributed
     if d.is_available() and d.is_initialized():
         return d.get_rank(), d.get_world_size()
@@ -48,7 +49,7 @@ def _dist() -> tuple[int, int]:
 
 
 def _all_reduce(t: torch.Tensor) -> torch.Tensor:
-    if _dist()[1] > 1:
+    if dist_rank_world()[1] > 1:
         torch.distributed.all_reduce(t)
     return t
 
@@ -66,7 +67,7 @@ class Trainer:
         self.out_dir = Path(out_dir)
         self.on_event = on_event or (lambda e: None)
         self.base_model = base_model
-        self.rank, self.world = _dist()
+        self.rank, self.world = dist_rank_world()
         self.device = model.codebook0_head.weight.device
         self.adapter = model.adapter if getattr(model, "adapter", None) else lora.attach(model, cfg.lora, seed=cfg.seed)
         self.params = self.adapter.parameters()
