@@ -2,12 +2,12 @@
 
 The weight reads already go through numpy's BLAS (engine/lm/cpu_blas.py); between them a step
 runs ~35 tiny ops per layer (norms, QK-norm, RoPE, the cache write, attention, SwiGLU). In torch
-each of those costs 1.5-3 us of dispatch; in numpy about half, which is 2-3 ms of a Qwen3-TTS frame
-(16 code-predictor steps of 5 layers and a 28-layer talker step). Attention over a long cache (the
+each of those costs 1.5-3 us of dispatch, in numpy about half. Attention over a long cache (the
 talker reads hundreds of positions) runs as one-row products per query head through the same BLAS:
-at 500 positions that is 0.7x the time of torch's batched matmul, at 1500 positions 0.7x again,
-because the batched form packs the keys before a 2-row product. Short caches (the depth decoder,
-<= 16 positions) use one batched matmul.
+from 300 positions on that takes 0.69-0.77x the time of torch's batched matmul, which packs the
+keys for a 2-row product (`python benchmarks/bench_attention.py`); below LONG_ATTENTION positions
+(the depth decoder's 16) one batched matmul is faster. Together: a Qwen3-TTS 0.6B frame 5.6 ms
+shorter at ~60 positions, its talker step 17 ms shorter at 1900.
 
 Same arithmetic as the torch step but for summation order (ulp level; tests/engine/test_lm_cpu_blas.py
 compares the two). Everything is bound once as numpy views of the model's own tensors, so in-place
@@ -111,9 +111,13 @@ class NumpyStep:
             ys = [self._attention_block(layer, qkv, pos + i) for i, qkv in enumerate(qkvs)]
             xs = [x + y for x, y in zip(xs, products(ys, layer.wo))]
             gate_ups = products([self._norm(x, layer.ffn_norm) for x in xs], layer.w13)
-            hs = [g[:, :ffn] / (np.float32(1.0) + np.exp(-g[:, :ffn])) * g[:, ffn:] for g in gate_ups]  # SwiGLU
+            hs = [_swiglu(g[:, :ffn], g[:, ffn:]) for g in gate_ups]
             xs = [x + y for x, y in zip(xs, products(hs, layer.w2))]
         return [self._norm(x, self.final_norm) for x in xs]
+
+
+def _swiglu(gate: np.ndarray, up: np.ndarray) -> np.ndarray:
+    return gate / (np.float32(1.0) + np.exp(-gate)) * up  # SiLU(gate) * up
 
 
 def products(xs: list[np.ndarray], w: np.ndarray) -> list[np.ndarray]:
