@@ -2,6 +2,8 @@
 own token count (it can make 2 chunks of a text CSM's rule keeps whole), and switching models redraws."""
 from __future__ import annotations
 
+import pytest
+
 from studio.ui.synthesize.workspace import SynthesizeWorkspace
 from tests.engine.tiny_pocket import TINY_CONFIG, write_tokenizer
 from tests.ui.test_synthesize_helpers import make_ctx
@@ -39,11 +41,12 @@ def test_the_preview_follows_the_chosen_models_split_rule(qtbot, tmp_path):
     assert v.chunk_info.text().startswith("1 chunk ·")
 
 
-def test_a_broken_pocket_folder_keeps_a_preview(qtbot, tmp_path):
+@pytest.mark.parametrize("backend", ["pocket", "qwen3"])
+def test_an_unreadable_model_folder_keeps_a_preview(qtbot, tmp_path, backend):
     (tmp_path / "empty").mkdir()
     ws = SynthesizeWorkspace(make_ctx())
     qtbot.addWidget(ws)
-    ws.controller.extra_models.append(("broken-pocket", tmp_path / "empty", "pocket"))
+    ws.controller.extra_models.append((f"broken-{backend}", tmp_path / "empty", backend))
     ws.controller.refresh_models()
     ws.view.text_edit.setPlainText(TEXT)
     ws.controller.update_chunk_marks()
@@ -105,14 +108,3 @@ def test_a_qwen3_model_previews_its_own_chunks_with_the_voice_and_language(qtbot
     qtbot.waitUntil(lambda: _marks(v.text_edit) != marks, timeout=3000)
     no_voice = splitter_for(qwen3, language="chinese")
     assert v.chunk_info.text().startswith(f"{len(no_voice(CHINESE)) + 1} chunks")
-
-
-def test_an_unreadable_qwen3_folder_keeps_a_preview(qtbot, tmp_path):
-    (tmp_path / "empty").mkdir()
-    ws = SynthesizeWorkspace(make_ctx())
-    qtbot.addWidget(ws)
-    ws.controller.extra_models.append(("broken-qwen3", tmp_path / "empty", "qwen3"))
-    ws.controller.refresh_models()
-    ws.view.text_edit.setPlainText(TEXT)
-    ws.controller.update_chunk_marks()
-    assert ws.view.chunk_info.text().startswith("1 chunk ·")  # CSM's rule; generation will say what is wrong

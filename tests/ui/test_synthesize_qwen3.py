@@ -13,6 +13,7 @@ from studio.ui.synthesize.workspace import SynthesizeWorkspace
 from tests.ui.test_synthesize_helpers import make_ctx, speechlike
 
 pytestmark = pytest.mark.slow
+TRANSCRIPT = "Hello there, this is a tiny test voice."
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +21,19 @@ def tiny_qwen3():
     from tests.engine.qwen3_ref.tiny import cached_full_model
 
     return cached_full_model()
+
+
+def _workspace(qtbot, ctx, folder, model_id="tiny-qwen3", transcript="", seconds=2.0) -> SynthesizeWorkspace:
+    """A Synthesize workspace on `ctx` with the voice "Ann" in the library and the Qwen3 model at
+    `folder` chosen."""
+    ctx.voices.create("Ann", transcript=transcript, consent=True, samples=speechlike(24000, seconds),
+                      sample_rate=24000)
+    ws = SynthesizeWorkspace(ctx)
+    qtbot.addWidget(ws)
+    ws.controller.extra_models.append((model_id, folder, "qwen3"))
+    ws.controller.refresh_models()
+    ws.view.model_combo.setCurrentIndex(ws.view.model_combo.findText(model_id))
+    return ws
 
 
 def _generate(qtbot, ws):
@@ -31,14 +45,8 @@ def test_a_german_take_language_codebooks_and_rerender(qtbot, tiny_qwen3, tmp_pa
     ctx = make_ctx()
     ctx.engine_bridge = EngineBridge()
     try:
-        ctx.voices.create("Ann", transcript="Hello there, this is a tiny test voice.", consent=True,
-                          samples=speechlike(24000, 2.0), sample_rate=24000)
-        ws = SynthesizeWorkspace(ctx)
-        qtbot.addWidget(ws)
+        ws = _workspace(qtbot, ctx, tiny_qwen3, transcript=TRANSCRIPT)
         c, v = ws.controller, ws.view
-        c.extra_models.append(("tiny-qwen3", tiny_qwen3, "qwen3"))
-        c.refresh_models()
-        v.model_combo.setCurrentIndex(v.model_combo.findText("tiny-qwen3"))
         # A Base model: the language row, no style row; the library's voices (it clones).
         assert v.pick_form.isRowVisible(v.language_combo) and not v.pick_form.isRowVisible(v.instruct_edit)
         assert v.language_combo.currentData() == "detect"
@@ -94,13 +102,8 @@ def test_custom_voice_model_offers_its_speakers_and_a_style_and_rerenders(qtbot,
     cfg["tts_model_type"] = "custom_voice"
     (folder / "config.json").write_text(json.dumps(cfg))
     ctx = make_ctx()
-    ctx.voices.create("Ann", transcript="", consent=True, samples=speechlike(24000, 1.0), sample_rate=24000)
-    ws = SynthesizeWorkspace(ctx)
-    qtbot.addWidget(ws)
+    ws = _workspace(qtbot, ctx, folder, "tiny-qwen3-custom", seconds=1.0)
     c, v = ws.controller, ws.view
-    c.extra_models.append(("tiny-qwen3-custom", folder, "qwen3"))
-    c.refresh_models()
-    v.model_combo.setCurrentIndex(v.model_combo.findText("tiny-qwen3-custom"))
     items = [v.voice_combo.itemText(i) for i in range(v.voice_combo.count())]
     assert "Preset: ryan" in items and "Preset: eric" in items
     assert "Ann" not in items  # it cannot clone a recorded voice
@@ -134,14 +137,8 @@ def test_best_of_n_and_compare_lanes_with_qwen3(qtbot, tiny_qwen3):
     ctx = make_ctx()
     ctx.engine_bridge = fake_bridge(scorer)  # the real engine and Qwen3 backend, a fake scorer
     try:
-        ctx.voices.create("Ann", transcript="", consent=True, samples=speechlike(24000, 2.0), sample_rate=24000)
-        ws = SynthesizeWorkspace(ctx)
-        qtbot.addWidget(ws)
+        ws = _workspace(qtbot, ctx, tiny_qwen3)
         c, v = ws.controller, ws.view
-        c.extra_models.append(("tiny-qwen3", tiny_qwen3, "qwen3"))
-        c.refresh_models()
-        c.refresh_voices()
-        v.model_combo.setCurrentIndex(v.model_combo.findText("tiny-qwen3"))
         v.voice_combo.setCurrentIndex(v.voice_combo.findText("Ann"))  # no transcript: speaker embedding only
         v.text_edit.setPlainText("The quick brown fox.")
         v.random_seed.setChecked(False)
@@ -176,14 +173,8 @@ def test_the_chunks_marked_before_generating_are_the_takes_chunks(qtbot, tiny_qw
     ctx = make_ctx()
     ctx.engine_bridge = EngineBridge()
     try:
-        ctx.voices.create("Ann", transcript="Hello there, this is a tiny test voice.", consent=True,
-                          samples=speechlike(24000, 6.0), sample_rate=24000)
-        ws = SynthesizeWorkspace(ctx)
-        qtbot.addWidget(ws)
+        ws = _workspace(qtbot, ctx, tiny_qwen3, transcript=TRANSCRIPT, seconds=6.0)
         c, v = ws.controller, ws.view
-        c.extra_models.append(("tiny-qwen3", tiny_qwen3, "qwen3"))
-        c.refresh_models()
-        v.model_combo.setCurrentIndex(v.model_combo.findText("tiny-qwen3"))
         v.voice_combo.setCurrentIndex(v.voice_combo.findText("Ann"))
         v.device_combo.setCurrentIndex(v.device_combo.findData("cpu"))
         script = ENGLISH + SECOND_PART["english"]
